@@ -1,0 +1,1 @@
+"""pitwall: motorsport results warehouse (Dagster code location and plain-Python libraries)."""

@@ -1,0 +1,219 @@
+"""Where a file sits in the results site's folder layout, and what that says about it.
+
+    <YY>_<YYYY>/<NN>_<Event>/[<NN>_<Series>/]<YYYYMMDDHHMM>_<Session>/<NN>_<Report>_<Session>[_<Mark>].<EXT>
+
+Nothing here reads file contents: this is the path alone.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path, PurePosixPath
+
+DATA_EXTENSIONS = {".csv", ".json"}
+
+_SEASON = re.compile(r"^\d{2}_(?P<year>\d{4})$")
+_NUMBERED = re.compile(r"^(?P<number>\d+)_(?P<name>.+)$")
+_SESSION = re.compile(r"^(?P<stamp>\d{12})_(?P<name>.+)$")
+
+# Mark words in the order they supersede each other; a modifier (Amended/Revised) on a
+# mark ranks it above the plain mark and below the next one.
+_MARK_RANKS = {"unofficial": 10, "provisional": 20, "official": 30}
+_MARK_MODIFIERS = {"amended", "revised"}
+
+
+class LayoutError(ValueError):
+    """The path does not follow the results site's layout."""
+
+
+@dataclass(frozen=True)
+class RawFile:
+    """A data file found under the raw root, with what its path tells."""
+
+    path: str  # relative to the raw root, POSIX separators
+    absolute_path: str
+    size_bytes: int
+    mtime_ns: int
+    season: int
+    event_folder: str
+    event_number: int
+    event_name: str
+    series_folder: str | None
+    series_name: str | None
+    session_folder: str
+    session_name: str
+    session_type: str
+    session_start_local: datetime
+    report_number: str
+    report: str
+    mark: str | None
+    mark_rank: int
+    extension: str
+
+    @property
+    def session_key(self) -> str:
+        """Stable identity of the session: season, event folder, series folder, session folder."""
+        parts = [str(self.season), self.event_folder, self.series_folder or "", self.session_folder]
+        return hashlib.md5("|".join(parts).encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class OtherFile:
+    """A file that is not ingested (PDF, XML, notes, symlinks): listed in the manifest as skipped."""
+
+    path: str
+    absolute_path: str
+    size_bytes: int
+    mtime_ns: int
+    reason: str
+
+
+def session_type_of(session_name: str) -> str | None:
+    name = session_name.lower()
+    if "warm" in name:
+        return "warmup"
+    if "qualif" in name:
+        return "qualifying"
+    if "race" in name:
+        return "race"
+    if "practice" in name or name.startswith("fp") or "test" in name:
+        return "practice"
+    return None
+
+
+def parse_mark(text: str | None) -> tuple[str | None, int]:
+    """'Provisional_Amended' -> ('Provisional Amended', 25); None -> (None, 0)."""
+    if not text:
+        return None, 0
+    words = [w for w in re.split(r"[\s_]+", text.strip()) if w]
+    base = next((w.lower() for w in words if w.lower() in _MARK_RANKS), None)
+    modified = any(w.lower() in _MARK_MODIFIERS for w in words)
+    rank = _MARK_RANKS.get(base, 30 if modified else 0) + (5 if modified else 0)
+    return " ".join(w.capitalize() if w.isupper() or w.islower() else w for w in words), rank
+
+
+def parse_report_name(stem: str, session_name: str) -> tuple[str, str, str | None]:
+    """'03_Results_Race 1_Official' + 'Race 1' -> ('03', 'Results', 'Official')."""
+    match = _NUMBERED.match(stem)
+    if not match:
+        raise LayoutError(f"file name '{stem}' does not start with a report number")
+    number, rest = match["number"], match["name"]
+    marker = f"_{session_name}"
+    idx = rest.lower().rfind(marker.lower())
+    if idx > 0:
+        report = rest[:idx]
+        mark = rest[idx + len(marker):].lstrip("_ ") or None
+        return number, report, mark
+    # The session name is not in the file name: the last word is a mark only if it reads as one.
+    head, _, tail = rest.rpartition("_")
+    if head and parse_mark(tail)[1] > 0:
+        return number, head, tail
+    return number, rest, None
+
+
+def describe(root: Path, file: Path, stat: os.stat_result) -> RawFile:
+    rel = PurePosixPath(file.relative_to(root).as_posix())
+    parts = rel.parts
+    if len(parts) not in (4, 5):
+        raise LayoutError(
+            "path is not <season>/<event>/[<series>/]<stamp>_<session>/<file> (found "
+            f"{len(parts) - 1} folder levels)"
+        )
+    season_m = _SEASON.match(parts[0])
+    event_m = _NUMBERED.match(parts[1])
+    session_m = _SESSION.match(parts[-2])
+    series_folder = parts[2] if len(parts) == 5 else None
+    series_m = _NUMBERED.match(series_folder) if series_folder else None
+    if not season_m:
+        raise LayoutError(f"season folder '{parts[0]}' is not <YY>_<YYYY>")
+    if not event_m:
+        raise LayoutError(f"event folder '{parts[1]}' is not <NN>_<Event>")
+    if series_folder and not series_m:
+        raise LayoutError(f"series folder '{series_folder}' is not <NN>_<Series>")
+    if not session_m:
+        raise LayoutError(f"session folder '{parts[-2]}' is not <YYYYMMDDHHMM>_<Session>")
+    try:
+        start = datetime.strptime(session_m["stamp"], "%Y%m%d%H%M")
+    except ValueError as exc:
+        raise LayoutError(f"session stamp '{session_m['stamp']}' is not a date and time") from exc
+    session_name = session_m["name"].strip()
+    session_type = session_type_of(session_name)
+    if session_type is None:
+        raise LayoutError(f"session '{session_name}' is not a practice, qualifying, race or warm-up")
+    number, report, mark_text = parse_report_name(file.stem, session_name)
+    mark, rank = parse_mark(mark_text)
+    return RawFile(
+        path=str(rel),
+        absolute_path=str(file),
+        size_bytes=stat.st_size,
+        mtime_ns=stat.st_mtime_ns,
+        season=int(season_m["year"]),
+        event_folder=parts[1],
+        event_number=int(event_m["number"]),
+        event_name=event_m["name"].strip(),
+        series_folder=series_folder,
+        series_name=series_m["name"].strip() if series_m else None,
+        session_folder=parts[-2],
+        session_name=session_name,
+        session_type=session_type,
+        session_start_local=start,
+        report_number=number,
+        report=report.strip(),
+        mark=mark,
+        mark_rank=rank,
+        extension=file.suffix.lower(),
+    )
+
+
+def discover(root: Path) -> tuple[list[RawFile], list[OtherFile], list[OtherFile]]:
+    """Walk the raw root: (data files, skipped files, files whose path breaks the layout).
+
+    Symbolic links are listed and never followed, so nothing outside the raw root is read.
+    Hidden files and folders (names starting with '.') are ignored.
+    """
+    root = Path(root).resolve()
+    data: list[RawFile] = []
+    skipped: list[OtherFile] = []
+    misplaced: list[OtherFile] = []
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+        here = Path(dirpath)
+        for name in list(dirnames):
+            if name.startswith("."):
+                dirnames.remove(name)
+            elif (here / name).is_symlink():
+                dirnames.remove(name)
+                st = (here / name).lstat()
+                rel = (here / name).relative_to(root).as_posix()
+                skipped.append(OtherFile(rel, str(here / name), 0, st.st_mtime_ns, "symbolic link to a folder: not followed"))
+        dirnames.sort()
+        for name in sorted(filenames):
+            if name.startswith("."):
+                continue
+            file = here / name
+            st = file.lstat()
+            rel = file.relative_to(root).as_posix()
+            if file.is_symlink():
+                skipped.append(OtherFile(rel, str(file), 0, st.st_mtime_ns, "symbolic link: not followed"))
+                continue
+            suffix = file.suffix.lower()
+            if suffix not in DATA_EXTENSIONS:
+                what = suffix.lstrip(".").upper() or "no extension"
+                skipped.append(OtherFile(rel, str(file), st.st_size, st.st_mtime_ns, f"not a data file ({what})"))
+                continue
+            try:
+                data.append(describe(root, file, st))
+            except LayoutError as exc:
+                misplaced.append(OtherFile(rel, str(file), st.st_size, st.st_mtime_ns, str(exc)))
+    return data, skipped, misplaced
+
+
+def sha256_of(path: str) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()

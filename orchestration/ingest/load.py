@@ -1,0 +1,445 @@
+"""Load the raw root into the warehouse's `raw` schema, incrementally, all or nothing.
+
+One run is one transaction: the raw tables and the manifest `raw.ingested_files` always
+agree, and a run that dies leaves the warehouse as the previous run left it.
+
+- A file whose path, size and modification time match the manifest is not opened again; one
+  whose size or time changed is hashed, and read again only if its sha256 changed.
+- Files of one report kind and header layout are read by one `read_csv` call with an explicit
+  column list built from the header (no sniffing), rows as text, malformed rows caught by
+  DuckDB's reject tables; a file with any malformed row or garbage value is set aside whole.
+- Of several marks of the same session and report (Provisional, Official, Amended ...), only
+  the highest is `loaded`; the others stay in raw as `superseded`.
+- A file that disappears from the raw root keeps its rows (history) and becomes `removed`,
+  so it no longer flows downstream.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable
+
+import duckdb
+
+from .formats import KINDS, KINDS_BY_NAME, LINEAGE_COLUMNS, UNSUPPORTED_REPORTS, Header, HeaderError, classify, normalise_name, split_header
+from .layout import OtherFile, RawFile, discover, sha256_of
+
+SNIFF_BYTES = 1 << 16
+
+MANIFEST_COLUMNS = {
+    "path": "VARCHAR",
+    "sha256": "VARCHAR",
+    "size_bytes": "BIGINT",
+    "mtime_ns": "BIGINT",
+    "kind": "VARCHAR",
+    "header_variant": "VARCHAR",
+    "report": "VARCHAR",
+    "mark": "VARCHAR",
+    "mark_rank": "INTEGER",
+    "season": "INTEGER",
+    "event_folder": "VARCHAR",
+    "event_name": "VARCHAR",
+    "series_folder": "VARCHAR",
+    "series_name": "VARCHAR",
+    "session_folder": "VARCHAR",
+    "session_name": "VARCHAR",
+    "session_type": "VARCHAR",
+    "session_start_local": "TIMESTAMP",
+    "session_key": "VARCHAR",
+    "status": "VARCHAR",
+    "reason": "VARCHAR",
+    "rows_loaded": "BIGINT",
+    "loaded_at": "TIMESTAMP",
+}
+
+LINEAGE_TYPES = {"_row_number": "BIGINT", "_season": "INTEGER", "_session_start_local": "TIMESTAMP"}
+
+
+def quote_ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+@dataclass
+class FileOutcome:
+    """What this run decided about one file that was new or changed."""
+
+    path: str
+    sha256: str | None
+    size_bytes: int
+    mtime_ns: int
+    status: str
+    reason: str | None = None
+    kind: str | None = None
+    header_variant: str | None = None
+    rows_loaded: int = 0
+    raw: RawFile | None = None
+
+
+@dataclass
+class IngestReport:
+    files_seen: int = 0
+    files_read: int = 0  # new or changed files opened this run
+    files_unchanged: int = 0
+    status_counts: dict[str, int] = field(default_factory=dict)  # over the whole manifest
+    rows_loaded: dict[str, int] = field(default_factory=dict)  # this run, per raw table
+    rows_total: dict[str, int] = field(default_factory=dict)  # in raw, per table
+    quarantined: list[tuple[str, str]] = field(default_factory=list)  # whole manifest: (path, reason)
+    newly_quarantined: list[tuple[str, str]] = field(default_factory=list)
+    changed_sessions: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def set_aside(self) -> int:
+        return len(self.quarantined)
+
+    def summary(self) -> str:
+        counts = ", ".join(f"{v} {k}" for k, v in sorted(self.status_counts.items()))
+        rows = sum(self.rows_loaded.values())
+        return (
+            f"{self.files_seen} files seen, {self.files_read} read, {self.files_unchanged} unchanged; "
+            f"{rows} rows loaded; manifest: {counts or 'empty'}; "
+            f"{self.set_aside} file(s) set aside in {self.seconds:.1f} s"
+        )
+
+
+def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute("CREATE SCHEMA IF NOT EXISTS raw")
+    manifest_cols = ", ".join(f"{quote_ident(c)} {t}" for c, t in MANIFEST_COLUMNS.items())
+    con.execute(f"CREATE TABLE IF NOT EXISTS raw.ingested_files ({manifest_cols})")
+    for kind in KINDS:
+        cols = [f"{quote_ident(c)} VARCHAR" for c in kind.columns]
+        cols += [f"{quote_ident(c)} {LINEAGE_TYPES.get(c, 'VARCHAR')}" for c in LINEAGE_COLUMNS]
+        con.execute(f"CREATE TABLE IF NOT EXISTS raw.{quote_ident(kind.name)} ({', '.join(cols)})")
+
+
+def table_columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
+    rows = con.execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_schema = 'raw' AND table_name = ? ORDER BY ordinal_position",
+        [table],
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
+def inspect_file(raw: RawFile) -> tuple[Header | None, int, str | None]:
+    """Read the head of a file: (header, number of cells in its header line, reason to set it aside)."""
+    with open(raw.absolute_path, "rb") as fh:
+        head = fh.read(SNIFF_BYTES)
+    if not head:
+        return None, 0, "empty file (0 bytes)"
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return None, 0, "UTF-16 encoded: expected UTF-8"
+    if b"\x00" in head:
+        return None, 0, "binary content (NUL bytes): not a text CSV"
+    line_end = head.find(b"\n")
+    if line_end < 0 and raw.size_bytes > len(head):
+        return None, 0, f"first line is longer than {SNIFF_BYTES // 1024} KiB: not a CSV header"
+    first = head if line_end < 0 else head[:line_end]
+    try:
+        line = first.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return None, 0, "header line is not UTF-8 (Latin-1 or another encoding?)"
+    if ";" not in line:
+        for delim, label in ((",", "','"), ("\t", "tab"), ("|", "'|'")):
+            if delim in line:
+                return None, 0, f"delimiter is {label}, expected ';'"
+        return None, 0, "header line has no ';' separator"
+    rest = b"" if line_end < 0 else head[line_end + 1:]
+    if not rest.strip() and raw.size_bytes <= len(head):
+        return None, 0, "header only: no data rows"
+    cells = line.rstrip("\r\n").split(";")
+    try:
+        header = classify(split_header(line))
+    except HeaderError as exc:
+        return None, 0, str(exc)
+    return header, len(cells), None
+
+
+class Ingestor:
+    def __init__(self, raw_root: Path, warehouse: Path, progress: Callable[[str], None] | None = None):
+        self.raw_root = Path(raw_root).resolve()
+        self.warehouse = Path(warehouse)
+        self.progress = progress or (lambda msg: None)
+
+    def run(self) -> IngestReport:
+        started = time.perf_counter()
+        report = IngestReport()
+        if not self.raw_root.is_dir():
+            raise FileNotFoundError(f"raw root {self.raw_root} is not a folder")
+        data_files, skipped, misplaced = discover(self.raw_root)
+        report.files_seen = len(data_files) + len(skipped) + len(misplaced)
+        self.warehouse.parent.mkdir(parents=True, exist_ok=True)
+        con = duckdb.connect(str(self.warehouse))
+        try:
+            ensure_schema(con)
+            known = {
+                r[0]: r[1:]
+                for r in con.execute("SELECT path, sha256, size_bytes, mtime_ns, status FROM raw.ingested_files").fetchall()
+            }
+            outcomes: list[FileOutcome] = []
+            touch_only: list[tuple[str, int]] = []  # content unchanged, modification time moved
+            to_load: dict[tuple[str, tuple[str, ...], int], list[tuple[RawFile, str]]] = defaultdict(list)
+            now = datetime.now(timezone.utc).replace(tzinfo=None)
+
+            for other, status in [(f, "skipped") for f in skipped] + [(f, "quarantined") for f in misplaced]:
+                prev = known.get(other.path)
+                if prev and prev[1] == other.size_bytes and prev[2] == other.mtime_ns and prev[3] == status:
+                    report.files_unchanged += 1
+                    continue
+                outcomes.append(FileOutcome(other.path, None, other.size_bytes, other.mtime_ns, status, other.reason))
+
+            for raw in data_files:
+                prev = known.get(raw.path)
+                if prev and prev[1] == raw.size_bytes and prev[2] == raw.mtime_ns and prev[3] != "removed":
+                    report.files_unchanged += 1
+                    continue
+                sha = sha256_of(raw.absolute_path)
+                if prev and prev[0] == sha:
+                    if prev[3] == "removed":
+                        # The same content is back: its rows were kept, it counts again.
+                        outcomes.append(FileOutcome(raw.path, sha, raw.size_bytes, raw.mtime_ns, "restored", raw=raw))
+                    else:
+                        touch_only.append((raw.path, raw.mtime_ns))
+                        report.files_unchanged += 1
+                    continue
+                report.files_read += 1
+                outcome = FileOutcome(raw.path, sha, raw.size_bytes, raw.mtime_ns, "loaded", raw=raw)
+                outcomes.append(outcome)
+                if raw.extension == ".json":
+                    outcome.status, outcome.reason = "skipped", "JSON reports are not loaded yet"
+                    continue
+                unsupported = UNSUPPORTED_REPORTS.get(normalise_name(raw.report).replace("_", ""))
+                if unsupported:
+                    outcome.status, outcome.reason = "skipped", unsupported
+                    continue
+                header, n_cells, reason = inspect_file(raw)
+                if reason:
+                    outcome.status, outcome.reason = "quarantined", reason
+                    continue
+                outcome.kind, outcome.header_variant = header.kind.name, header.variant
+                to_load[(header.kind.name, tuple(header.columns), n_cells)].append((raw, sha))
+
+            seen_paths = {f.path for f in data_files} | {f.path for f in skipped} | {f.path for f in misplaced}
+            removed = [p for p, prev in known.items() if p not in seen_paths and prev[3] != "removed"]
+            by_path = {o.path: o for o in outcomes}
+
+            con.execute("BEGIN TRANSACTION")
+            # Rows of files read again (changed content) are replaced: old rows go first.
+            replaced = [o.path for o in outcomes if o.status != "restored" and o.path in known]
+            if replaced:
+                con.execute("CREATE OR REPLACE TEMP TABLE _replaced AS SELECT unnest($paths::VARCHAR[]) AS path", {"paths": replaced})
+                for kind in KINDS:
+                    con.execute(f"DELETE FROM raw.{quote_ident(kind.name)} WHERE _file_path IN (SELECT path FROM _replaced)")
+
+            for (kind_name, columns, n_cells), files in to_load.items():
+                loaded = self._load_group(con, KINDS_BY_NAME[kind_name], list(columns), n_cells, files, by_path)
+                report.rows_loaded[kind_name] = report.rows_loaded.get(kind_name, 0) + loaded
+                self.progress(f"{kind_name}: {len(files)} file(s), {loaded} rows")
+
+            self._write_manifest(con, outcomes, touch_only, removed, now)
+            self._resolve_supersession(con)
+            con.execute("COMMIT")
+
+            report.changed_sessions = sorted({o.raw.session_key for o in outcomes if o.raw is not None} | set(
+                r[0] for r in con.execute(
+                    "SELECT DISTINCT session_key FROM raw.ingested_files WHERE list_contains($p, path) AND session_key IS NOT NULL",
+                    {"p": removed},
+                ).fetchall()
+            ))
+            report.newly_quarantined = [(o.path, o.reason or "") for o in outcomes if o.status == "quarantined"]
+            report.status_counts = dict(con.execute("SELECT status, count(*) FROM raw.ingested_files GROUP BY status").fetchall())
+            report.quarantined = [
+                (p, r) for p, r in con.execute(
+                    "SELECT path, reason FROM raw.ingested_files WHERE status = 'quarantined' ORDER BY path"
+                ).fetchall()
+            ]
+            for kind in KINDS:
+                report.rows_total[kind.name] = con.execute(f"SELECT count(*) FROM raw.{quote_ident(kind.name)}").fetchall()[0][0]
+        except BaseException:
+            try:
+                con.execute("ROLLBACK")
+            except duckdb.Error:
+                pass
+            raise
+        finally:
+            con.close()
+        report.seconds = time.perf_counter() - started
+        return report
+
+    def _load_group(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        kind,
+        columns: list[str],
+        n_cells: int,
+        files: list[tuple[RawFile, str]],
+        by_path: dict[str, FileOutcome],
+    ) -> int:
+        """Read files sharing one header layout with a single read_csv; set aside the bad ones."""
+        table = f"raw.{quote_ident(kind.name)}"
+        existing = set(table_columns(con, kind.name))
+        for col in columns:
+            if col not in existing:
+                # A column the kind does not know (other series add some): kept, as text.
+                con.execute(f"ALTER TABLE {table} ADD COLUMN {quote_ident(col)} VARCHAR")
+                existing.add(col)
+        # Cells past the named header columns (the empty one after the trailing ';') are read and dropped.
+        csv_columns = {f"c{i}": "VARCHAR" for i in range(n_cells)}
+        con.execute(
+            """CREATE OR REPLACE TEMP TABLE _files AS
+               SELECT * FROM (VALUES (NULL::VARCHAR, NULL::VARCHAR, NULL::VARCHAR, NULL::INTEGER, NULL::VARCHAR,
+                   NULL::VARCHAR, NULL::VARCHAR, NULL::VARCHAR, NULL::VARCHAR, NULL::VARCHAR, NULL::VARCHAR,
+                   NULL::TIMESTAMP, NULL::VARCHAR, NULL::VARCHAR, NULL::VARCHAR)) t(absolute_path, path, sha256, season,
+                   event_folder, event_name, series_folder, series_name, session_folder, session_name, session_type,
+                   session_start_local, session_key, report, mark) WHERE false"""
+        )
+        con.executemany(
+            "INSERT INTO _files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                [r.absolute_path, r.path, sha, r.season, r.event_folder, r.event_name, r.series_folder, r.series_name,
+                 r.session_folder, r.session_name, r.session_type, r.session_start_local, r.session_key, r.report, r.mark]
+                for r, sha in files
+            ],
+        )
+        select_cols = ", ".join(f"c{i} AS {quote_ident(col)}" for i, col in enumerate(columns))
+        target_cols = ", ".join(quote_ident(c) for c in columns + LINEAGE_COLUMNS)
+        lineage = ("f.path, f.sha256, src._rn - min(src._rn) OVER (PARTITION BY src._source) + 1, f.season, "
+                   "f.event_folder, f.event_name, f.series_folder, f.series_name, f.session_folder, f.session_name, "
+                   "f.session_type, f.session_start_local, f.session_key, f.report, f.mark")
+        names = ", ".join(f"src.{quote_ident(c)}" for c in columns)
+        con.execute("DROP TABLE IF EXISTS _reject_errors")
+        con.execute("DROP TABLE IF EXISTS _reject_scans")
+        # row_number() OVER () streams in read order (insertion order is preserved), so per file it
+        # is the data row number; a row DuckDB rejects shifts later numbers, but its file is set aside.
+        con.execute(
+            f"""INSERT INTO {table} ({target_cols})
+                SELECT {names}, {lineage}
+                FROM (
+                    SELECT {select_cols}, filename AS _source, row_number() OVER () AS _rn
+                    FROM read_csv($files, columns = $columns, delim = ';', skip = 1, header = false,
+                                  quote = '', escape = '', null_padding = true, auto_detect = false,
+                                  strict_mode = true, filename = true, ignore_errors = true,
+                                  store_rejects = true, rejects_table = '_reject_errors', rejects_scan = '_reject_scans')
+                ) src
+                JOIN _files f ON f.absolute_path = src._source""",
+            {"files": [r.absolute_path for r, _ in files], "columns": csv_columns},
+        )
+        bad: dict[str, str] = {}
+        for path, line, error_type, message in con.execute(
+            """SELECT f.path, min(e.line), arg_min(e.error_type, e.line), arg_min(e.error_message, e.line)
+               FROM _reject_errors e JOIN _reject_scans s USING (scan_id, file_id)
+               JOIN _files f ON f.absolute_path = s.file_path GROUP BY f.path"""
+        ).fetchall():
+            first_line = (message or "").splitlines()[0] if message else ""
+            bad[path] = f"line {line}: {error_type.lower()}: {first_line}".strip()
+        bad.update({p: r for p, r in self._shape_errors(con, kind, columns).items() if p not in bad})
+        if bad:
+            con.execute(
+                f"DELETE FROM {table} WHERE _file_path IN (SELECT unnest($paths::VARCHAR[]))", {"paths": list(bad)}
+            )
+        counts = dict(
+            con.execute(
+                f"SELECT _file_path, count(*) FROM {table} WHERE _file_path IN (SELECT path FROM _files) GROUP BY ALL"
+            ).fetchall()
+        )
+        total = 0
+        for raw, _ in files:
+            outcome = by_path[raw.path]
+            if raw.path in bad:
+                outcome.status, outcome.reason = "quarantined", bad[raw.path]
+                outcome.rows_loaded = 0
+            else:
+                outcome.rows_loaded = counts.get(raw.path, 0)
+                total += outcome.rows_loaded
+        return total
+
+    @staticmethod
+    def _shape_errors(con: duckdb.DuckDBPyConnection, kind, columns: list[str]) -> dict[str, str]:
+        """First garbage value of each file just inserted: required cell empty, or a value of the wrong shape."""
+        checks = []
+        for col in kind.required:
+            if col in columns:
+                checks.append((col, f"{quote_ident(col)} IS NULL", "is empty"))
+            else:
+                checks.append((col, "true", "column is missing"))
+        for col, pattern in kind.shapes.items():
+            if col in columns:
+                literal = "'" + pattern.replace("'", "''") + "'"
+                checks.append((col, f"NOT regexp_full_match({quote_ident(col)}, {literal})", "is not a valid value"))
+        if not checks:
+            return {}
+        cases = " ".join(
+            f"WHEN {cond} THEN '{col.upper()} ' || coalesce('''' || left({quote_ident(col) if col in columns else 'NULL'}, 40) || ''' ', '') || '{what}'"
+            for col, cond, what in checks
+        )
+        any_bad = " OR ".join(f"coalesce({cond}, false)" for _, cond, _ in checks)
+        rows = con.execute(
+            f"""SELECT _file_path, min(_row_number), arg_min(CASE {cases} END, _row_number)
+                FROM raw.{quote_ident(kind.name)}
+                WHERE _file_path IN (SELECT path FROM _files) AND ({any_bad})
+                GROUP BY _file_path"""
+        ).fetchall()
+        # _row_number counts data rows; the header is line 1.
+        return {path: f"line {row + 1}: {message}" for path, row, message in rows}
+
+    @staticmethod
+    def _write_manifest(con, outcomes: list[FileOutcome], touch_only, removed: list[str], now: datetime) -> None:
+        if touch_only:
+            con.executemany("UPDATE raw.ingested_files SET mtime_ns = ? WHERE path = ?", [(m, p) for p, m in touch_only])
+        if removed:
+            con.execute(
+                "UPDATE raw.ingested_files SET status = 'removed', reason = 'file no longer in the raw root; rows kept' "
+                "WHERE list_contains($p, path)",
+                {"p": removed},
+            )
+        restored = [o for o in outcomes if o.status == "restored"]
+        for o in restored:
+            con.execute(
+                "UPDATE raw.ingested_files SET status = 'loaded', reason = NULL, mtime_ns = ? WHERE path = ?",
+                [o.mtime_ns, o.path],
+            )
+        fresh = [o for o in outcomes if o.status != "restored"]
+        if not fresh:
+            return
+        con.execute(
+            "DELETE FROM raw.ingested_files WHERE list_contains($p, path)", {"p": [o.path for o in fresh]}
+        )
+        rows = []
+        for o in fresh:
+            r = o.raw
+            rows.append([
+                o.path, o.sha256, o.size_bytes, o.mtime_ns, o.kind, o.header_variant,
+                r.report if r else None, r.mark if r else None, r.mark_rank if r else None,
+                r.season if r else None, r.event_folder if r else None, r.event_name if r else None,
+                r.series_folder if r else None, r.series_name if r else None, r.session_folder if r else None,
+                r.session_name if r else None, r.session_type if r else None, r.session_start_local if r else None,
+                r.session_key if r else None, o.status, o.reason, o.rows_loaded,
+                now if o.status == "loaded" else None,
+            ])
+        placeholders = ", ".join("?" for _ in MANIFEST_COLUMNS)
+        con.executemany(f"INSERT INTO raw.ingested_files VALUES ({placeholders})", rows)
+
+    @staticmethod
+    def _resolve_supersession(con) -> None:
+        """Of the loaded marks of one session and report, the highest counts; the rest are superseded."""
+        con.execute(
+            """UPDATE raw.ingested_files AS m SET status = ranked.new_status, reason = ranked.new_reason
+               FROM (
+                   SELECT path,
+                       CASE WHEN row_number() OVER w = 1 THEN 'loaded' ELSE 'superseded' END AS new_status,
+                       CASE WHEN row_number() OVER w > 1 THEN 'superseded by ' || first_value(path) OVER w END AS new_reason
+                   FROM raw.ingested_files
+                   WHERE status IN ('loaded', 'superseded')
+                   WINDOW w AS (PARTITION BY session_key, kind, lower(report) ORDER BY mark_rank DESC, path DESC)
+               ) ranked
+               WHERE m.path = ranked.path
+                 AND (m.status IS DISTINCT FROM ranked.new_status OR m.reason IS DISTINCT FROM ranked.new_reason)"""
+        )
+
+
+def ingest(raw_root: Path, warehouse: Path, progress: Callable[[str], None] | None = None) -> IngestReport:
+    """Bring the warehouse's raw schema up to date with the raw root. Safe to run again."""
+    return Ingestor(raw_root, warehouse, progress).run()
