@@ -1,0 +1,50 @@
+{#-
+  Typing rules for Al Kamel text values, written once and used by every staging model.
+  DuckDB syntax; each macro is the single place to port for another warehouse.
+-#}
+
+{#- '27.151' | '1:51.568' | '2:40:44.592' | '1:40''37.481' | '0:00:53.371' -> integer milliseconds -#}
+{% macro duration_ms(column) -%}
+    (case when {{ column }} is null or trim({{ column }}) = '' then null else
+        cast(round(
+            coalesce(try_cast(list_reverse(string_split(replace(trim({{ column }}), '''', ':'), ':'))[1] as double), 0) * 1000
+            + coalesce(try_cast(list_reverse(string_split(replace(trim({{ column }}), '''', ':'), ':'))[2] as bigint), 0) * 60000
+            + coalesce(try_cast(list_reverse(string_split(replace(trim({{ column }}), '''', ':'), ':'))[3] as bigint), 0) * 3600000
+        ) as bigint)
+    end)
+{%- endmacro %}
+
+{% macro to_int(column) -%}
+    try_cast(nullif(trim({{ column }}), '') as integer)
+{%- endmacro %}
+
+{% macro to_double(column) -%}
+    try_cast(nullif(trim({{ column }}), '') as double)
+{%- endmacro %}
+
+{#- Trimmed text, empty as null. -#}
+{% macro clean_text(column) -%}
+    nullif(trim({{ column }}), '')
+{%- endmacro %}
+
+{#- Surname without the Porsche junior marker: 'Thompson(J)' -> 'Thompson'. -#}
+{% macro strip_junior_marker(column) -%}
+    nullif(trim(regexp_replace({{ column }}, '\s*\(J\)\s*$', '')), '')
+{%- endmacro %}
+
+{#- Name key for identity matching: accents stripped, lower case, punctuation and spacing collapsed. -#}
+{% macro name_key(column) -%}
+    nullif(trim(regexp_replace(lower(strip_accents({{ column }})), '[^a-z0-9]+', ' ', 'g')), '')
+{%- endmacro %}
+
+{#- Stable surrogate key: md5 of the parts joined by '|', nulls spelled out so they differ from ''. -#}
+{% macro surrogate_key(columns) -%}
+    md5(concat_ws('|'
+    {%- for column in columns %}, coalesce(cast({{ column }} as varchar), '<null>'){% endfor -%}
+    ))
+{%- endmacro %}
+
+{#- Rows of files that currently count (status loaded): superseded, removed and set-aside files stay in raw only. -#}
+{% macro current_files_only(file_path_column='_file_path') -%}
+    {{ file_path_column }} in (select path from {{ source('alkamel', 'ingested_files') }} where status = 'loaded')
+{%- endmacro %}

@@ -1,0 +1,60 @@
+{#-
+  Time-card laps with the running order at the end of each lap.
+  The order of ELAPSED among the cars that completed a given lap number is the running order
+  at that lap (alkamel.md); it gives the overall and in-class position per lap. A stint ends
+  with a lap that crosses the line in the pit lane or when the driver changes.
+-#}
+with
+
+laps as (
+    select * from {{ ref('stg_alkamel__time_cards') }}
+),
+
+results as (
+    select session_key, car_number, class_name from {{ ref('int_session_results_unioned') }}
+),
+
+drivers as (
+    select session_key, car_number, driver_order, driver_id from {{ ref('int_drivers_identified') }}
+),
+
+classed as (
+    select
+        laps.*,
+        -- The classification's class is authoritative; the time card's own CLASS column is the fallback.
+        coalesce(results.class_name, laps.class_name) as entry_class_name,
+        coalesce(drivers.driver_id, md5('name:' || {{ name_key('laps.driver_name') }})) as driver_id
+    from laps
+    left join results on results.session_key = laps.session_key and results.car_number = laps.car_number
+    left join drivers
+        on drivers.session_key = laps.session_key
+        and drivers.car_number = laps.car_number
+        and drivers.driver_order = laps.driver_order
+),
+
+ordered as (
+    select
+        classed.*,
+        row_number() over (
+            partition by session_key, lap_number order by elapsed_ms nulls last, car_number
+        ) as overall_position,
+        row_number() over (
+            partition by session_key, entry_class_name, lap_number order by elapsed_ms nulls last, car_number
+        ) as class_position,
+        coalesce(lag(in_pit) over car_laps, false) as after_pit,
+        coalesce(lag(driver_order) over car_laps <> driver_order, false) as driver_changed
+    from classed
+    window car_laps as (partition by session_key, car_number order by lap_number)
+),
+
+final as (
+    select
+        ordered.* exclude (after_pit, driver_changed),
+        class_position = 1 as is_class_leader,
+        1 + sum(case when after_pit or driver_changed then 1 else 0 end) over (
+            partition by session_key, car_number order by lap_number rows between unbounded preceding and current row
+        ) as stint_number
+    from ordered
+)
+
+select * from final

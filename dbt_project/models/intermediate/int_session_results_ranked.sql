@@ -1,0 +1,110 @@
+{#-
+  Class positions and grid positions for every car of every session.
+  - Class position: rank within the class by the overall finishing order; non-starters and cars
+    without an overall position are not counted.
+  - Grid: the race's grid report when there is one; otherwise the order of the event's last
+    qualifying session before the race (cars that did not qualify start behind, by car number).
+-#}
+with
+
+results as (
+    select * from {{ ref('int_session_results_unioned') }}
+),
+
+sessions as (
+    select * from {{ ref('int_sessions_identified') }}
+),
+
+grids as (
+    select * from {{ ref('stg_alkamel__grids') }}
+),
+
+class_ranked as (
+    select
+        results.*,
+        case
+            when results.status <> 'not_started' and results.finish_position is not null
+            then row_number() over (
+                partition by results.session_key, results.class_name,
+                    (results.status <> 'not_started' and results.finish_position is not null)
+                order by results.finish_position
+            )
+        end as class_position
+    from results
+),
+
+race_sessions as (
+    select * from sessions where session_type = 'race'
+),
+
+qualifying_for_race as (
+    -- The latest qualifying session of the same event that started before the race.
+    select
+        race_sessions.session_id as race_session_id,
+        qualifying.session_id as qualifying_session_id,
+        row_number() over (partition by race_sessions.session_id order by qualifying.start_at desc) as recency
+    from race_sessions
+    join sessions as qualifying
+        on qualifying.event_id = race_sessions.event_id
+        and qualifying.session_type = 'qualifying'
+        and qualifying.start_at <= race_sessions.start_at
+),
+
+grid_from_report as (
+    select session_key, car_number, grid_position from grids
+),
+
+grid_from_qualifying as (
+    select
+        race_results.session_key,
+        race_results.car_number,
+        row_number() over (
+            partition by race_results.session_key
+            order by qualifying_results.finish_position nulls last, race_results.car_number
+        ) as grid_position
+    from results as race_results
+    join qualifying_for_race
+        on qualifying_for_race.race_session_id = race_results.session_key and qualifying_for_race.recency = 1
+    left join results as qualifying_results
+        on qualifying_results.session_key = qualifying_for_race.qualifying_session_id
+        and qualifying_results.car_number = race_results.car_number
+    where race_results.status <> 'not_started'
+        and race_results.session_key not in (select session_key from grid_from_report)
+),
+
+grid as (
+    select session_key, car_number, grid_position, 'grid report' as grid_source from grid_from_report
+    union all
+    select session_key, car_number, grid_position, 'qualifying order' as grid_source from grid_from_qualifying
+),
+
+with_grid as (
+    select
+        class_ranked.*,
+        grid.grid_position,
+        grid.grid_source
+    from class_ranked
+    left join sessions on sessions.session_id = class_ranked.session_key
+    left join grid
+        on grid.session_key = class_ranked.session_key
+        and grid.car_number = class_ranked.car_number
+        and sessions.session_type = 'race'
+),
+
+final as (
+    select
+        with_grid.*,
+        case when grid_position is not null and status <> 'not_started' then
+            row_number() over (
+                partition by session_key, class_name, (grid_position is not null and status <> 'not_started')
+                order by grid_position
+            )
+        end as class_grid_position
+    from with_grid
+)
+
+select
+    *,
+    grid_position - finish_position as positions_gained,
+    class_grid_position - class_position as class_positions_gained
+from final

@@ -1,0 +1,31 @@
+{#- Race and qualifying/practice classifications in one shape: one row per car per session. -#}
+with
+
+race as (
+    select * from {{ ref('stg_alkamel__race_results') }}
+),
+
+other as (
+    select * from {{ ref('stg_alkamel__classifications') }}
+),
+
+unioned as (
+    select
+        session_key, car_number, class_name, team_name, vehicle, status, status_delivered,
+        finish_position, laps, total_time_ms, gap_first, gap_previous,
+        best_lap_ms, best_lap_number, best_lap_kph, source_file_path, source_row_number
+    from race
+
+    union all
+
+    select
+        session_key, car_number, class_name, team_name, vehicle,
+        -- Qualifying and practice files carry no status: a car without a time did not take part.
+        case when best_lap_ms is null and coalesce(laps, 0) = 0 then 'not_started' else 'classified' end as status,
+        null as status_delivered,
+        finish_position, laps, null as total_time_ms, gap_first, gap_previous,
+        best_lap_ms, best_lap_number, best_lap_kph, source_file_path, source_row_number
+    from other
+)
+
+select * from unioned

@@ -1,0 +1,25 @@
+with
+
+weather as (
+    select * from {{ ref('stg_alkamel__weather') }}
+),
+
+final as (
+    select
+        session_key as session_id,
+        sample_at_utc,
+        air_temp_f,
+        round((air_temp_f - 32) * 5 / 9, 2) as air_temp_c,
+        track_temp_f,
+        round((track_temp_f - 32) * 5 / 9, 2) as track_temp_c,
+        humidity_pct,
+        pressure_inhg,
+        wind_speed,
+        wind_direction_deg,
+        rain,
+        source_file_path,
+        source_row_number
+    from weather
+)
+
+select * from final

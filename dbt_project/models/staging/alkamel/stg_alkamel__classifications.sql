@@ -1,0 +1,46 @@
+with
+
+source as (
+    select * from {{ source('alkamel', 'classifications') }}
+    where {{ current_files_only() }}
+        -- Alternative orders (e.g. "Results by 2nd Fastest Lap") are not the session's classification.
+        and lower(_report) = 'results'
+),
+
+classes as (
+    select * from {{ ref('class_aliases') }}
+),
+
+renamed as (
+    select
+        source._session_key as session_key,
+        trim(source.number) as car_number,
+        {{ to_int('source.pos') }} as finish_position,
+        {{ to_int('source.lap') }} as best_lap_number,
+        {{ duration_ms('source.time') }} as best_lap_ms,
+        {{ clean_text('source.gap_first') }} as gap_first,
+        {{ clean_text('source.gap_previous') }} as gap_previous,
+        {{ to_double('source.kph') }} as best_lap_kph,
+        {{ to_int('source.laps') }} as laps,
+        {{ clean_text('source.team') }} as team_name,
+        {{ clean_text('source.class') }} as class_delivered,
+        {{ clean_text('source."group"') }} as class_group,
+        {{ clean_text('source.division') }} as division,
+        {{ clean_text('source.vehicle') }} as vehicle,
+        {{ clean_text('source.tires') }} as tires,
+        {{ clean_text('source.imsa_carid') }} as imsa_car_id,
+        {{ clean_text('source.imsa_teamid') }} as imsa_team_id,
+        source._file_path as source_file_path,
+        source._row_number as source_row_number
+    from source
+),
+
+final as (
+    select
+        renamed.*,
+        coalesce(classes.class_name, renamed.class_delivered) as class_name
+    from renamed
+    left join classes on classes.alias = renamed.class_delivered
+)
+
+select * from final

@@ -1,0 +1,36 @@
+with
+
+source as (
+    select * from {{ source('alkamel', 'grids') }}
+    where {{ current_files_only() }}
+),
+
+classes as (
+    select * from {{ ref('class_aliases') }}
+),
+
+renamed as (
+    select
+        source._session_key as session_key,
+        trim(source.number) as car_number,
+        {{ to_int('source.position') }} as grid_position,
+        {{ clean_text('source.class') }} as class_delivered,
+        {{ clean_text('source.starting_driver') }} as starting_driver,
+        {{ clean_text('source.qualifying_driver') }} as qualifying_driver,
+        {{ clean_text('source.team') }} as team_name,
+        {{ clean_text('source.car') }} as vehicle,
+        {{ duration_ms('source.time') }} as qualifying_time_ms,
+        source._file_path as source_file_path,
+        source._row_number as source_row_number
+    from source
+),
+
+final as (
+    select
+        renamed.*,
+        coalesce(classes.class_name, renamed.class_delivered) as class_name
+    from renamed
+    left join classes on classes.alias = renamed.class_delivered
+)
+
+select * from final

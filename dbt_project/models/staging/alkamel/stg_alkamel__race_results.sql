@@ -1,0 +1,52 @@
+with
+
+source as (
+    select * from {{ source('alkamel', 'race_results') }}
+    where {{ current_files_only() }}
+),
+
+statuses as (
+    select * from {{ ref('status_aliases') }}
+),
+
+classes as (
+    select * from {{ ref('class_aliases') }}
+),
+
+renamed as (
+    select
+        source._session_key as session_key,
+        trim(source.number) as car_number,
+        {{ to_int('source.position') }} as finish_position,
+        {{ clean_text('source.status') }} as status_delivered,
+        {{ to_int('source.laps') }} as laps,
+        {{ duration_ms('source.total_time') }} as total_time_ms,
+        {{ clean_text('source.gap_first') }} as gap_first,
+        {{ clean_text('source.gap_previous') }} as gap_previous,
+        {{ to_int('source.fl_lapnum') }} as best_lap_number,
+        {{ duration_ms('source.fl_time') }} as best_lap_ms,
+        {{ to_double('source.fl_kph') }} as best_lap_kph,
+        {{ clean_text('source.team') }} as team_name,
+        {{ clean_text('source.class') }} as class_delivered,
+        {{ clean_text('source."group"') }} as class_group,
+        {{ clean_text('source.division') }} as division,
+        {{ clean_text('source.vehicle') }} as vehicle,
+        {{ clean_text('source.tires') }} as tires,
+        {{ clean_text('source.imsa_carid') }} as imsa_car_id,
+        {{ clean_text('source.imsa_teamid') }} as imsa_team_id,
+        source._file_path as source_file_path,
+        source._row_number as source_row_number
+    from source
+),
+
+final as (
+    select
+        renamed.*,
+        statuses.status,
+        coalesce(classes.class_name, renamed.class_delivered) as class_name
+    from renamed
+    left join statuses on lower(statuses.alias) = lower(renamed.status_delivered)
+    left join classes on classes.alias = renamed.class_delivered
+)
+
+select * from final
