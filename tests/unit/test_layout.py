@@ -1,0 +1,94 @@
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from orchestration.ingest.layout import LayoutError, describe, discover, parse_mark, parse_report_name, session_type_of
+
+
+def _describe(tmp_path: Path, rel: str):
+    file = tmp_path / rel
+    file.parent.mkdir(parents=True, exist_ok=True)
+    file.write_bytes(b"x")
+    return describe(tmp_path, file, file.stat())
+
+
+def test_full_layout_with_series(tmp_path):
+    f = _describe(tmp_path, "24_2024/14_Road America/01_IMSA WeatherTech SportsCar Championship/202408041410_Race/03_Results_Race_Official.CSV")
+    assert (f.season, f.event_number, f.event_name) == (2024, 14, "Road America")
+    assert f.series_name == "IMSA WeatherTech SportsCar Championship"
+    assert (f.session_name, f.session_type) == ("Race", "race")
+    assert f.session_start_local == datetime(2024, 8, 4, 14, 10)
+    assert (f.report_number, f.report, f.mark, f.mark_rank) == ("03", "Results", "Official", 30)
+
+
+def test_layout_without_series_folder(tmp_path):
+    f = _describe(tmp_path, "23_2023/22_PCCNA COTA/202310211410_Race 1/03_Results_Race 1_Provisional.CSV")
+    assert f.series_folder is None and f.series_name is None
+    assert (f.session_name, f.report, f.mark) == ("Race 1", "Results", "Provisional")
+
+
+def test_session_key_is_stable_and_distinguishes_series(tmp_path):
+    a = _describe(tmp_path, "24_2024/14_Road America/01_IMSA/202408041410_Race/23_Time Cards_Race.CSV")
+    b = _describe(tmp_path, "24_2024/14_Road America/01_IMSA/202408041410_Race/03_Results_Race_Official.CSV")
+    c = _describe(tmp_path, "24_2024/14_Road America/02_Porsche Carrera Cup North America/202408041410_Race/03_Results_Race_Official.CSV")
+    assert a.session_key == b.session_key != c.session_key
+
+
+@pytest.mark.parametrize(
+    "stem,session,expected",
+    [
+        ("00_Grid_Race_Provisional_Amended", "Race", ("00", "Grid", "Provisional_Amended")),
+        ("04_Results by 2nd Fastest Lap_Qualifying", "Qualifying", ("04", "Results by 2nd Fastest Lap", None)),
+        ("23_Time Cards_Practice 1", "Practice 1", ("23", "Time Cards", None)),
+        ("03_Results_Race 1_Official REVISED", "Race 1", ("03", "Results", "Official REVISED")),
+    ],
+)
+def test_report_names(stem, session, expected):
+    assert parse_report_name(stem, session) == expected
+
+
+def test_marks_rank_in_supersession_order():
+    ranks = [parse_mark(m)[1] for m in ["Unofficial", "Provisional", "Provisional_Amended", "Official", "Official REVISED"]]
+    assert ranks == sorted(ranks) and len(set(ranks)) == len(ranks)
+    assert parse_mark("Official REVISED")[0] == "Official Revised"
+    assert parse_mark(None) == (None, 0)
+
+
+@pytest.mark.parametrize(
+    "name,kind", [("Practice 1", "practice"), ("Qualifying", "qualifying"), ("Race 2", "race"), ("Warm Up", "warmup")]
+)
+def test_session_types(name, kind):
+    assert session_type_of(name) == kind
+
+
+@pytest.mark.parametrize(
+    "rel,message",
+    [
+        ("2024/14_Road America/202408041410_Race/03_Results_Race_Official.CSV", "season folder"),
+        ("24_2024/14_Road America/Race/03_Results_Race_Official.CSV", "session folder"),
+        ("24_2024/03_Results_Race_Official.CSV", "folder levels"),
+        ("24_2024/14_X/202408041410_Parade/03_Results_Parade.CSV", "not a practice"),
+    ],
+)
+def test_paths_outside_the_layout_are_refused(tmp_path, rel, message):
+    with pytest.raises(LayoutError, match=message):
+        _describe(tmp_path, rel)
+
+
+def test_discover_lists_non_data_files_and_does_not_follow_symlinks(tmp_path):
+    session = tmp_path / "24_2024/14_X/01_S/202408041410_Race"
+    session.mkdir(parents=True)
+    (session / "03_Results_Race_Official.CSV").write_text("x")
+    (session / "01_Grid_Race_Official.pdf").write_bytes(b"%PDF")
+    (session / "report.xml").write_text("<x/>")
+    outside = tmp_path.parent / "outside.CSV"
+    outside.write_text("secret")
+    (session / "99_Link_Race.CSV").symlink_to(outside)
+    data, skipped, misplaced = discover(tmp_path)
+    assert [f.path for f in data] == ["24_2024/14_X/01_S/202408041410_Race/03_Results_Race_Official.CSV"]
+    reasons = {s.path.rsplit("/", 1)[-1]: s.reason for s in skipped}
+    assert reasons["01_Grid_Race_Official.pdf"] == "not a data file (PDF)"
+    assert reasons["report.xml"] == "not a data file (XML)"
+    assert "symbolic link" in reasons["99_Link_Race.CSV"]
+    assert misplaced == []
