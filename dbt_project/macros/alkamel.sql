@@ -48,3 +48,13 @@
 {% macro current_files_only(file_path_column='_file_path') -%}
     {{ file_path_column }} in (select path from {{ source('alkamel', 'ingested_files') }} where status = 'loaded')
 {%- endmacro %}
+
+{#- 1 -> '1st', 22 -> '22nd', 13 -> '13th' -#}
+{% macro ordinal(n) -%}
+    (cast({{ n }} as varchar) || case
+        when {{ n }} % 100 in (11, 12, 13) then 'th'
+        when {{ n }} % 10 = 1 then 'st'
+        when {{ n }} % 10 = 2 then 'nd'
+        when {{ n }} % 10 = 3 then 'rd'
+        else 'th' end)
+{%- endmacro %}

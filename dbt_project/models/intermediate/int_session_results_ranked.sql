@@ -104,7 +104,16 @@ final as (
 )
 
 select
-    *,
-    grid_position - finish_position as positions_gained,
-    class_grid_position - class_position as class_positions_gained
+    final.*,
+    sessions.series_id,
+    sessions.season,
+    sessions.event_id,
+    sessions.session_type,
+    -- The warehouse's keys for car entries, classes and teams (one place for their definitions).
+    {{ surrogate_key(['sessions.series_id', 'sessions.season', 'final.car_number', name_key('final.team_name')]) }} as car_id,
+    {{ surrogate_key(['sessions.series_id', 'final.class_name']) }} as class_id,
+    md5({{ name_key('final.team_name') }}) as team_id,
+    final.grid_position - final.finish_position as positions_gained,
+    final.class_grid_position - final.class_position as class_positions_gained
 from final
+join sessions on sessions.session_id = final.session_key

@@ -4,21 +4,28 @@ results as (
     select * from {{ ref('int_session_results_ranked') }}
 ),
 
-sessions as (
-    select * from {{ ref('int_sessions_identified') }}
+scored as (
+    select * from {{ ref('int_race_results_scored') }}
+),
+
+dropped as (
+    -- Drops as they stand after the latest race of the season, for the car entry.
+    select session_id, car_number, dropped
+    from {{ ref('int_competitor_results_dropped') }}
+    where competitor_type = 'car' and is_latest_round
 ),
 
 final as (
     select
         results.session_key as session_id,
         results.car_number,
-        sessions.event_id,
-        sessions.series_id,
-        sessions.season,
-        sessions.session_type,
-        {{ surrogate_key(['sessions.series_id', 'sessions.season', 'results.car_number', name_key('results.team_name')]) }} as car_id,
-        {{ surrogate_key(['sessions.series_id', 'results.class_name']) }} as class_id,
-        md5({{ name_key('results.team_name') }}) as team_id,
+        results.event_id,
+        results.series_id,
+        results.season,
+        results.session_type,
+        results.car_id,
+        results.class_id,
+        results.team_id,
         results.status,
         results.status_delivered,
         results.finish_position,
@@ -35,11 +42,17 @@ final as (
         results.grid_source,
         cast(results.positions_gained as integer) as positions_gained,
         cast(results.class_positions_gained as integer) as class_positions_gained,
+        scored.points,
+        case when dropped.dropped then 0 else scored.points end as points_counted,
+        coalesce(dropped.dropped, false) as points_dropped,
+        scored.took_pole,
+        scored.set_fastest_lap,
         results.vehicle,
         results.source_file_path,
         results.source_row_number
     from results
-    join sessions on sessions.session_id = results.session_key
+    left join scored on scored.session_key = results.session_key and scored.car_number = results.car_number
+    left join dropped on dropped.session_id = results.session_key and dropped.car_number = results.car_number
 )
 
 select * from final

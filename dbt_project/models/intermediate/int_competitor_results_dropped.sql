@@ -1,0 +1,50 @@
+{#-
+  Every competitor result of a series season as it stands after each race (round) of the season.
+  - round_number: the race's order within the series season (races in the warehouse, by start time).
+  - Drops: of the results up to the round, the `drop_lowest` lowest-scoring ones (earliest first on
+    equal points) are not counted, except in the season's last `undroppable_last_races` races.
+    Only races the competitor entered count as results.
+  Series seasons without a points system have no rows.
+-#}
+with
+
+results as (
+    select * from {{ ref('int_competitor_race_results') }}
+    where has_points_system
+),
+
+rounds as (
+    select distinct series_id, season, race_number as round_number, session_id as after_session_id
+    from results
+),
+
+expanded as (
+    select rounds.round_number, rounds.after_session_id, results.*
+    from rounds
+    join results
+        on results.series_id = rounds.series_id
+        and results.season = rounds.season
+        and results.race_number <= rounds.round_number
+),
+
+drop_ranked as (
+    select
+        expanded.*,
+        race_number > last_race_number - undroppable_last_races as undroppable,
+        row_number() over (
+            partition by competitor_type, competitor_id, series_id, season, class_id, round_number,
+                (race_number > last_race_number - undroppable_last_races)
+            order by points, race_number
+        ) as low_rank
+    from expanded
+),
+
+final as (
+    select
+        drop_ranked.* exclude (low_rank),
+        not undroppable and low_rank <= drop_lowest as dropped,
+        round_number = max(round_number) over (partition by series_id, season) as is_latest_round
+    from drop_ranked
+)
+
+select * from final

@@ -1,0 +1,242 @@
+{#- Notable facts of every race, one row per fact and driver; each kind's definition is in race_notes.yml. -#}
+with
+
+results as (
+    select * from {{ ref('fct_session_results') }} where session_type = 'race'
+),
+
+bridge as (
+    select * from {{ ref('bridge_session_result_drivers') }}
+),
+
+sessions as (
+    select * from {{ ref('dim_sessions') }}
+),
+
+events as (
+    select * from {{ ref('dim_events') }}
+),
+
+drivers as (
+    select * from {{ ref('dim_drivers') }}
+),
+
+teams as (
+    select * from {{ ref('dim_teams') }}
+),
+
+classes as (
+    select * from {{ ref('dim_classes') }}
+),
+
+series as (
+    select * from {{ ref('dim_series') }}
+),
+
+standings as (
+    select * from {{ ref('season_driver_standings') }}
+),
+
+lap_summary as (
+    select
+        session_id,
+        car_number,
+        count(*) as laps,
+        count(*) filter (where is_class_leader) as laps_led,
+        bool_or(lap_number = 1 and is_class_leader) as led_lap_1
+    from {{ ref('fct_laps') }}
+    group by session_id, car_number
+),
+
+class_laps as (
+    select session_id, class_id, max(lap_number) as class_laps
+    from {{ ref('fct_laps') }}
+    group by session_id, class_id
+),
+
+driver_races as (
+    select
+        bridge.driver_id,
+        results.*,
+        sessions.start_at,
+        sessions.session_name,
+        sessions.event_id as race_event_id,
+        drivers.full_name,
+        teams.team_name,
+        classes.class_name,
+        series.series_name,
+        series.careers_counted_from is not null and cast(sessions.start_at as date) >= series.careers_counted_from as careers_known,
+        results.status <> 'not_started' as started,
+        count(*) filter (where results.class_position = 1) over season_so_far as season_win_number,
+        count(*) filter (where results.class_position = 1) over career_so_far as series_win_number,
+        count(*) filter (where results.status <> 'not_started') over career_so_far as career_starts,
+        max(results.positions_gained) over (partition by results.session_id) as race_max_positions_gained
+    from results
+    join bridge on bridge.session_id = results.session_id and bridge.car_number = results.car_number
+    join sessions on sessions.session_id = results.session_id
+    join drivers on drivers.driver_id = bridge.driver_id
+    left join teams on teams.team_id = results.team_id
+    join classes on classes.class_id = results.class_id
+    join series on series.series_id = results.series_id
+    window
+        season_so_far as (partition by bridge.driver_id, results.series_id, results.season
+                          order by sessions.start_at rows between unbounded preceding and current row),
+        career_so_far as (partition by bridge.driver_id, results.series_id
+                          order by sessions.start_at rows between unbounded preceding and current row)
+),
+
+labelled as (
+    select
+        driver_races.*,
+        driver_races.full_name || ' (No. ' || driver_races.car_number || coalesce(', ' || driver_races.team_name, '') || ')' as who,
+        lap_summary.laps as time_card_laps,
+        lap_summary.laps_led,
+        lap_summary.led_lap_1,
+        class_laps.class_laps
+    from driver_races
+    left join lap_summary on lap_summary.session_id = driver_races.session_id and lap_summary.car_number = driver_races.car_number
+    left join class_laps on class_laps.session_id = driver_races.session_id and class_laps.class_id = driver_races.class_id
+),
+
+event_wins as (
+    select
+        driver_id,
+        race_event_id,
+        class_id,
+        count(*) as event_races,
+        count(*) filter (where class_position = 1) as event_wins,
+        max(start_at) as last_race_start
+    from labelled
+    group by driver_id, race_event_id, class_id
+),
+
+event_races as (
+    select event_id, class_id, count(distinct results.session_id) as races
+    from results
+    group by event_id, class_id
+),
+
+notes as (
+    -- season_win: the class winner's Nth class win of the series season.
+    select session_id, driver_id, car_number, class_id, 'season_win' as kind, 10 as kind_order,
+        season_win_number as value_1, cast(null as bigint) as value_2,
+        who || ' won ' || class_name || ' in ' || session_name || ': ' || full_name || '''s '
+            || {{ ordinal('season_win_number') }} || ' win of the ' || cast(season as varchar) || ' season.' as sentence
+    from labelled where class_position = 1
+
+    union all
+    -- series_win: the winner's Nth series win in M career starts (from the 2nd win on).
+    select session_id, driver_id, car_number, class_id, 'series_win', 20,
+        series_win_number, career_starts,
+        full_name || '''s ' || {{ ordinal('series_win_number') }} || ' ' || series_name || ' win in '
+            || cast(career_starts as varchar) || ' career starts.'
+    from labelled where class_position = 1 and series_win_number > 1 and careers_known
+
+    union all
+    -- first_career_win: the winner's first series win.
+    select session_id, driver_id, car_number, class_id, 'first_career_win', 21,
+        1, career_starts,
+        'First ' || series_name || ' win for ' || full_name || ', in ' || {{ ordinal('career_starts') }} || ' career start.'
+    from labelled where class_position = 1 and series_win_number = 1 and careers_known
+
+    union all
+    -- led_every_lap: the car led its class at the end of every lap the class completed.
+    select session_id, driver_id, car_number, class_id, 'led_every_lap', 30,
+        laps_led, class_laps,
+        who || ' led every lap of ' || class_name || ' (' || cast(laps_led as varchar) || ' laps).'
+    from labelled where laps_led is not null and laps_led = class_laps and class_laps > 0
+
+    union all
+    -- class_lead_lap_1: led the class at the end of lap 1 without starting from class pole.
+    select session_id, driver_id, car_number, class_id, 'class_lead_lap_1', 40,
+        class_grid_position, cast(null as bigint),
+        who || ' took the ' || class_name || ' lead on lap 1 from ' || {{ ordinal('class_grid_position') }}
+            || ' on the class grid.'
+    from labelled where led_lap_1 and class_grid_position > 1
+
+    union all
+    -- pole_to_win: started from class pole and won the class.
+    select session_id, driver_id, car_number, class_id, 'pole_to_win', 50,
+        1, 1,
+        who || ' won ' || class_name || ' from class pole.'
+    from labelled where class_grid_position = 1 and class_position = 1
+
+    union all
+    -- most_positions_gained: the race-high number of places gained overall (grid - finish), ties all noted.
+    select session_id, driver_id, car_number, class_id, 'most_positions_gained', 60,
+        positions_gained, grid_position,
+        who || ' gained ' || cast(positions_gained as varchar) || ' places, from ' || {{ ordinal('grid_position') }}
+            || ' on the grid to ' || {{ ordinal('finish_position') }} || ' overall (' || {{ ordinal('class_position') }}
+            || ' in ' || class_name || '), the most of anyone in the race.'
+    from labelled where positions_gained = race_max_positions_gained and positions_gained > 0
+
+    union all
+    -- weekend_sweep: won the class in every race of the event (two races or more); noted on the last one.
+    select labelled.session_id, labelled.driver_id, labelled.car_number, labelled.class_id, 'weekend_sweep', 70,
+        event_wins.event_wins, event_races.races,
+        labelled.who || ' swept the ' || labelled.class_name || ' wins of the weekend (' || cast(event_wins.event_wins as varchar)
+            || ' of ' || cast(event_races.races as varchar) || ').'
+    from labelled
+    join event_wins
+        on event_wins.driver_id = labelled.driver_id and event_wins.race_event_id = labelled.race_event_id
+        and event_wins.class_id = labelled.class_id and event_wins.last_race_start = labelled.start_at
+    join event_races on event_races.event_id = labelled.race_event_id and event_races.class_id = labelled.class_id
+    where event_races.races >= 2 and event_wins.event_wins = event_races.races
+
+    union all
+    -- debut: the driver's first race start in the series.
+    select session_id, driver_id, car_number, class_id, 'debut', 90,
+        cast(null as bigint), cast(null as bigint),
+        who || ' made a ' || series_name || ' debut, finishing ' || coalesce({{ ordinal('class_position') }}, 'unclassified')
+            || ' in ' || class_name || '.'
+    from labelled where started and career_starts = 1 and careers_known
+),
+
+leaders as (
+    -- standings_leader: the class leader(s) of the drivers' standings after this race.
+    select
+        standings.after_session_id as session_id,
+        standings.driver_id,
+        standings.latest_car_number as car_number,
+        standings.class_id,
+        'standings_leader' as kind,
+        80 as kind_order,
+        standings.points_counted as value_1,
+        second.gap as value_2,
+        drivers.full_name || ' leads the ' || classes.class_name || ' standings after round '
+            || cast(standings.round_number as varchar) || ' with ' || cast(standings.points_counted as varchar) || ' points'
+            || coalesce(', ' || cast(second.gap as varchar) || ' ahead of the next driver', '') || '.' as sentence
+    from standings
+    join drivers on drivers.driver_id = standings.driver_id
+    join classes on classes.class_id = standings.class_id
+    left join (
+        select series_id, season, class_id, round_number, min(gap_to_leader) as gap
+        from standings where position > 1
+        group by series_id, season, class_id, round_number
+    ) as second
+        on second.series_id = standings.series_id and second.season = standings.season
+        and second.class_id = standings.class_id and second.round_number = standings.round_number
+    where standings.position = 1
+        -- only classes that ran in this race
+        and exists (select 1 from results where results.session_id = standings.after_session_id and results.class_id = standings.class_id)
+),
+
+final as (
+    select
+        all_notes.session_id,
+        sessions.event_id,
+        sessions.series_id,
+        sessions.season,
+        all_notes.class_id,
+        all_notes.driver_id,
+        all_notes.car_number,
+        all_notes.kind,
+        cast(all_notes.value_1 as bigint) as value_1,
+        cast(all_notes.value_2 as bigint) as value_2,
+        all_notes.sentence,
+        all_notes.kind_order
+    from (select * from notes union all select * from leaders) as all_notes
+    join sessions on sessions.session_id = all_notes.session_id
+)
+
+select * from final
