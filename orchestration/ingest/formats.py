@@ -32,6 +32,11 @@ ENTRY_COLUMNS = [
 ]
 
 
+# Carried by JSON reports only (kept so every warehouse has the same columns, null for CSV rows).
+JSON_RESULT_COLUMNS = ["not_finished", "not_finished_cause", "pit_stops", "fastest_lap_driver_number",
+                       "manufacturer", "manufacturer_country"]
+
+
 @dataclass(frozen=True)
 class ReportKind:
     name: str  # also the raw table name
@@ -48,7 +53,8 @@ RACE_RESULTS = ReportKind(
     description="Race classification: one row per car, finishing order, laps, total time, fastest lap.",
     signature=frozenset({"position", "number", "status", "laps", "total_time"}),
     columns=["position", "number", "status", "laps", "total_time", "gap_first", "gap_previous",
-             "fl_lapnum", "fl_time", "fl_kph", *ENTRY_COLUMNS, *DRIVER_COLUMNS],
+             "fl_lapnum", "fl_time", "fl_kph", *ENTRY_COLUMNS, *DRIVER_COLUMNS,
+             *JSON_RESULT_COLUMNS, "kph", "time"],
     required=["number"],
     shapes={"position": INTEGER, "laps": INTEGER, "total_time": DURATION, "gap_first": GAP,
             "gap_previous": GAP, "fl_lapnum": INTEGER, "fl_time": DURATION, "fl_kph": DECIMAL},
@@ -60,7 +66,8 @@ CLASSIFICATIONS = ReportKind(
     description="Qualifying or practice classification: one row per car, best lap and laps run.",
     signature=frozenset({"pos", "number", "lap", "time", "laps"}),
     columns=["pos", "number", "lap", "time", "gap_first", "gap_previous", "kph", "laps",
-             *ENTRY_COLUMNS, *DRIVER_COLUMNS],
+             *ENTRY_COLUMNS, *DRIVER_COLUMNS, "status", *JSON_RESULT_COLUMNS,
+             "elapsed_time", "fastest_lap_time", "fastest_lap_kph"],
     required=["number"],
     shapes={"pos": INTEGER, "lap": INTEGER, "time": DURATION, "gap_first": GAP,
             "gap_previous": GAP, "kph": DECIMAL, "laps": INTEGER},
@@ -100,7 +107,10 @@ GRIDS = ReportKind(
     description="Starting grid: one row per car, grid position, starting and qualifying driver.",
     signature=frozenset({"position", "class", "number", "starting_driver"}),
     columns=["position", "class", "number", "starting_driver", "qualifying_driver",
-             "driver_1", "driver_2", "driver_3", "driver_4", "driver_5", "driver_6", "team", "car", "time"],
+             "driver_1", "driver_2", "driver_3", "driver_4", "driver_5", "driver_6", "team", "car", "time",
+             "kph", "starting_driver_number", "qualifying_driver_number",
+             *[c for c in ENTRY_COLUMNS if c not in ("team", "class", "vehicle")], "manufacturer",
+             "manufacturer_country"],
     required=["number"],
     shapes={"position": INTEGER, "time": DURATION},
 )

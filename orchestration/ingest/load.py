@@ -16,6 +16,7 @@ agree, and a run that dies leaves the warehouse as the previous run left it.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -25,8 +26,12 @@ from typing import Callable
 
 import duckdb
 
+from . import json_reports
 from .formats import KINDS, KINDS_BY_NAME, LINEAGE_COLUMNS, UNSUPPORTED_REPORTS, Header, HeaderError, classify, normalise_name, split_header
-from .layout import OtherFile, RawFile, discover, sha256_of
+from .layout import OtherFile, RawFile, discover, parse_mark, sha256_of
+
+# The `session` block of JSON reports: one row per JSON file.
+REPORT_SESSIONS = "report_sessions"
 
 SNIFF_BYTES = 1 << 16
 
@@ -52,9 +57,15 @@ MANIFEST_COLUMNS = {
     "session_key": "VARCHAR",
     "status": "VARCHAR",
     "reason": "VARCHAR",
+    "note": "VARCHAR",
     "rows_loaded": "BIGINT",
     "loaded_at": "TIMESTAMP",
 }
+
+FILE_COLUMNS = [  # lineage of a file, in the order of LINEAGE_COLUMNS without the row number
+    "path", "sha256", "season", "event_folder", "event_name", "series_folder", "series_name", "session_folder",
+    "session_name", "session_type", "session_start_local", "session_key", "report", "mark",
+]
 
 LINEAGE_TYPES = {"_row_number": "BIGINT", "_season": "INTEGER", "_session_start_local": "TIMESTAMP"}
 
@@ -73,6 +84,7 @@ class FileOutcome:
     mtime_ns: int
     status: str
     reason: str | None = None
+    note: str | None = None  # informational (what a loaded file left out on purpose)
     kind: str | None = None
     header_variant: str | None = None
     rows_loaded: int = 0
@@ -114,6 +126,11 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
         cols = [f"{quote_ident(c)} VARCHAR" for c in kind.columns]
         cols += [f"{quote_ident(c)} {LINEAGE_TYPES.get(c, 'VARCHAR')}" for c in LINEAGE_COLUMNS]
         con.execute(f"CREATE TABLE IF NOT EXISTS raw.{quote_ident(kind.name)} ({', '.join(cols)})")
+        # A warehouse made by an older version gains the kind's newer columns.
+        Ingestor._add_missing_columns(con, kind.name, kind.columns)
+    cols = [f"{quote_ident(c)} VARCHAR" for c in json_reports.SESSION_COLUMNS]
+    cols += [f"{quote_ident(c)} {LINEAGE_TYPES.get(c, 'VARCHAR')}" for c in LINEAGE_COLUMNS if c != "_row_number"]
+    con.execute(f"CREATE TABLE IF NOT EXISTS raw.{REPORT_SESSIONS} ({', '.join(cols)})")
 
 
 def table_columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
@@ -182,6 +199,7 @@ class Ingestor:
             outcomes: list[FileOutcome] = []
             touch_only: list[tuple[str, int]] = []  # content unchanged, modification time moved
             to_load: dict[tuple[str, tuple[str, ...], int], list[tuple[RawFile, str]]] = defaultdict(list)
+            json_loads: list[tuple[RawFile, str, json_reports.JsonReport]] = []
             now = datetime.now(timezone.utc).replace(tzinfo=None)
 
             for other, status in [(f, "skipped") for f in skipped] + [(f, "quarantined") for f in misplaced]:
@@ -209,7 +227,18 @@ class Ingestor:
                 outcome = FileOutcome(raw.path, sha, raw.size_bytes, raw.mtime_ns, "loaded", raw=raw)
                 outcomes.append(outcome)
                 if raw.extension == ".json":
-                    outcome.status, outcome.reason = "skipped", "JSON reports are not loaded yet"
+                    try:
+                        with open(raw.absolute_path, "rb") as fh:
+                            parsed = json_reports.parse(fh.read(), raw.session_type)
+                    except json_reports.ReportError as exc:
+                        outcome.status, outcome.reason = "quarantined", str(exc)
+                        continue
+                    if raw.mark is None and parsed.session.get("report_mark"):
+                        # The file name carries no mark: the report's own session block says it.
+                        mark, rank = parse_mark(parsed.session["report_mark"])
+                        raw = outcome.raw = dataclasses.replace(raw, mark=mark, mark_rank=rank)
+                    outcome.kind, outcome.header_variant = parsed.kind.name, parsed.variant
+                    json_loads.append((raw, sha, parsed))
                     continue
                 unsupported = UNSUPPORTED_REPORTS.get(normalise_name(raw.report).replace("_", ""))
                 if unsupported:
@@ -231,13 +260,15 @@ class Ingestor:
             replaced = [o.path for o in outcomes if o.status != "restored" and o.path in known]
             if replaced:
                 con.execute("CREATE OR REPLACE TEMP TABLE _replaced AS SELECT unnest($paths::VARCHAR[]) AS path", {"paths": replaced})
-                for kind in KINDS:
-                    con.execute(f"DELETE FROM raw.{quote_ident(kind.name)} WHERE _file_path IN (SELECT path FROM _replaced)")
+                for table in [k.name for k in KINDS] + [REPORT_SESSIONS]:
+                    con.execute(f"DELETE FROM raw.{quote_ident(table)} WHERE _file_path IN (SELECT path FROM _replaced)")
 
             for (kind_name, columns, n_cells), files in to_load.items():
                 loaded = self._load_group(con, KINDS_BY_NAME[kind_name], list(columns), n_cells, files, by_path)
                 report.rows_loaded[kind_name] = report.rows_loaded.get(kind_name, 0) + loaded
                 self.progress(f"{kind_name}: {len(files)} file(s), {loaded} rows")
+            for kind_name, loaded in self._load_json(con, json_loads, by_path).items():
+                report.rows_loaded[kind_name] = report.rows_loaded.get(kind_name, 0) + loaded
 
             self._write_manifest(con, outcomes, touch_only, removed, now)
             self._resolve_supersession(con)
@@ -280,30 +311,10 @@ class Ingestor:
     ) -> int:
         """Read files sharing one header layout with a single read_csv; set aside the bad ones."""
         table = f"raw.{quote_ident(kind.name)}"
-        existing = set(table_columns(con, kind.name))
-        for col in columns:
-            if col not in existing:
-                # A column the kind does not know (other series add some): kept, as text.
-                con.execute(f"ALTER TABLE {table} ADD COLUMN {quote_ident(col)} VARCHAR")
-                existing.add(col)
+        self._add_missing_columns(con, kind.name, columns)
         # Cells past the named header columns (the empty one after the trailing ';') are read and dropped.
         csv_columns = {f"c{i}": "VARCHAR" for i in range(n_cells)}
-        con.execute(
-            """CREATE OR REPLACE TEMP TABLE _files AS
-               SELECT * FROM (VALUES (NULL::VARCHAR, NULL::VARCHAR, NULL::VARCHAR, NULL::INTEGER, NULL::VARCHAR,
-                   NULL::VARCHAR, NULL::VARCHAR, NULL::VARCHAR, NULL::VARCHAR, NULL::VARCHAR, NULL::VARCHAR,
-                   NULL::TIMESTAMP, NULL::VARCHAR, NULL::VARCHAR, NULL::VARCHAR)) t(absolute_path, path, sha256, season,
-                   event_folder, event_name, series_folder, series_name, session_folder, session_name, session_type,
-                   session_start_local, session_key, report, mark) WHERE false"""
-        )
-        con.executemany(
-            "INSERT INTO _files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                [r.absolute_path, r.path, sha, r.season, r.event_folder, r.event_name, r.series_folder, r.series_name,
-                 r.session_folder, r.session_name, r.session_type, r.session_start_local, r.session_key, r.report, r.mark]
-                for r, sha in files
-            ],
-        )
+        self._register_files(con, files)
         select_cols = ", ".join(f"c{i} AS {quote_ident(col)}" for i, col in enumerate(columns))
         target_cols = ", ".join(quote_ident(c) for c in columns + LINEAGE_COLUMNS)
         lineage = ("f.path, f.sha256, src._rn - min(src._rn) OVER (PARTITION BY src._source) + 1, f.season, "
@@ -357,7 +368,83 @@ class Ingestor:
         return total
 
     @staticmethod
-    def _shape_errors(con: duckdb.DuckDBPyConnection, kind, columns: list[str]) -> dict[str, str]:
+    def _register_files(con: duckdb.DuckDBPyConnection, files: list[tuple[RawFile, str]]) -> None:
+        """Temp table `_files`: the files being loaded, with their lineage values."""
+        con.execute(
+            """CREATE OR REPLACE TEMP TABLE _files (absolute_path VARCHAR, path VARCHAR, sha256 VARCHAR, season INTEGER,
+                   event_folder VARCHAR, event_name VARCHAR, series_folder VARCHAR, series_name VARCHAR,
+                   session_folder VARCHAR, session_name VARCHAR, session_type VARCHAR, session_start_local TIMESTAMP,
+                   session_key VARCHAR, report VARCHAR, mark VARCHAR)"""
+        )
+        con.executemany(
+            "INSERT INTO _files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                [r.absolute_path, r.path, sha, r.season, r.event_folder, r.event_name, r.series_folder, r.series_name,
+                 r.session_folder, r.session_name, r.session_type, r.session_start_local, r.session_key, r.report, r.mark]
+                for r, sha in files
+            ],
+        )
+
+    @staticmethod
+    def _add_missing_columns(con: duckdb.DuckDBPyConnection, table: str, columns) -> None:
+        existing = set(table_columns(con, table))
+        for col in columns:
+            if col not in existing:
+                # A column the kind does not know (other series and JSON add some): kept, as text.
+                con.execute(f"ALTER TABLE raw.{quote_ident(table)} ADD COLUMN {quote_ident(col)} VARCHAR")
+                existing.add(col)
+
+    def _load_json(self, con, json_loads, by_path: dict[str, FileOutcome]) -> dict[str, int]:
+        """Insert parsed JSON reports into the same raw tables as the CSV ones; set aside bad ones."""
+        import pandas as pd
+
+        loaded: dict[str, int] = {}
+        by_kind: dict[str, list] = defaultdict(list)
+        for raw, sha, parsed in json_loads:
+            by_kind[parsed.kind.name].append((raw, sha, parsed))
+        for kind_name, items in by_kind.items():
+            kind = KINDS_BY_NAME[kind_name]
+            records = []
+            for raw, sha, parsed in items:
+                lineage = dict(zip(LINEAGE_COLUMNS, [raw.path, sha, None, raw.season, raw.event_folder, raw.event_name,
+                                                     raw.series_folder, raw.series_name, raw.session_folder, raw.session_name,
+                                                     raw.session_type, raw.session_start_local, raw.session_key, raw.report, raw.mark]))
+                for number, row in zip(parsed.entry_numbers, parsed.rows):
+                    records.append({**row, **lineage, "_row_number": number})
+            frame = pd.DataFrame.from_records(records)
+            value_columns = [c for c in frame.columns if c not in LINEAGE_COLUMNS]
+            frame[value_columns] = frame[value_columns].astype("object")
+            self._add_missing_columns(con, kind.name, value_columns)
+            con.register("_json_rows", frame)
+            con.execute(f"INSERT INTO raw.{quote_ident(kind.name)} BY NAME SELECT * FROM _json_rows")
+            con.unregister("_json_rows")
+            self._register_files(con, [(raw, sha) for raw, sha, _ in items])
+            bad = self._shape_errors(con, kind, value_columns, unit="entry")
+            if bad:
+                con.execute(
+                    f"DELETE FROM raw.{quote_ident(kind.name)} WHERE _file_path IN (SELECT unnest($paths::VARCHAR[]))",
+                    {"paths": list(bad)},
+                )
+            sessions = []
+            for raw, sha, parsed in items:
+                outcome = by_path[raw.path]
+                if raw.path in bad:
+                    outcome.status, outcome.reason, outcome.rows_loaded = "quarantined", bad[raw.path], 0
+                    continue
+                outcome.rows_loaded = len(parsed.rows)
+                outcome.note = parsed.note
+                loaded[kind_name] = loaded.get(kind_name, 0) + outcome.rows_loaded
+                lineage = [raw.path, sha, raw.season, raw.event_folder, raw.event_name, raw.series_folder, raw.series_name,
+                           raw.session_folder, raw.session_name, raw.session_type, raw.session_start_local,
+                           raw.session_key, raw.report, raw.mark]
+                sessions.append([parsed.session.get(c) for c in json_reports.SESSION_COLUMNS] + lineage)
+            if sessions:
+                placeholders = ", ".join("?" for _ in sessions[0])
+                con.executemany(f"INSERT INTO raw.{REPORT_SESSIONS} VALUES ({placeholders})", sessions)
+        return loaded
+
+    @staticmethod
+    def _shape_errors(con: duckdb.DuckDBPyConnection, kind, columns: list[str], unit: str = "line") -> dict[str, str]:
         """First garbage value of each file just inserted: required cell empty, or a value of the wrong shape."""
         checks = []
         for col in kind.required:
@@ -382,8 +469,8 @@ class Ingestor:
                 WHERE _file_path IN (SELECT path FROM _files) AND ({any_bad})
                 GROUP BY _file_path"""
         ).fetchall()
-        # _row_number counts data rows; the header is line 1.
-        return {path: f"line {row + 1}: {message}" for path, row, message in rows}
+        # _row_number counts data rows: in a CSV the header is line 1; in JSON it is the entry number.
+        return {path: f"{unit} {row + 1 if unit == 'line' else row}: {message}" for path, row, message in rows}
 
     @staticmethod
     def _write_manifest(con, outcomes: list[FileOutcome], touch_only, removed: list[str], now: datetime) -> None:
@@ -416,7 +503,7 @@ class Ingestor:
                 r.season if r else None, r.event_folder if r else None, r.event_name if r else None,
                 r.series_folder if r else None, r.series_name if r else None, r.session_folder if r else None,
                 r.session_name if r else None, r.session_type if r else None, r.session_start_local if r else None,
-                r.session_key if r else None, o.status, o.reason, o.rows_loaded,
+                r.session_key if r else None, o.status, o.reason, o.note, o.rows_loaded,
                 now if o.status == "loaded" else None,
             ])
         placeholders = ", ".join("?" for _ in MANIFEST_COLUMNS)
@@ -433,7 +520,9 @@ class Ingestor:
                        CASE WHEN row_number() OVER w > 1 THEN 'superseded by ' || first_value(path) OVER w END AS new_reason
                    FROM raw.ingested_files
                    WHERE status IN ('loaded', 'superseded')
-                   WINDOW w AS (PARTITION BY session_key, kind, lower(report) ORDER BY mark_rank DESC, path DESC)
+                   -- On equal marks a JSON report counts over its CSV twin: it carries more (pit stops, causes).
+                   WINDOW w AS (PARTITION BY session_key, kind, lower(report)
+                                ORDER BY mark_rank DESC, lower(path) LIKE '%.json' DESC, path DESC)
                ) ranked
                WHERE m.path = ranked.path
                  AND (m.status IS DISTINCT FROM ranked.new_status OR m.reason IS DISTINCT FROM ranked.new_reason)"""

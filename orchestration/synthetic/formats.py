@@ -64,66 +64,94 @@ GRID_HEADER = (
 
 
 # --------------------------------------------------------------------------- time formats
+#
+# A time text is "<whole seconds part><milliseconds>", so the hot loops split a value once
+# with divmod(ms, 1000) and glue two table entries: TABLES.<kind>[seconds] + MS3[millis].
 
-_COMPACT_CACHE: dict[int, str] = {}
+MS3 = [f"{i:03d}" for i in range(1000)]
+
+
+def _compact_prefix(s: int) -> str:
+    if s < 60:
+        return f"{s}."
+    m, s = divmod(s, 60)
+    if m < 60:
+        return f"{m}:{s:02d}."
+    h, m = divmod(m, 60)
+    return f"{h}:{m:02d}:{s:02d}."
+
+
+def _large_prefix(s: int) -> str:
+    m, s = divmod(s, 60)
+    if m < 60:
+        return f"{m}:{s:02d}."
+    h, m = divmod(m, 60)
+    return f"{h}:{m:02d}:{s:02d}."
+
+
+def _hour_prefix(s: int) -> str:
+    s %= 86_400
+    m, s = divmod(s, 60)
+    h, m = divmod(m, 60)
+    return f"{h:02d}:{m:02d}:{s:02d}."
+
+
+def _pit_prefix(s: int) -> str:
+    m, s = divmod(s, 60)
+    h, m = divmod(m, 60)
+    return f"{h}:{m:02d}:{s:02d}."
+
+
+class _Tables:
+    """Prefix tables indexed by whole seconds, grown on demand (a process builds each once)."""
+
+    def __init__(self) -> None:
+        self.compact: list[str] = []
+        self.large: list[str] = []
+        self.pit: list[str] = []
+        self.hour: list[str] = [""] * (2 * 86_400)  # filled an hour block at a time
+        self._hour_blocks: set[int] = set()
+
+    def ensure(self, seconds: int, hour_from: int = 0, hour_to: int = 0) -> None:
+        """Cover durations 0..seconds and times of day hour_from..hour_to (seconds, < 2 days)."""
+        n = len(self.compact)
+        if seconds >= n:
+            top = max(seconds + 1, 2 * n, 3600)
+            self.compact.extend(_compact_prefix(s) for s in range(n, top))
+            self.large.extend(_large_prefix(s) for s in range(n, top))
+            self.pit.extend(_pit_prefix(s) for s in range(n, top))
+        for block in range(hour_from // 3600, min(hour_to, 2 * 86_400 - 1) // 3600 + 1):
+            if block not in self._hour_blocks:
+                lo = block * 3600
+                self.hour[lo:lo + 3600] = [_hour_prefix(s) for s in range(lo, lo + 3600)]
+                self._hour_blocks.add(block)
+
+
+TABLES = _Tables()
 
 
 def fmt_time(ms: int) -> str:
     """Compact duration: 11.872 | 1:07.916 | 1:10:17.031 (lap, sector, elapsed, total)."""
     s, frac = divmod(ms, 1000)
-    if s < 60:
-        return f"{s}.{frac:03d}"
-    m, s = divmod(s, 60)
-    if m < 60:
-        return f"{m}:{s:02d}.{frac:03d}"
-    h, m = divmod(m, 60)
-    return f"{h}:{m:02d}:{s:02d}.{frac:03d}"
-
-
-def fmt_time_cached(ms: int) -> str:
-    """fmt_time for the hot loop (lap and sector values repeat a lot)."""
-    text = _COMPACT_CACHE.get(ms)
-    if text is None:
-        text = fmt_time(ms)
-        if len(_COMPACT_CACHE) < 1_000_000:
-            _COMPACT_CACHE[ms] = text
-    return text
-
-
-_LARGE_CACHE: dict[int, str] = {}
+    return _compact_prefix(s) + MS3[frac]
 
 
 def fmt_large(ms: int) -> str:
     """Sector in the *_LARGE columns: always minutes, 0:11.872 | 1:09.413."""
-    text = _LARGE_CACHE.get(ms)
-    if text is None:
-        s, frac = divmod(ms, 1000)
-        m, s = divmod(s, 60)
-        if m < 60:
-            text = f"{m}:{s:02d}.{frac:03d}"
-        else:
-            h, m = divmod(m, 60)
-            text = f"{h}:{m:02d}:{s:02d}.{frac:03d}"
-        if len(_LARGE_CACHE) < 1_000_000:
-            _LARGE_CACHE[ms] = text
-    return text
+    s, frac = divmod(ms, 1000)
+    return _large_prefix(s) + MS3[frac]
 
 
 def fmt_hour(ms_of_day: int) -> str:
     """Time of day: 14:13:02.290 (two-digit hour, wraps at midnight)."""
-    ms_of_day %= 86_400_000
     s, frac = divmod(ms_of_day, 1000)
-    m, s = divmod(s, 60)
-    h, m = divmod(m, 60)
-    return f"{h:02d}:{m:02d}:{s:02d}.{frac:03d}"
+    return _hour_prefix(s) + MS3[frac]
 
 
 def fmt_pit(ms: int) -> str:
     """PIT_TIME: 0:00:53.371."""
     s, frac = divmod(ms, 1000)
-    m, s = divmod(s, 60)
-    h, m = divmod(m, 60)
-    return f"{h}:{m:02d}:{s:02d}.{frac:03d}"
+    return _pit_prefix(s) + MS3[frac]
 
 
 def fmt_gap_time(ms: int) -> str:

@@ -18,6 +18,18 @@ circuit_aliases as (
     select * from {{ ref('circuit_aliases') }}
 ),
 
+reported as (
+    -- What JSON reports say of the session, where the folder names say less.
+    select
+        session_key,
+        any_value(championship_name) as championship_name,
+        any_value(official_event_name) as official_event_name,
+        any_value(circuit_name) as circuit_name,
+        any_value(circuit_length_km) as circuit_length_km
+    from {{ ref('stg_alkamel__report_sessions') }}
+    group by session_key
+),
+
 sessions as (
     select
         session_key,
@@ -34,49 +46,67 @@ sessions as (
     group by session_key
 ),
 
+described as (
+    select
+        sessions.*,
+        reported.championship_name,
+        reported.official_event_name,
+        reported.circuit_name as circuit_name_reported,
+        reported.circuit_length_km as circuit_length_km_reported
+    from sessions
+    left join reported on reported.session_key = sessions.session_key
+),
+
 series_matched as (
     select
-        sessions.session_key,
+        described.session_key,
         series_aliases.series_id,
         row_number() over (
-            partition by sessions.session_key
-            order by (lower(series_aliases.alias) = lower(sessions.series_name_delivered)) desc, length(series_aliases.alias) desc
+            partition by described.session_key
+            order by (lower(series_aliases.alias) = lower(described.series_name_delivered)) desc, length(series_aliases.alias) desc
         ) as match_rank
-    from sessions
+    from described
     join series_aliases
-        on lower(series_aliases.alias) = lower(sessions.series_name_delivered)
-        or (sessions.series_name_delivered is null
-            and contains(lower(sessions.event_name), lower(series_aliases.alias)))
+        on lower(series_aliases.alias) = lower(described.series_name_delivered)
+        or (described.series_name_delivered is null
+            and (contains(lower(described.event_name), lower(series_aliases.alias))
+                 or lower(series_aliases.alias) = lower(described.championship_name)))
 ),
 
 circuit_matched as (
     select
-        sessions.session_key,
+        described.session_key,
         circuit_aliases.circuit_id,
-        row_number() over (partition by sessions.session_key order by length(circuit_aliases.alias) desc) as match_rank
-    from sessions
-    join circuit_aliases on contains(lower(sessions.event_name), lower(circuit_aliases.alias))
+        row_number() over (partition by described.session_key order by length(circuit_aliases.alias) desc) as match_rank
+    from described
+    join circuit_aliases
+        on contains(lower(described.event_name), lower(circuit_aliases.alias))
+        or contains(lower(coalesce(described.circuit_name_reported, '')), lower(circuit_aliases.alias))
 ),
 
 final as (
     select
-        sessions.session_key as session_id,
+        described.session_key as session_id,
         -- Unknown series keep a key derived from their folder name, so they still load.
-        coalesce(series_matched.series_id, 'unknown:' || coalesce(sessions.series_name_delivered, sessions.event_name)) as series_id,
-        sessions.series_name_delivered,
-        {{ surrogate_key(["coalesce(series_matched.series_id, 'unknown:' || coalesce(sessions.series_name_delivered, sessions.event_name))", 'sessions.season', 'sessions.event_folder']) }} as event_id,
-        sessions.season,
-        sessions.event_folder,
-        sessions.event_name,
-        circuit_matched.circuit_id,
-        sessions.series_folder,
-        sessions.session_folder,
-        sessions.session_name,
-        sessions.session_type,
-        sessions.start_at
-    from sessions
-    left join series_matched on series_matched.session_key = sessions.session_key and series_matched.match_rank = 1
-    left join circuit_matched on circuit_matched.session_key = sessions.session_key and circuit_matched.match_rank = 1
+        coalesce(series_matched.series_id, 'unknown:' || coalesce(described.series_name_delivered, described.championship_name, described.event_name)) as series_id,
+        coalesce(described.series_name_delivered, described.championship_name) as series_name_delivered,
+        {{ surrogate_key(["coalesce(series_matched.series_id, 'unknown:' || coalesce(described.series_name_delivered, described.championship_name, described.event_name))", 'described.season', 'described.event_folder']) }} as event_id,
+        described.season,
+        described.event_folder,
+        described.event_name,
+        described.official_event_name,
+        -- A circuit the seeds do not know is named after the report's circuit.
+        coalesce(circuit_matched.circuit_id, {{ name_key('described.circuit_name_reported') }}) as circuit_id,
+        described.circuit_name_reported,
+        described.circuit_length_km_reported,
+        described.series_folder,
+        described.session_folder,
+        described.session_name,
+        described.session_type,
+        described.start_at
+    from described
+    left join series_matched on series_matched.session_key = described.session_key and series_matched.match_rank = 1
+    left join circuit_matched on circuit_matched.session_key = described.session_key and circuit_matched.match_rank = 1
 )
 
 select * from final

@@ -47,6 +47,9 @@ final as (
         coalesce(dropped.dropped, false) as points_dropped,
         scored.took_pole,
         scored.set_fastest_lap,
+        results.pit_stops,
+        results.not_finished,
+        results.not_finished_cause,
         results.vehicle,
         results.source_file_path,
         results.source_row_number

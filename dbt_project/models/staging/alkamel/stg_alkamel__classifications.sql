@@ -11,6 +11,10 @@ classes as (
     select * from {{ ref('class_aliases') }}
 ),
 
+statuses as (
+    select * from {{ ref('status_aliases') }}
+),
+
 renamed as (
     select
         source._session_key as session_key,
@@ -30,6 +34,11 @@ renamed as (
         {{ clean_text('source.tires') }} as tires,
         {{ clean_text('source.imsa_carid') }} as imsa_car_id,
         {{ clean_text('source.imsa_teamid') }} as imsa_team_id,
+        {{ clean_text('source.status') }} as status_delivered,
+        {{ clean_text('source.manufacturer') }} as manufacturer,
+        {{ to_int('source.pit_stops') }} as pit_stops,
+        try_cast(source.not_finished as boolean) as not_finished,
+        {{ clean_text('source.not_finished_cause') }} as not_finished_cause,
         source._file_path as source_file_path,
         source._row_number as source_row_number
     from source
@@ -38,9 +47,11 @@ renamed as (
 final as (
     select
         renamed.*,
-        coalesce(classes.class_name, renamed.class_delivered) as class_name
+        coalesce(classes.class_name, renamed.class_delivered) as class_name,
+        statuses.status
     from renamed
     left join classes on classes.alias = renamed.class_delivered
+    left join statuses on lower(statuses.alias) = lower(renamed.status_delivered)
 )
 
 select * from final
