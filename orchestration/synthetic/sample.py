@@ -17,12 +17,19 @@ tests/unit/test_synthetic.py):
   GMG Racing, Masters) fifth in Masters, worse in Race 2; Yves Baltas (No. 15, GMG Racing,
   Pro), on debut, starts last on the grid, finishes in the Pro top ten and gains exactly 22
   places overall, the most of anyone.
+- Washington is a "veteran GMG Racing competitor" and the release says nothing of a Torres
+  debut, so neither debuts at Road America: Washington races COTA 2023 and every 2024 event
+  before Road America, Torres every 2024 event before it (both races each), in the midfield.
+  Baltas appears only at Road America.
 
-The named people appear only where the release puts them (Torres, Washington and Baltas only
-at Road America) and carry no invented personal details (hometown, licence, rating are left
-empty); Torres's car number (47) and team are not in the release and are placeholders. Where
-the release says nothing, their results are kept unremarkable (no fastest race lap, Baltas off
-the Race 2 podium). Everybody else and every other team is invented.
+The named people hold no fact the release does not state (`_named_facts`, checked on every
+race): no class win, podium, class pole, class fastest lap (so no race fastest lap), race-high
+places gained, lap-1 class lead from behind class pole or every-lap class lead, except where
+the release puts it (Sofronas's five wins, his Road America Race 1 second, lap-1 lead and
+every lap led in Race 2; Torres's Pro-Am pole at Road America; Baltas's +22). They carry no
+invented personal details (hometown, licence, rating are left empty); Torres's car number (47)
+and team are not in the release and are placeholders. Everybody else and every other team is
+invented.
 
 Also in the sample, for the loaders: a Provisional Road America Race 1 classification that
 swaps Sofronas and the Pro-Am winner (the Official corrects it), a Provisional at Watkins Glen
@@ -44,8 +51,8 @@ from typing import Callable
 
 from .formats import write_text
 from .model import (
-    Circuit, Driver, Entry, RacePlan, RaceRow, Session, classify_race, grid_from_qualifying,
-    running_order, simulate_practice, simulate_race,
+    Circuit, Driver, Entry, GridSlot, RacePlan, RaceRow, Session, classify_race,
+    grid_from_qualifying, running_order, simulate_practice, simulate_race,
 )
 from .names import CIRCUITS_BY_NAME, invented_driver, invented_team
 from .reports import session_folder_name, write_session
@@ -84,6 +91,9 @@ class RaceSpec:
     to_back: list[str] = field(default_factory=list)  # driver keys sent to the back of the grid
     checks: list[str] = field(default_factory=list)  # names of extra checks (see _check_race)
     provisional_swap: tuple[str, str] | None = None  # keys swapped in a wrong Provisional
+    # (key, fact) pairs the release states for this race; every other fact in NAMED_FACTS is
+    # kept off the named people (see _named_facts). The Pro-Am winner's "win" is implied.
+    stated: set[tuple[str, str]] = field(default_factory=set)
 
 
 @dataclass
@@ -99,6 +109,7 @@ class EventSpec:
     participants: list[str]
     quali_checks: list[str] = field(default_factory=list)
     quali_pace: dict[str, float] = field(default_factory=dict)
+    stated_poles: set[str] = field(default_factory=set)  # named keys the release puts on class pole
 
 
 # --------------------------------------------------------------------------- the field
@@ -152,69 +163,87 @@ REGULARS = ([f"pro{i}" for i in range(1, 12)] + [f"pa{i}" for i in range(1, 9)]
             + [f"m{i}" for i in range(1, 8)])
 
 
+# Washington and Torres before Road America: race pace of the 4th-quickest other car of their
+# class (+0.1 %) and a slower qualifying, so they run in the midfield: no win, no podium, no
+# pole, no fastest lap, not the race's biggest mover (the checks make it certain).
+MIDFIELD = {"torres": (4, 0.001), "washington": (4, 0.001)}
+MIDFIELD_QUALI = {"torres": 0.002, "washington": 0.002}
+
+
 def _event_specs() -> list[EventSpec]:
     d = datetime
-    all_2024 = REGULARS + ["sofronas"]
+    all_2024 = REGULARS + ["sofronas", "torres", "washington"]
     return [
         EventSpec(
             "cota-2023", 2023, "22_PCCNA COTA", None, COTA,
             d(2023, 10, 19, 15, 30), d(2023, 10, 20, 10, 30),
-            [RaceSpec("Race 1", d(2023, 10, 21, 14, 10), proam_winner="sofronas"),
-             RaceSpec("Race 2", d(2023, 10, 22, 11, 40), proam_winner="sofronas")],
-            [k for k in REGULARS if k not in ("pro9", "m6")] + ["pro14", "m9", "sofronas"],
+            [RaceSpec("Race 1", d(2023, 10, 21, 14, 10), proam_winner="sofronas",
+                      rank_pace={"washington": MIDFIELD["washington"]}),
+             RaceSpec("Race 2", d(2023, 10, 22, 11, 40), proam_winner="sofronas",
+                      rank_pace={"washington": MIDFIELD["washington"]})],
+            [k for k in REGULARS if k not in ("pro9", "m6")] + ["pro14", "m9", "sofronas", "washington"],
+            quali_pace={"washington": MIDFIELD_QUALI["washington"]},
         ),
         EventSpec(
             "sebring-2024", 2024, "03_Sebring International Raceway", SERIES_FOLDER,
             CIRCUITS_BY_NAME["Sebring International Raceway"],
             d(2024, 3, 13, 10, 30), d(2024, 3, 13, 16, 5),
-            [RaceSpec("Race 1", d(2024, 3, 14, 12, 10), proam_winner="sofronas"),
-             RaceSpec("Race 2", d(2024, 3, 15, 11, 35), proam_winner="pa1", rank_pace={"sofronas": (3, 0.0)})],
+            [RaceSpec("Race 1", d(2024, 3, 14, 12, 10), proam_winner="sofronas", rank_pace={**MIDFIELD}),
+             RaceSpec("Race 2", d(2024, 3, 15, 11, 35), proam_winner="pa1",
+                      rank_pace={"sofronas": (3, 0.0), **MIDFIELD})],
             all_2024 + ["pa9", "m8"],
+            quali_pace={**MIDFIELD_QUALI},
         ),
         EventSpec(
             "miami-2024", 2024, "06_Miami Grand Prix", SERIES_FOLDER, CIRCUITS_BY_NAME["Miami Grand Prix"],
             d(2024, 5, 3, 9, 10), d(2024, 5, 3, 14, 25),
-            [RaceSpec("Race 1", d(2024, 5, 4, 10, 25), proam_winner="pa2", rank_pace={"sofronas": (3, 0.0)},
+            [RaceSpec("Race 1", d(2024, 5, 4, 10, 25), proam_winner="pa2",
+                      rank_pace={"sofronas": (3, 0.0), **MIDFIELD},
                       plan=RacePlan(fcy=[(11 * 60_000, 14 * 60_000 + 30_000)])),
              RaceSpec("Race 2", d(2024, 5, 5, 11, 5), proam_winner="pa3", not_started=["m4"],
-                      rank_pace={"sofronas": (4, 0.0)})],
+                      rank_pace={"sofronas": (4, 0.0), **MIDFIELD})],
             all_2024 + ["pa9", "pro12"],
+            quali_pace={**MIDFIELD_QUALI},
         ),
         EventSpec(
             "montreal-2024", 2024, "10_Canadian Grand Prix", SERIES_FOLDER, CIRCUITS_BY_NAME["Canadian Grand Prix"],
             d(2024, 6, 7, 9, 20), d(2024, 6, 7, 14, 50),
-            [RaceSpec("Race 1", d(2024, 6, 8, 11, 5), proam_winner="pa1", rank_pace={"sofronas": (2, 0.0)},
+            [RaceSpec("Race 1", d(2024, 6, 8, 11, 5), proam_winner="pa1",
+                      rank_pace={"sofronas": (3, 0.0), **MIDFIELD},
                       plan=RacePlan(retire={"pro5": (7, True)}, retire_status={"pro5": "Retired"})),
-             RaceSpec("Race 2", d(2024, 6, 9, 10, 20), proam_winner="sofronas")],
+             RaceSpec("Race 2", d(2024, 6, 9, 10, 20), proam_winner="sofronas", rank_pace={**MIDFIELD})],
             all_2024 + ["m8", "pro13"],
+            quali_pace={**MIDFIELD_QUALI},
         ),
         EventSpec(
             "watkins-glen-2024", 2024, "12_Watkins Glen International", SERIES_FOLDER,
             CIRCUITS_BY_NAME["Watkins Glen International"],
             d(2024, 6, 21, 9, 45), d(2024, 6, 21, 16, 10),
-            [RaceSpec("Race 1", d(2024, 6, 22, 11, 55), proam_winner="pa4"),
-             RaceSpec("Race 2", d(2024, 6, 23, 9, 25), proam_winner="pa2",
+            [RaceSpec("Race 1", d(2024, 6, 22, 11, 55), proam_winner="pa4", rank_pace={**MIDFIELD}),
+             RaceSpec("Race 2", d(2024, 6, 23, 9, 25), proam_winner="pa2", rank_pace={**MIDFIELD},
                       plan=RacePlan(fcy=[(20 * 60_000, 23 * 60_000)],
                                     retire={"m3": (19, False)}, retire_status={"m3": "Classified"}),
                       provisional_swap=("m1", "m2"))],
-            REGULARS + ["m8", "pro12", "pro13"],  # Sofronas not there
+            REGULARS + ["torres", "washington", "m8", "pro12", "pro13"],  # Sofronas not there
+            quali_pace={**MIDFIELD_QUALI},
         ),
         EventSpec(
             "road-america-2024", 2024, "14_Road America", SERIES_FOLDER, CIRCUITS_BY_NAME["Road America"],
             d(2024, 8, 2, 9, 45), d(2024, 8, 2, 17, 20),
             [RaceSpec("Race 1", d(2024, 8, 3, 12, 20), proam_winner="pa3", to_back=["baltas"],
                       rank_pace={"sofronas": (1, -0.002), "washington": (5, -0.001), "baltas": (5, 0.0)},
-                      checks=["sofronas_second_proam", "washington_fifth_masters", "baltas_plus_22",
-                              "no_named_fastest_lap"],
-                      provisional_swap=("pa3", "sofronas")),
+                      checks=["sofronas_second_proam", "washington_fifth_masters", "baltas_plus_22"],
+                      provisional_swap=("pa3", "sofronas"),
+                      stated={("sofronas", "podium"), ("baltas", "most_gained")}),
              RaceSpec("Race 2", d(2024, 8, 4, 10, 15), proam_winner="sofronas",
                       rank_pace={"sofronas": (1, -0.005), "washington": (6, 0.001), "baltas": (7, 0.0)},
                       plan=RacePlan(lap1_delta_ms={"sofronas": -1200}),
-                      checks=["sofronas_leads_every_lap", "washington_worse_than_fifth",
-                              "baltas_unremarkable", "no_named_fastest_lap"])],
+                      checks=["sofronas_leads_every_lap", "washington_worse_than_fifth", "baltas_unremarkable"],
+                      stated={("sofronas", "lap1_lead"), ("sofronas", "led_every_lap")})],
             REGULARS + ["sofronas", "torres", "washington", "baltas"],
             quali_checks=["torres_proam_pole_race1", "torres_proam_pole_race2", "sofronas_second_proam_race2"],
-            quali_pace={"torres": -0.006, "sofronas": -0.004},
+            quali_pace={"torres": -0.006, "sofronas": -0.004, "washington": 0.002},
+            stated_poles={"torres"},
         ),
     ]
 
@@ -263,9 +292,6 @@ def _check_race(name: str, session: Session, rows: list[RaceRow], num: Callable[
         row = next(r for r in rows if r.entry.number == num("baltas"))
         return (_class_order(rows, "Pro").index(num("baltas")) >= 4 and row.position is not None
                 and grid_pos[row.entry.number] - row.position < 10)
-    if name == "no_named_fastest_lap":  # the race's fastest lap is nobody the release names
-        fastest = min((r for r in rows if r.fl_ms), key=lambda r: (r.fl_ms, r.entry.number))
-        return fastest.entry.number not in {num(k) for k in NAMED if k in _numbers_in(rows, num)}
     if name == "sofronas_leads_every_lap":
         cls_of = {r.entry.number: r.entry.cls for r in rows}
         s = num("sofronas")
@@ -275,6 +301,75 @@ def _check_race(name: str, session: Session, rows: list[RaceRow], num: Callable[
                 return False
         return True
     raise KeyError(name)
+
+
+# Facts of a race that the warehouse notes or counts (race_notes, standings): a class win,
+# a class podium (2nd or 3rd), class pole, the class's fastest lap (so also the race's),
+# the race-high places gained (ties included), the class lead at the end of lap 1 from
+# behind class pole, and the class lead at the end of every lap.
+NAMED_FACTS = ("win", "podium", "class_pole", "fastest_lap", "most_gained", "lap1_lead", "led_every_lap")
+
+
+def _named_facts(session: Session, rows: list[RaceRow], num: Callable[[str], str]) -> set[tuple[str, str]]:
+    """(key, fact) for every named person in the race and every fact of NAMED_FACTS they hold."""
+    present = _numbers_in(rows, num)
+    cls_of = {r.entry.number: r.entry.cls for r in rows}
+    grid_pos = {slot.entry.number: i for i, slot in enumerate(session.grid, 1)}
+    started = [r for r in rows if r.position is not None]
+    class_grid: dict[str, int] = {}
+    seen: dict[str, int] = {}
+    for slot in session.grid:
+        n = slot.entry.number
+        if n in session.not_started:
+            continue
+        seen[slot.entry.cls] = seen.get(slot.entry.cls, 0) + 1
+        class_grid[n] = seen[slot.entry.cls]
+    class_pos: dict[str, int] = {}
+    seen = {}
+    for r in started:
+        seen[r.entry.cls] = seen.get(r.entry.cls, 0) + 1
+        class_pos[r.entry.number] = seen[r.entry.cls]
+    class_fl: dict[str, int] = {}
+    for r in started:
+        if r.fl_ms is not None:
+            class_fl[r.entry.cls] = min(class_fl.get(r.entry.cls, r.fl_ms), r.fl_ms)
+    gains = {r.entry.number: grid_pos[r.entry.number] - r.position for r in started}
+    max_gain = max(gains.values())
+    leaders: dict[str, list[str]] = {}  # class -> leader at the end of each lap
+    for lap, order in sorted(running_order(session).items()):
+        done = set()
+        for n in order:
+            if cls_of[n] not in done:
+                done.add(cls_of[n])
+                leaders.setdefault(cls_of[n], []).append(n)
+    facts = set()
+    for key in present:
+        n = num(key)
+        cls = cls_of[n]
+        row = next(r for r in rows if r.entry.number == n)
+        if class_pos.get(n) == 1:
+            facts.add((key, "win"))
+        if class_pos.get(n) in (2, 3):
+            facts.add((key, "podium"))
+        if class_grid.get(n) == 1:
+            facts.add((key, "class_pole"))
+        if row.fl_ms is not None and row.fl_ms == class_fl.get(cls):
+            facts.add((key, "fastest_lap"))
+        if n in gains and gains[n] == max_gain and max_gain > 0:
+            facts.add((key, "most_gained"))
+        lead = leaders.get(cls, [])
+        if lead and lead[0] == n and class_grid.get(n) != 1:
+            facts.add((key, "lap1_lead"))
+        if lead and all(x == n for x in lead):
+            facts.add((key, "led_every_lap"))
+    return facts
+
+
+def _allowed_facts(event: EventSpec, spec: RaceSpec) -> set[tuple[str, str]]:
+    allowed = set(spec.stated) | {(k, "class_pole") for k in event.stated_poles}
+    if spec.proam_winner:
+        allowed.add((spec.proam_winner, "win"))
+    return allowed
 
 
 def _check_quali(name: str, quali: Session, num: Callable[[str], str]) -> bool:
@@ -293,6 +388,25 @@ def _check_quali(name: str, quali: Session, num: Callable[[str], str]) -> bool:
 # --------------------------------------------------------------------------- building
 
 MAX_ATTEMPTS = 5000
+
+
+def _race_grids(event: EventSpec, quali: Session, num: Callable[[str], str]) -> list[list[GridSlot]]:
+    """The grid of each race: Race 1 by best qualifying lap, Race 2 by second-best."""
+    return [grid_from_qualifying(quali, use_second_best=i == 1, to_back=[num(k) for k in spec.to_back])
+            for i, spec in enumerate(event.races)]
+
+
+def _poles_as_stated(event: EventSpec, quali: Session, num: Callable[[str], str]) -> bool:
+    """No named person on class pole of a race grid unless the release puts them there."""
+    named = {num(k) for k in NAMED if k in event.participants and k not in event.stated_poles}
+    for grid, spec in zip(_race_grids(event, quali, num), event.races):
+        first: dict[str, str] = {}
+        for slot in grid:
+            if slot.entry.number not in {num(k) for k in spec.not_started}:
+                first.setdefault(slot.entry.cls, slot.entry.number)
+        if named & set(first.values()):
+            return False
+    return True
 
 
 def _entries(event: EventSpec, people: dict[str, Person], event_index: int, seed: int) -> list[Entry]:
@@ -351,14 +465,14 @@ def build_event(event: EventSpec, people: dict[str, Person], event_index: int, s
     for attempt in range(MAX_ATTEMPTS):
         quali = Session("Qualifying", "qualifying", event.qualifying, 0, QUALI_MS, circuit, entries, {})
         simulate_practice(random.Random(f"{seed}|{event.key}|Qualifying|{attempt}"), quali, pace_delta=quali_delta)
-        if all(_check_quali(c, quali, num) for c in event.quali_checks):
+        if all(_check_quali(c, quali, num) for c in event.quali_checks) and _poles_as_stated(event, quali, num):
             break
     else:
         raise RuntimeError(f"{event.key} qualifying: no draw satisfies {event.quali_checks}")
 
     races = []
-    for r_index, spec in enumerate(event.races):
-        grid = grid_from_qualifying(quali, use_second_best=r_index == 1, to_back=[num(k) for k in spec.to_back])
+    for spec, grid in zip(event.races, _race_grids(event, quali, num)):
+        allowed = _allowed_facts(event, spec)
         plan = RacePlan(
             fcy=spec.plan.fcy,
             retire={num(k): v for k, v in spec.plan.retire.items()},
@@ -377,6 +491,7 @@ def build_event(event: EventSpec, people: dict[str, Person], event_index: int, s
             if spec.proam_winner:
                 ok = _class_order(rows, "Pro-Am")[0] == num(spec.proam_winner)
             ok = ok and all(_check_race(c, session, rows, num) for c in spec.checks)
+            ok = ok and _named_facts(session, rows, num) <= allowed
             if ok:
                 break
         else:

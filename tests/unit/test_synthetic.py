@@ -547,14 +547,114 @@ def test_sample_matches_the_press_release(sample_root):
     gains = {n: grid_pos[n] - int(p) for n, p in zip(finished["NUMBER"], finished["POSITION"])}
     assert gains["15"] == 22
     assert all(g < 22 for n, g in gains.items() if n != "15")
-    # Baltas debuts at Road America; Torres and Washington only appear there too
-    for name in ("Baltas", "Torres", "Washington"):
-        for p in sample_root.rglob("*.CSV"):
-            if name in p.read_text(encoding="utf-8-sig"):
-                assert "/14_Road America/" in p.as_posix(), (name, p)
+    # Baltas debuts at Road America: he is in no file of an earlier event
+    for p in sample_root.rglob("*.CSV"):
+        if "Baltas" in p.read_text(encoding="utf-8-sig"):
+            assert "/14_Road America/" in p.as_posix(), p
+    baltas = races[(races["driver"] == "Yves Baltas") & (races["STATUS"] != "Not started")]
+    assert baltas["stamp"].min() == "202408031220"
     # named people carry no invented personal details
     named = races[races["driver"].isin(["James Sofronas", "Pedro Torres", "Kyle Washington", "Yves Baltas"])]
     assert (named[["DRIVER_LICENSE", "DRIVER_HOMETOWN", "DRIVER_COUNTRY", "DRIVER_IMSA_DriverRatingLong"]] == "").all().all()
+
+
+BEFORE_ROAD_AMERICA_2024 = ["03_Sebring International Raceway", "06_Miami Grand Prix",
+                            "10_Canadian Grand Prix", "12_Watkins Glen International"]
+
+
+def test_washington_and_torres_are_not_road_america_debutants(sample_root):
+    """The release calls Washington a veteran and says nothing of a Torres debut: both raced
+    before Road America (Washington from COTA 2023, Torres from Sebring 2024), unremarkably."""
+    races = _race_results(sample_root)
+    before = races[races["stamp"] < "20240803"]
+    for name, number, team, cls, events in (
+        ("Kyle Washington", "32", "GMG Racing", "Masters", ["22_PCCNA COTA"] + BEFORE_ROAD_AMERICA_2024),
+        ("Pedro Torres", "47", None, "Pro-Am", BEFORE_ROAD_AMERICA_2024),
+    ):
+        mine = races[races["driver"] == name]
+        starts = mine[mine["STATUS"] != "Not started"]
+        assert (mine["NUMBER"] == number).all() and (mine["CLASS"] == cls).all(), name
+        assert mine["TEAM"].nunique() == 1 and (team is None or (mine["TEAM"] == team).all()), name
+        # both races of every event before Road America, so Road America is no debut
+        earlier = starts[starts["stamp"] < "20240803"]
+        assert sorted(earlier["event"].value_counts().items()) == sorted((e, 2) for e in events), name
+        assert starts["stamp"].min() < "20240803", name
+        assert len(starts[starts["event"] == "14_Road America"]) == 2, name
+        # unremarkable there: no class win or podium (and the places are not the release's)
+        mine_before = before[before["driver"] == name]
+        assert (mine_before["class_pos"] > 3).all(), (name, list(mine_before["class_pos"]))
+    # Torres wins nothing, so Sofronas's three still lead the 2024 Pro-Am wins
+    proam_wins = races[(races["CLASS"] == "Pro-Am") & (races["class_pos"] == 1)]
+    assert not (proam_wins["driver"] == "Pedro Torres").any()
+    assert not (races[(races["CLASS"] == "Masters") & (races["class_pos"] == 1)]["driver"] == "Kyle Washington").any()
+    # Road America: Washington still a weekend-best fifth in Masters on Saturday
+    ra = races[(races["event"] == "14_Road America") & (races["driver"] == "Kyle Washington")]
+    sat, sun = ra[ra["session"] == "202408031220_Race 1"].iloc[0], ra[ra["session"] == "202408041015_Race 2"].iloc[0]
+    assert sat["class_pos"] == 5 and (pd.isna(sun["class_pos"]) or sun["class_pos"] >= 6)
+
+
+# What the release states of the named people, race by race (session folder -> {(driver, fact)}).
+# Any other fact below, anywhere in the sample, would be one the release does not state.
+STATED_FACTS = {
+    "202310211410_Race 1": {("James Sofronas", "win")},
+    "202310221140_Race 2": {("James Sofronas", "win")},
+    "202403141210_Race 1": {("James Sofronas", "win")},
+    "202406091020_Race 2": {("James Sofronas", "win")},
+    "202408031220_Race 1": {("James Sofronas", "podium"), ("Yves Baltas", "most_gained"),
+                            ("Pedro Torres", "class_pole")},
+    "202408041015_Race 2": {("James Sofronas", "win"), ("James Sofronas", "lap1_lead"),
+                            ("James Sofronas", "led_every_lap"), ("Pedro Torres", "class_pole")},
+}
+NAMED_PEOPLE = ("James Sofronas", "Pedro Torres", "Kyle Washington", "Yves Baltas")
+
+
+def _named_facts(folder: Path) -> set[tuple[str, str]]:
+    """(driver, fact) of the named people in one race, read from its files the way the warehouse
+    reads them: class win / podium, class pole (grid order, non-starters left out), the class's
+    fastest lap, the race-high places gained (ties included), the class lead at the end of lap 1
+    from behind class pole, and the class lead at the end of every lap."""
+    res = official(folder)
+    res["driver"] = res["DRIVER_FIRSTNAME"] + " " + res["DRIVER_SECONDNAME"].str.replace("(J)", "", regex=False)
+    started = res[res["POSITION"] != ""].copy()
+    started["pos"] = started["POSITION"].astype(int)
+    started["class_pos"] = started.groupby("CLASS")["pos"].rank().astype(int)
+    started["fl"] = started["FL_TIME"].map(ms)
+    grid = read(next(folder.glob("00_Grid_*.CSV")))
+    grid_pos = dict(zip(grid["NUMBER"], grid["POSITION"].astype(int)))
+    on_grid = grid[grid["NUMBER"].isin(started["NUMBER"])].sort_values("POSITION", key=lambda s: s.astype(int))
+    class_pole = set(on_grid.groupby("CLASS")["NUMBER"].first())
+    started["gain"] = started["NUMBER"].map(grid_pos) - started["pos"]
+    max_gain = started["gain"].max()
+    class_fl = started.groupby("CLASS")["fl"].transform("min")
+    facts = set()
+    for (_, r), fl in zip(started.iterrows(), class_fl):
+        who = r["driver"]
+        if who not in NAMED_PEOPLE:
+            continue
+        leaders = _class_leaders_by_lap(folder, r["CLASS"])
+        checks = {
+            "win": r["class_pos"] == 1,
+            "podium": r["class_pos"] in (2, 3),
+            "class_pole": r["NUMBER"] in class_pole,
+            "fastest_lap": r["fl"] == fl,
+            "most_gained": r["gain"] == max_gain > 0,
+            "lap1_lead": leaders.get(1) == r["NUMBER"] and r["NUMBER"] not in class_pole,
+            "led_every_lap": set(leaders.values()) == {r["NUMBER"]},
+        }
+        facts |= {(who, fact) for fact, true in checks.items() if true}
+    return facts
+
+
+def test_named_people_hold_only_the_stated_records(sample_root):
+    folders = [f for f in session_dirs(sample_root) if is_race(f)]
+    assert len(folders) == 12
+    for folder in folders:
+        assert _named_facts(folder) == STATED_FACTS.get(folder.name, set()), folder.name
+    # and no invented Pro-Am driver reaches three 2024 wins
+    races = _race_results(sample_root)
+    wins = races[(races["CLASS"] == "Pro-Am") & (races["class_pos"] == 1) & races["stamp"].str.startswith("2024")]
+    counts = wins["driver"].value_counts()
+    assert counts.drop("James Sofronas").max() <= 2 and counts["James Sofronas"] == 3
 
 
 def test_provisional_is_wrong_and_superseded(sample_root):
