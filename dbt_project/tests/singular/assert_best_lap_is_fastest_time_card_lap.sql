@@ -1,3 +1,4 @@
+{{ config(meta={'dagster': {'ref': {'name': 'fct_session_results'}}}) }}
 -- A race's best lap is the car's fastest time-card lap (same time, on that lap number).
 with fastest as (
     select session_id, car_number, min(lap_time_ms) as fastest_ms

@@ -1,3 +1,4 @@
+{{ config(meta={'dagster': {'ref': {'name': 'bridge_session_result_drivers'}}}) }}
 -- Every driver of a car in a session belongs to a result row of that car in that session.
 select b.session_id, b.car_number
 from {{ ref('bridge_session_result_drivers') }} b

@@ -1,3 +1,4 @@
+{{ config(meta={'dagster': {'ref': {'name': 'fct_session_results'}}}) }}
 -- A race classification's laps equal the car's laps in the time cards (when the session has time cards).
 with laps as (
     select session_id, car_number, count(*) as time_card_laps

@@ -1,0 +1,50 @@
+# pitwall: `make run` builds the warehouse from raw/, `make ui` opens Dagster, `make test` runs the tests.
+SHELL := /bin/bash
+.DEFAULT_GOAL := run
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+UV_VERSION := 0.13.9
+# Rewritten after a successful install; `make` reinstalls only when the lock or pyproject.toml is newer.
+STAMP := $(VENV)/.pitwall-install.stamp
+
+PORT ?= 3000
+HOST ?= 127.0.0.1
+
+.PHONY: run test ui install lock clean
+
+install: $(STAMP)
+
+$(STAMP): requirements.lock pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "pitwall needs Python >= 3.11, $(PYTHON) is " + sys.version.split()[0] + ": run make PYTHON=python3.11")'
+	@if [ -x $(BIN)/python ] && ! $(BIN)/python -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)'; then \
+		echo "$(VENV) has Python < 3.11: remove it (make clean) and run make again" >&2; exit 1; fi
+	@[ -x $(BIN)/python ] || $(PYTHON) -m venv $(VENV)
+	@[ "$$($(BIN)/uv --version 2>/dev/null)" = "uv $(UV_VERSION)" ] || \
+		$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+	$(BIN)/uv pip install --python $(BIN)/python -r requirements.lock
+	$(BIN)/uv pip install --python $(BIN)/python --no-deps -e .
+	@touch $(STAMP)
+
+run: install
+	$(BIN)/pitwall refresh
+	@echo
+	@echo "Warehouse: $${PITWALL_WAREHOUSE:-$(CURDIR)/warehouse/pitwall.duckdb}"
+	@echo "Query it:  $(BIN)/pitwall sql \"select * from marts.fct_session_results limit 10\""
+	@echo "UI:        make ui   -> http://$(HOST):$(PORT)"
+
+test: install
+	$(BIN)/pytest
+
+ui: install
+	$(BIN)/pitwall ui --host $(HOST) --port $(PORT)
+
+# Regenerate the pinned lock from pyproject.toml's ranges (needs the package index).
+lock: install
+	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 -o requirements.lock
+
+# The venv, the warehouse, Dagster's local instance and dbt's build artefacts.
+clean:
+	rm -rf $(VENV) warehouse .dagster_home dbt_project/target dbt_project/logs dbt_project/dbt_packages .pytest_cache
+	find . -name __pycache__ -type d -prune -not -path './.git/*' -exec rm -rf {} +

@@ -1,0 +1,1 @@
+"""Asset definitions: the raw schema (ingestion) and the dbt project."""

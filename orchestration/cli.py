@@ -1,0 +1,386 @@
+"""`pitwall`: refresh the warehouse, ingest alone, query it, open the Dagster UI.
+
+Dagster and dbt are imported inside the commands that need them, so `pitwall ingest` and
+`pitwall sql` start in well under a second.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import date, datetime, time as dtime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Optional
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+from rich.text import Text
+
+from . import settings
+
+app = typer.Typer(
+    name="pitwall",
+    help="Motorsport results warehouse: Al Kamel timing files -> DuckDB -> dbt, orchestrated by Dagster.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+console = Console(soft_wrap=True)
+err = Console(stderr=True)
+
+RawOption = typer.Option(None, "--raw", help="Raw root of Al Kamel files [env PITWALL_RAW_DIR; default <repo>/raw].")
+WarehouseOption = typer.Option(
+    None, "--warehouse", help="DuckDB warehouse file [env PITWALL_WAREHOUSE; default <repo>/warehouse/pitwall.duckdb]."
+)
+
+MAX_TABLE_ROWS = 1000  # rows drawn by `pitwall sql --format table`; csv and json print everything
+
+
+def _status_table(status_counts: dict[str, int]) -> Table:
+    table = Table(title="raw.ingested_files", title_justify="left")
+    table.add_column("status")
+    table.add_column("files", justify="right")
+    for status, count in sorted(status_counts.items()):
+        style = "yellow" if status == "quarantined" and count else None
+        table.add_row(status, str(count), style=style)
+    return table
+
+
+def _rows_table(rows_loaded: dict[str, int], rows_total: dict[str, int]) -> Table:
+    table = Table(title="raw tables", title_justify="left")
+    table.add_column("table")
+    table.add_column("rows loaded this run", justify="right")
+    table.add_column("rows in raw", justify="right")
+    for name in sorted(set(rows_total) | set(rows_loaded)):
+        total = f"{rows_total[name]:,}" if name in rows_total else "?"
+        table.add_row(f"raw.{name}", f"{rows_loaded.get(name, 0):,}", total)
+    return table
+
+
+def _set_aside_table(quarantined: list[tuple[str, str]], limit: int = 50) -> Table:
+    table = Table(title=f"files set aside ({len(quarantined)})", title_justify="left", title_style="yellow")
+    table.add_column("path", overflow="fold")
+    table.add_column("reason", overflow="fold")
+    for path, reason in quarantined[:limit]:
+        table.add_row(Text(path), Text(reason or ""))
+    if len(quarantined) > limit:
+        table.add_row(f"... and {len(quarantined) - limit} more", "see raw.ingested_files where status = 'quarantined'")
+    return table
+
+
+# --------------------------------------------------------------------------------------------- ingest
+
+
+@app.command()
+def ingest(raw: Optional[Path] = RawOption, warehouse: Optional[Path] = WarehouseOption) -> None:
+    """Load new and changed raw files into the warehouse's raw schema (ingestion alone: no dbt, no Dagster)."""
+    from .ingest import ingest as run_ingest
+
+    current = settings.configure(raw=raw, warehouse=warehouse)
+    if not current.raw_dir.is_dir():
+        err.print(f"[red]raw root {current.raw_dir} is not a folder[/red]")
+        raise typer.Exit(2)
+    console.print(f"ingesting [bold]{current.raw_dir}[/bold] into [bold]{current.warehouse}[/bold]")
+    with console.status("reading files ...") as status:
+
+        def progress(message: str) -> None:
+            console.print(f"  {escape(message)}", highlight=False)
+            status.update(message)
+
+        try:
+            report = run_ingest(current.raw_dir, current.warehouse, progress=progress)
+        except Exception as exc:  # the load is one transaction: nothing was changed
+            err.print(f"[red]ingestion failed, warehouse left as it was:[/red] {type(exc).__name__}: {escape(str(exc))}")
+            raise typer.Exit(1)
+    console.print(_status_table(report.status_counts))
+    console.print(_rows_table(report.rows_loaded, report.rows_total))
+    if report.quarantined:
+        console.print(_set_aside_table(report.quarantined))
+    console.print(report.summary())
+
+
+# -------------------------------------------------------------------------------------------- refresh
+
+
+def _metadata_value(value: Any) -> Any:
+    return getattr(value, "value", value)
+
+
+def _summarise_run(result: Any, warehouse: Path, seconds: float) -> None:
+    """Print what a refresh_warehouse run did, from its Dagster events."""
+    import dagster as dg
+
+    from .assets.raw import MANIFEST_TABLE, RAW_SCHEMA
+
+    materialized: dict[dg.AssetKey, dict[str, Any]] = {}
+    for event in result.get_asset_materialization_events():
+        mat = event.step_materialization_data.materialization
+        materialized[mat.asset_key] = {k: _metadata_value(v) for k, v in mat.metadata.items()}
+
+    manifest = materialized.get(dg.AssetKey([RAW_SCHEMA, MANIFEST_TABLE]))
+    if manifest is not None:
+        counts = {k[len("files_"):]: int(v) for k, v in manifest.items()
+                  if k.startswith("files_") and k[len("files_"):] in {"loaded", "skipped", "quarantined", "superseded", "removed"}}
+        console.print(_status_table({k: v for k, v in counts.items() if v or k in ("loaded", "quarantined")}))
+        rows_loaded, rows_total = {}, {}
+        for key, meta in materialized.items():
+            if key.path[0] == RAW_SCHEMA and key.path[-1] != MANIFEST_TABLE:
+                rows_loaded[key.path[-1]] = int(meta.get("rows_loaded_this_run", 0))
+                if "dagster/row_count" in meta:
+                    rows_total[key.path[-1]] = int(meta["dagster/row_count"])
+        console.print(_rows_table(rows_loaded, rows_total))
+        table = manifest.get("quarantined_files")
+        records = [(r.data.get("path", ""), r.data.get("reason", "")) for r in getattr(table, "records", [])]
+        set_aside = int(manifest.get("files_set_aside", len(records)))
+        if set_aside:
+            console.print(_set_aside_table(records))
+            console.print(f"[yellow]{set_aside} file(s) set aside[/yellow] (status 'quarantined' in raw.ingested_files)")
+        else:
+            console.print("no file set aside")
+    else:
+        console.print("[red]ingestion did not complete[/red]")
+
+    from .assets.dbt import pitwall_dbt
+
+    dbt_keys = [k for k in pitwall_dbt.keys if k.path[0] != RAW_SCHEMA]
+    built = [k for k in materialized if k.path[0] != RAW_SCHEMA]
+    checks = result.get_asset_check_evaluations()
+    passed = [c for c in checks if c.passed]
+    failed = [c for c in checks if not c.passed]
+    dbt_line = f"dbt: {len(built)} of {len(dbt_keys) or '?'} models and seeds built"
+    dbt_line += f"; tests: {len(passed)} passed, {len(failed)} failed"
+    console.print(dbt_line, style="red" if failed or (dbt_keys and len(built) < len(dbt_keys)) else None)
+    if failed:
+        table = Table(title="failed dbt tests", title_justify="left", title_style="red")
+        table.add_column("asset")
+        table.add_column("test", overflow="fold")
+        table.add_column("severity")
+        for check in failed:
+            table.add_row(check.asset_key.to_user_string(), Text(check.check_name), str(getattr(check.severity, "value", check.severity)))
+        console.print(table)
+    if dbt_keys and len(built) < len(dbt_keys):
+        missing = sorted(k.to_user_string() for k in set(dbt_keys) - set(built))
+        shown = ", ".join(missing[:15]) + (f" ... (+{len(missing) - 15})" if len(missing) > 15 else "")
+        console.print(f"[red]not built:[/red] {shown}")
+    for event in result.get_step_failure_events():
+        error = event.step_failure_data.error
+        while error is not None and error.cause is not None:  # the root cause, not Dagster's wrapper
+            error = error.cause
+        message = (error.message if error else "unknown error").strip()
+        console.print(f"[red]step {event.step_key} failed:[/red] {escape(message[:2000])}", highlight=False)
+
+    verdict = "[green]succeeded[/green]" if result.success else "[red]FAILED[/red]"
+    console.print(f"run {result.run_id} {verdict} in {seconds:.1f} s")
+    console.print(f"warehouse: [bold]{warehouse}[/bold]")
+
+
+@app.command()
+def refresh(
+    raw: Optional[Path] = RawOption,
+    warehouse: Optional[Path] = WarehouseOption,
+    log_level: str = typer.Option("INFO", "--log-level", help="Dagster console log level (DEBUG shows every event)."),
+) -> None:
+    """Run the `refresh_warehouse` job: ingestion, then `dbt build`. Recorded in the Dagster instance (UI history)."""
+    started = time.perf_counter()
+    current = settings.configure(raw=raw, warehouse=warehouse)
+    if not current.raw_dir.is_dir():
+        err.print(f"[red]raw root {current.raw_dir} is not a folder[/red]")
+        raise typer.Exit(2)
+    console.print(f"refreshing [bold]{current.warehouse}[/bold] from [bold]{current.raw_dir}[/bold]")
+    console.print(f"DAGSTER_HOME={current.dagster_home}")
+
+    from dagster import DagsterInstance
+
+    from .project import DbtParseError
+
+    try:
+        from .definitions import defs
+    except DbtParseError as exc:
+        err.print(f"[red]the dbt project does not parse[/red] (nothing was run):\n{escape(str(exc))}", highlight=False)
+        raise typer.Exit(1)
+    from .jobs import REFRESH_JOB_NAME
+
+    job = defs.resolve_job_def(REFRESH_JOB_NAME)
+    run_config = {"loggers": {"console": {"config": {"log_level": log_level.upper()}}}}
+    with DagsterInstance.get() as instance:
+        result = job.execute_in_process(instance=instance, raise_on_error=False, run_config=run_config)
+    _summarise_run(result, current.warehouse, time.perf_counter() - started)
+    if not result.success:
+        raise typer.Exit(1)
+    console.print(f'query it: [bold].venv/bin/pitwall sql "select * from marts.fct_session_results limit 10"[/bold]')
+
+
+# ------------------------------------------------------------------------------------------------ sql
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, (datetime, date, dtime)):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, bytes):
+        return value.hex()
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    return value if value is None or isinstance(value, (str, int, float, bool)) else str(value)
+
+
+def connect_read_only(path: Path):
+    """The warehouse, read-only, with SQL access to the file system and extensions switched off."""
+    import duckdb
+
+    return duckdb.connect(
+        str(path),
+        read_only=True,
+        config={
+            "enable_external_access": False,  # no COPY TO, read_csv, ATTACH, INSTALL of files outside
+            "autoinstall_known_extensions": False,
+            "autoload_known_extensions": False,
+            "lock_configuration": True,  # and no SET to undo the above
+        },
+    )
+
+
+@app.command()
+def sql(
+    query: str = typer.Argument(..., help="SQL to run (several statements separated by ';': the last one's rows are shown)."),
+    warehouse: Optional[Path] = WarehouseOption,
+    format: str = typer.Option("table", "--format", "-f", help="table | csv | json"),
+) -> None:
+    """Query the warehouse read-only (no writes, no file access from SQL)."""
+    fmt = format.lower()
+    if fmt not in ("table", "csv", "json"):
+        err.print(f"[red]--format must be table, csv or json, not {format!r}[/red]")
+        raise typer.Exit(2)
+    path = settings._absolute(warehouse) if warehouse else settings.warehouse_path()
+    if not path.exists():
+        err.print(f"[red]no warehouse at {path}[/red]: run `make run` or `pitwall refresh` first")
+        raise typer.Exit(2)
+    import duckdb
+
+    try:
+        con = connect_read_only(path)
+    except duckdb.Error as exc:
+        err.print(f"[red]cannot open {escape(str(path))} read-only:[/red] {escape(str(exc))}", highlight=False)
+        if "lock" in str(exc).lower():
+            err.print("another process is writing the warehouse (a refresh, dbt, or the UI): try again when it is done")
+        raise typer.Exit(1)
+    try:
+        cursor = con.execute(query)
+        columns = [d[0] for d in cursor.description] if cursor.description else []
+        rows = cursor.fetchall() if columns else []
+    except duckdb.Error as exc:
+        err.print(f"[red]{type(exc).__name__}:[/red] {escape(str(exc))}", highlight=False)
+        raise typer.Exit(1)
+    finally:
+        con.close()
+
+    if not columns:
+        err.print("OK (no rows returned)")
+        return
+    if fmt == "csv":
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(columns)
+        writer.writerows([["" if v is None else v for v in row] for row in rows])
+    elif fmt == "json":
+        json.dump([dict(zip(columns, map(_jsonable, row))) for row in rows], sys.stdout, ensure_ascii=False, indent=2)
+        sys.stdout.write("\n")
+    else:
+        table = Table(show_lines=False)
+        for name in columns:
+            table.add_column(Text(name), overflow="fold")
+        for row in rows[:MAX_TABLE_ROWS]:
+            table.add_row(*(Text("∅", style="dim") if v is None else Text(str(v)) for v in row))
+        console.print(table)
+        shown = min(len(rows), MAX_TABLE_ROWS)
+        note = f"{len(rows)} row(s)" + (f", first {shown} shown (use --format csv for all)" if shown < len(rows) else "")
+        err.print(note)
+
+
+# ------------------------------------------------------------------------------------------------- ui
+
+
+@app.command()
+def ui(
+    port: int = typer.Option(3000, "--port", "-p"),
+    host: str = typer.Option("127.0.0.1", "--host", "-h"),
+    raw: Optional[Path] = RawOption,
+    warehouse: Optional[Path] = WarehouseOption,
+) -> None:
+    """Start the Dagster UI (`dagster dev`) on this project, sharing DAGSTER_HOME with `pitwall refresh`."""
+    current = settings.configure(raw=raw, warehouse=warehouse)
+    command = [settings.dagster_executable(), "dev", "-w", str(settings.WORKSPACE_FILE), "-h", host, "-p", str(port)]
+    console.print(f"Dagster UI on [bold]http://{host}:{port}[/bold]  (DAGSTER_HOME={current.dagster_home}); Ctrl-C stops it")
+
+    child: subprocess.Popen | None = None
+    state: dict[str, Any] = {"signal": None, "forwarded": False}
+
+    def signal_group(sig: int) -> None:
+        if child is None:
+            return
+        try:
+            os.killpg(child.pid, sig)
+        except ProcessLookupError:
+            pass
+
+    def forward(signum: int, _frame: Any) -> None:
+        # SIGINT or SIGTERM to pitwall: SIGINT to dagster dev's whole process group (its webserver,
+        # daemon and code server), as Ctrl-C in a terminal would; each stops cleanly on it. (A
+        # SIGTERM to the group stops the code server first and dagster dev restarts it, which only
+        # slows the shutdown down.)
+        state["signal"] = signum
+        if child is not None and child.poll() is None:
+            state["forwarded"] = True
+            signal_group(signal.SIGINT)
+
+    # Installed before the child starts: handlers (unlike an inherited SIG_IGN, as under `cmd &`
+    # without job control) reset to the default in the child, so dagster dev can be interrupted.
+    previous = {s: signal.signal(s, forward) for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
+    code = 0
+    try:
+        # Its own session: a terminal's Ctrl-C reaches pitwall only, which forwards it once.
+        child = subprocess.Popen(command, cwd=settings.REPO_ROOT, env=dict(os.environ), start_new_session=True)
+        while True:
+            try:
+                code = child.wait(timeout=0.5)
+                break
+            except subprocess.TimeoutExpired:
+                if state["signal"] is None:
+                    continue
+                if not state["forwarded"]:  # the signal came before the child existed
+                    state["forwarded"] = True
+                    signal_group(signal.SIGINT)
+                try:
+                    code = child.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    err.print("dagster dev did not stop within 30 s: killing it")
+                    signal_group(signal.SIGKILL)
+                    code = child.wait()
+                break
+    finally:
+        if child is not None and child.poll() is None:
+            signal_group(signal.SIGTERM)
+            try:
+                child.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                signal_group(signal.SIGKILL)
+                child.wait()
+        if child is not None:
+            signal_group(signal.SIGTERM)  # anything of the group left behind by dagster dev
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+    raise typer.Exit(0 if state["signal"] is not None else code)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

@@ -1,0 +1,65 @@
+"""Resources: where the raw files and the warehouse are, and the dbt CLI."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import os
+from functools import cached_property
+from pathlib import Path
+
+import dagster as dg
+from dagster_dbt import DbtCliResource
+from packaging import version
+
+from . import settings
+from .project import dbt_project
+
+
+class WarehousePaths(dg.ConfigurableResource):
+    """The raw root read by ingestion and the DuckDB file written by ingestion and dbt.
+
+    Read from PITWALL_RAW_DIR / PITWALL_WAREHOUSE when a run starts (orchestration/settings.py
+    exports them, defaults included, when the code location loads); a run may override them in
+    its resource config, and the dbt step then exports the run's warehouse for dbt.
+    """
+
+    raw_dir: str
+    warehouse: str
+
+    @property
+    def raw_path(self) -> Path:
+        return Path(os.path.abspath(self.raw_dir))
+
+    @property
+    def warehouse_path(self) -> Path:
+        return Path(os.path.abspath(self.warehouse))
+
+    def export(self) -> Path:
+        """Put the warehouse into the environment dbt reads (profiles.yml), as an absolute path."""
+        os.environ[settings.WAREHOUSE_ENV] = str(self.warehouse_path)
+        os.environ[settings.RAW_DIR_ENV] = str(self.raw_path)
+        for key, value in settings.DBT_QUIET_ENV.items():
+            os.environ.setdefault(key, value)
+        return self.warehouse_path
+
+
+class PitwallDbtCliResource(DbtCliResource):
+    """DbtCliResource that knows its dbt version without running `dbt --version`.
+
+    dagster-dbt runs `dbt --version` before each dbt command to tell dbt Core from dbt Fusion;
+    dbt Core's `--version` asks pypi.org for the latest release (a network call at run time, and
+    ~5 s here). The executable is the venv's dbt, so the installed dbt-core package's version is
+    the same answer, read locally.
+    """
+
+    @cached_property
+    def _cli_version(self) -> version.Version:
+        return version.parse(importlib.metadata.version("dbt-core"))
+
+
+def build_resources() -> dict[str, object]:
+    settings.configure()
+    return {
+        "paths": WarehousePaths(raw_dir=dg.EnvVar(settings.RAW_DIR_ENV), warehouse=dg.EnvVar(settings.WAREHOUSE_ENV)),
+        "dbt": PitwallDbtCliResource(project_dir=dbt_project, dbt_executable=settings.dbt_executable()),
+    }

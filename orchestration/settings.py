@@ -1,0 +1,129 @@
+"""Where things live: paths from the environment, with defaults inside the repository.
+
+- ``PITWALL_RAW_DIR``    the raw root of Al Kamel files      (default ``<repo>/raw``)
+- ``PITWALL_WAREHOUSE``  the DuckDB file                     (default ``<repo>/warehouse/pitwall.duckdb``)
+- ``DAGSTER_HOME``       Dagster's instance (runs, events)   (default ``<repo>/.dagster_home``)
+
+`configure()` writes all three into ``os.environ`` as absolute paths, so that dbt (which reads
+``PITWALL_WAREHOUSE`` in ``profiles.yml``), the Dagster webserver and CLI runs agree on them.
+Nothing here imports Dagster or dbt: the CLI's fast commands use it too.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
+WORKSPACE_FILE = REPO_ROOT / "workspace.yaml"
+
+RAW_DIR_ENV = "PITWALL_RAW_DIR"
+WAREHOUSE_ENV = "PITWALL_WAREHOUSE"
+DAGSTER_HOME_ENV = "DAGSTER_HOME"
+
+DEFAULT_RAW_DIR = REPO_ROOT / "raw"
+DEFAULT_WAREHOUSE = REPO_ROOT / "warehouse" / "pitwall.duckdb"
+DEFAULT_DAGSTER_HOME = REPO_ROOT / ".dagster_home"
+
+# Local SQLite storage (the default) under DAGSTER_HOME; no telemetry: nothing leaves the machine.
+DAGSTER_YAML = """\
+# Written by orchestration/settings.py. Storage: SQLite files in this folder (Dagster's default),
+# shared by `pitwall refresh` and `pitwall ui`, so CLI runs show in the UI's run history.
+telemetry:
+  enabled: false
+"""
+
+# Environment for every dbt process: no usage statistics, no version check over the network.
+DBT_QUIET_ENV = {
+    "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+    "DBT_VERSION_CHECK": "false",
+    "DO_NOT_TRACK": "1",
+}
+
+
+def _absolute(value: str | os.PathLike[str]) -> Path:
+    return Path(os.path.abspath(os.path.expanduser(os.fspath(value))))
+
+
+def _from_env(name: str, default: Path) -> Path:
+    value = os.environ.get(name, "").strip()
+    return _absolute(value) if value else default
+
+
+def raw_dir() -> Path:
+    return _from_env(RAW_DIR_ENV, DEFAULT_RAW_DIR)
+
+
+def warehouse_path() -> Path:
+    return _from_env(WAREHOUSE_ENV, DEFAULT_WAREHOUSE)
+
+
+def dagster_home() -> Path:
+    return _from_env(DAGSTER_HOME_ENV, DEFAULT_DAGSTER_HOME)
+
+
+def venv_executable(name: str) -> str:
+    """An executable of the running interpreter's environment (the venv), else the one on PATH."""
+    candidate = Path(sys.executable).parent / name  # not resolved: the venv's bin, not the base Python's
+    if candidate.exists():
+        return str(candidate)
+    found = shutil.which(name)
+    if found:
+        return found
+    raise FileNotFoundError(f"`{name}` is neither next to {sys.executable} nor on PATH: run `make install`")
+
+
+def dbt_executable() -> str:
+    return venv_executable("dbt")
+
+
+def dagster_executable() -> str:
+    return venv_executable("dagster")
+
+
+def ensure_dagster_home(home: Path | None = None) -> Path:
+    home = home or dagster_home()
+    home.mkdir(parents=True, exist_ok=True)
+    config = home / "dagster.yaml"
+    if not config.exists():
+        config.write_text(DAGSTER_YAML)
+    return home
+
+
+@dataclass(frozen=True)
+class Settings:
+    raw_dir: Path
+    warehouse: Path
+    dagster_home: Path
+
+
+def configure(
+    raw: str | os.PathLike[str] | None = None,
+    warehouse: str | os.PathLike[str] | None = None,
+    home: str | os.PathLike[str] | None = None,
+) -> Settings:
+    """Resolve the paths (arguments > environment > defaults) and export them as absolute paths."""
+    settings = Settings(
+        raw_dir=_absolute(raw) if raw else raw_dir(),
+        warehouse=_absolute(warehouse) if warehouse else warehouse_path(),
+        dagster_home=_absolute(home) if home else dagster_home(),
+    )
+    os.environ[RAW_DIR_ENV] = str(settings.raw_dir)
+    os.environ[WAREHOUSE_ENV] = str(settings.warehouse)
+    os.environ[DAGSTER_HOME_ENV] = str(settings.dagster_home)
+    for key, value in DBT_QUIET_ENV.items():
+        os.environ.setdefault(key, value)
+    ensure_dagster_home(settings.dagster_home)
+    return settings
+
+
+def dbt_env(warehouse: Path | None = None) -> dict[str, str]:
+    """Environment for a dbt subprocess: the current one, the warehouse as an absolute path, no tracking."""
+    env = dict(os.environ)
+    env.update(DBT_QUIET_ENV)
+    env[WAREHOUSE_ENV] = str(warehouse or warehouse_path())
+    return env
