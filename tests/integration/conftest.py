@@ -13,7 +13,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from conftest import RAW, REPO
+from helpers import RAW, REPO
 
 PITWALL = Path(sys.executable).with_name("pitwall")
 

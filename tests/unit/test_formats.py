@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROAD_AMERICA_IMSA
+from helpers import ROAD_AMERICA_IMSA
 from orchestration.ingest.formats import HeaderError, classify, split_header
 
 
