@@ -4,12 +4,15 @@ import dagster as dg
 
 from .assets.dbt import pitwall_dbt
 from .assets.raw import raw_alkamel
+from .automation import raw_files_sensor, refresh_season_aggregates, season_aggregates_weekly
 from .jobs import refresh_warehouse
 from .resources import build_resources
 
 defs = dg.Definitions(
     assets=[raw_alkamel, pitwall_dbt],
-    jobs=[refresh_warehouse],
+    jobs=[refresh_warehouse, refresh_season_aggregates],
+    schedules=[season_aggregates_weekly],
+    sensors=[raw_files_sensor],
     resources=build_resources(),
     # Ad-hoc materializations from the UI also run in one process (DuckDB: one writer).
     executor=dg.in_process_executor,

@@ -217,3 +217,24 @@ def sha256_of(path: str) -> str:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+def fingerprint(root: Path) -> tuple[str, int]:
+    """A digest of every file's path, size and modification time under the raw root, and the file count.
+
+    Cheap (no file is read): it changes when a file is added, removed, replaced or re-saved, which is
+    when a refresh has something to do. Hidden files and symbolic links are left out, as in discover().
+    """
+    root = Path(root).resolve()
+    digest = hashlib.sha256()
+    count = 0
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        for name in sorted(filenames):
+            if name.startswith("."):
+                continue
+            st = os.lstat(os.path.join(dirpath, name))
+            rel = os.path.relpath(os.path.join(dirpath, name), root)
+            digest.update(f"{rel}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
+            count += 1
+    return digest.hexdigest(), count

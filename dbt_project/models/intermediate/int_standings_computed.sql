@@ -1,3 +1,4 @@
+{{ config(meta={"dagster": {"group": "season"}}) }}
 {#-
   Championship standings after every race of a series season, per class, for drivers and car
   entries, from the results with their drop flags (int_competitor_results_dropped).

@@ -1,0 +1,60 @@
+"""What keeps the warehouse fresh without a click: the raw-root sensor, the season schedule, and
+the job the schedule runs. Jobs run in one process (DuckDB: one writer)."""
+
+from __future__ import annotations
+
+import os
+
+import dagster as dg
+
+from .ingest.layout import fingerprint
+from .jobs import REFRESH_JOB_NAME, refresh_warehouse
+from .settings import RAW_DIR_ENV
+
+SEASON_GROUP = "season"
+
+refresh_season_aggregates = dg.define_asset_job(
+    name="refresh_season_aggregates",
+    selection=dg.AssetSelection.groups(SEASON_GROUP),
+    executor_def=dg.in_process_executor,
+    description=(
+        "Rebuild the season aggregates (standings after every round, career stats, race notes) from "
+        "the core marts, with their tests. New files are picked up by refresh_warehouse."
+    ),
+)
+
+season_aggregates_weekly = dg.ScheduleDefinition(
+    name="season_aggregates_weekly",
+    job=refresh_season_aggregates,
+    cron_schedule="0 6 * * 1",
+    execution_timezone="America/New_York",
+    default_status=dg.DefaultScheduleStatus.RUNNING,
+    description="Monday 06:00 New York time: rebuild the season aggregates after the weekend's races.",
+)
+
+ACTIVE_RUN_STATUSES = [dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED,
+                       dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.STARTED]
+
+
+@dg.sensor(
+    name="raw_files_sensor",
+    job=refresh_warehouse,
+    minimum_interval_seconds=15,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Starts refresh_warehouse when files are added to, changed in or removed from the raw root.",
+)
+def raw_files_sensor(context: dg.SensorEvaluationContext):
+    raw_root = os.environ.get(RAW_DIR_ENV)
+    if not raw_root or not os.path.isdir(raw_root):
+        return dg.SkipReason(f"raw root {raw_root!r} is not a folder")
+    digest, count = fingerprint(raw_root)
+    if digest == context.cursor:
+        return dg.SkipReason(f"no change in {count} files")
+    active = context.instance.get_runs(
+        filters=dg.RunsFilter(job_name=REFRESH_JOB_NAME, statuses=ACTIVE_RUN_STATUSES), limit=1
+    )
+    if active:
+        # The running refresh may already be reading the new files; look again on the next tick.
+        return dg.SkipReason(f"refresh run {active[0].run_id} is in progress")
+    context.update_cursor(digest)
+    return dg.RunRequest(run_key=f"raw-{digest[:16]}", tags={"pitwall/trigger": "raw_files_sensor", "pitwall/files": str(count)})
