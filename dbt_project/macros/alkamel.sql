@@ -58,3 +58,15 @@
         when {{ n }} % 10 = 3 then 'rd'
         else 'th' end)
 {%- endmacro %}
+
+{#- A delivered class name normalised through the class_aliases seed (the delivered text when no alias matches). -#}
+{% macro normalise_class(column) -%}
+    coalesce((select class_aliases.class_name from {{ ref('class_aliases') }} as class_aliases
+              where class_aliases.alias = {{ column }}), {{ column }})
+{%- endmacro %}
+
+{#- A delivered STATUS normalised through the status_aliases seed (case-insensitive); null when unknown. -#}
+{% macro normalise_status(column) -%}
+    (select status_aliases.status from {{ ref('status_aliases') }} as status_aliases
+     where lower(status_aliases.alias) = lower({{ column }}))
+{%- endmacro %}

@@ -7,14 +7,6 @@ source as (
         and lower(_report) = 'results'
 ),
 
-classes as (
-    select * from {{ ref('class_aliases') }}
-),
-
-statuses as (
-    select * from {{ ref('status_aliases') }}
-),
-
 renamed as (
     select
         source._session_key as session_key,
@@ -47,11 +39,9 @@ renamed as (
 final as (
     select
         renamed.*,
-        coalesce(classes.class_name, renamed.class_delivered) as class_name,
-        statuses.status
+        {{ normalise_class('renamed.class_delivered') }} as class_name,
+        {{ normalise_status('renamed.status_delivered') }} as status
     from renamed
-    left join classes on classes.alias = renamed.class_delivered
-    left join statuses on lower(statuses.alias) = lower(renamed.status_delivered)
 )
 
 select * from final

@@ -5,14 +5,6 @@ source as (
     where {{ current_files_only() }}
 ),
 
-statuses as (
-    select * from {{ ref('status_aliases') }}
-),
-
-classes as (
-    select * from {{ ref('class_aliases') }}
-),
-
 renamed as (
     select
         source._session_key as session_key,
@@ -47,11 +39,9 @@ renamed as (
 final as (
     select
         renamed.*,
-        statuses.status,
-        coalesce(classes.class_name, renamed.class_delivered) as class_name
+        {{ normalise_status('renamed.status_delivered') }} as status,
+        {{ normalise_class('renamed.class_delivered') }} as class_name
     from renamed
-    left join statuses on lower(statuses.alias) = lower(renamed.status_delivered)
-    left join classes on classes.alias = renamed.class_delivered
 )
 
 select * from final

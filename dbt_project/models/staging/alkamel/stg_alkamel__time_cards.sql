@@ -5,10 +5,6 @@ source as (
     where {{ current_files_only() }}
 ),
 
-classes as (
-    select * from {{ ref('class_aliases') }}
-),
-
 renamed as (
     select
         source._session_key as session_key,
@@ -42,9 +38,8 @@ renamed as (
 final as (
     select
         renamed.*,
-        coalesce(classes.class_name, renamed.class_delivered) as class_name
+        {{ normalise_class('renamed.class_delivered') }} as class_name
     from renamed
-    left join classes on classes.alias = renamed.class_delivered
 )
 
 select * from final
