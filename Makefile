@@ -12,7 +12,11 @@ STAMP := $(VENV)/.pitwall-install.stamp
 PORT ?= 3000
 HOST ?= 127.0.0.1
 
-.PHONY: run test ui install lock clean
+# The UI test's browser: Debian's Chromium and its own chromedriver, installed by `make test` when missing.
+CHROMIUM := /usr/bin/chromium
+CHROMEDRIVER := /usr/bin/chromedriver
+
+.PHONY: run test ui install lock clean browser bi
 
 install: $(STAMP)
 
@@ -23,7 +27,7 @@ $(STAMP): requirements.lock pyproject.toml
 	@[ -x $(BIN)/python ] || $(PYTHON) -m venv $(VENV)
 	@[ "$$($(BIN)/uv --version 2>/dev/null)" = "uv $(UV_VERSION)" ] || \
 		$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
-	$(BIN)/uv pip install --python $(BIN)/python -r requirements.lock
+	$(BIN)/uv pip install --python $(BIN)/python --compile-bytecode -r requirements.lock
 	$(BIN)/uv pip install --python $(BIN)/python --no-deps -e .
 	@touch $(STAMP)
 
@@ -34,8 +38,22 @@ run: install
 	@echo "Query it:  $(BIN)/pitwall sql \"select * from marts.fct_session_results limit 10\""
 	@echo "UI:        make ui   -> http://$(HOST):$(PORT)"
 
-test: install
+test: install browser
 	$(BIN)/pytest
+
+# Optional, slow: Apache Superset's own `superset test-db` on the published copy. Superset pins
+# pandas < 2.2, so it gets its own venv, .venv-bi/, built by the test from tests/bi/requirements.lock.
+bi: install
+	$(BIN)/pytest -m bi tests/bi
+
+# apt-get as root (or through sudo); without apt-get the UI test is skipped, saying why.
+browser:
+	@if [ -x $(CHROMIUM) ] && [ -x $(CHROMEDRIVER) ]; then exit 0; fi; \
+	if ! command -v apt-get >/dev/null 2>&1; then \
+		echo "no apt-get here: install Chromium and chromedriver to run the UI test (pytest -m ui)" >&2; exit 0; fi; \
+	SUDO=; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	echo "installing chromium and chromium-driver (Debian packages) for the UI test"; \
+	$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium chromium-driver
 
 ui: install
 	$(BIN)/pitwall ui --host $(HOST) --port $(PORT)
@@ -46,5 +64,5 @@ lock: install
 
 # The venv, the warehouse, Dagster's local instance and dbt's build artefacts.
 clean:
-	rm -rf $(VENV) warehouse .dagster_home dbt_project/target dbt_project/logs dbt_project/dbt_packages .pytest_cache
+	rm -rf $(VENV) .venv-bi warehouse .dagster_home dbt_project/target dbt_project/logs dbt_project/dbt_packages .pytest_cache
 	find . -name __pycache__ -type d -prune -not -path './.git/*' -exec rm -rf {} +

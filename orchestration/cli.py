@@ -76,10 +76,39 @@ def _set_aside_table(quarantined: list[tuple[str, str]], limit: int = 50) -> Tab
     return table
 
 
+def _one_writer(what: str):
+    """Run a command under the warehouse's run lock (orchestration/runlock.py): while another refresh
+    or ingestion writes the same warehouse, refuse at once (exit code 3) and say who holds it."""
+    import functools
+
+    def wrap(command):
+        @functools.wraps(command)
+        def run(*args: Any, **kwargs: Any) -> Any:
+            from .runlock import WarehouseBusy, warehouse_lock
+
+            warehouse = kwargs.get("warehouse")
+            path = settings._absolute(warehouse) if warehouse else settings.warehouse_path()
+            try:
+                lock = warehouse_lock(path, what)
+                lock.__enter__()
+            except WarehouseBusy as exc:
+                err.print(f"[red]{escape(str(exc))}[/red]", highlight=False)
+                raise typer.Exit(3)
+            try:
+                return command(*args, **kwargs)
+            finally:
+                lock.__exit__(None, None, None)
+
+        return run
+
+    return wrap
+
+
 # --------------------------------------------------------------------------------------------- ingest
 
 
 @app.command()
+@_one_writer("pitwall ingest")
 def ingest(raw: Optional[Path] = RawOption, warehouse: Optional[Path] = WarehouseOption) -> None:
     """Load new and changed raw files into the warehouse's raw schema (ingestion alone: no dbt, no Dagster)."""
     from .ingest import ingest as run_ingest
@@ -151,12 +180,17 @@ def _summarise_run(result: Any, warehouse: Path, seconds: float) -> None:
     from .assets.dbt import pitwall_dbt
 
     dbt_keys = [k for k in pitwall_dbt.keys if k.path[0] != RAW_SCHEMA]
-    built = [k for k in materialized if k.path[0] != RAW_SCHEMA]
+    built = [k for k in materialized if k in set(dbt_keys)]
     checks = result.get_asset_check_evaluations()
     passed = [c for c in checks if c.passed]
     failed = [c for c in checks if not c.passed]
     dbt_line = f"dbt: {len(built)} of {len(dbt_keys) or '?'} models and seeds built"
     dbt_line += f"; tests: {len(passed)} passed, {len(failed)} failed"
+    # The dbt step succeeded and built nothing: it found nothing new since the last full build.
+    up_to_date = not built and not failed and any(e.step_key == pitwall_dbt.op.name for e in result.get_step_success_events())
+    if up_to_date:
+        dbt_line = f"dbt: nothing new since the last full build: build skipped, {len(dbt_keys)} models and seeds up to date"
+        dbt_keys = []
     console.print(dbt_line, style="red" if failed or (dbt_keys and len(built) < len(dbt_keys)) else None)
     if failed:
         table = Table(title="failed dbt tests", title_justify="left", title_style="red")
@@ -177,16 +211,28 @@ def _summarise_run(result: Any, warehouse: Path, seconds: float) -> None:
         message = (error.message if error else "unknown error").strip()
         console.print(f"[red]step {event.step_key} failed:[/red] {escape(message[:2000])}", highlight=False)
 
+    published = materialized.get(dg.AssetKey(["published", "warehouse"]))
+    if published is not None:
+        console.print(
+            f"published: [bold]{published.get('path')}[/bold] ({published.get('table_count')} tables, "
+            f"{published.get('size_mb')} MB; {published.get('parquet_files')} Parquet files, "
+            f"{published.get('parquet_size_mb')} MB) in {published.get('seconds')} s"
+        )
+    charts = materialized.get(dg.AssetKey(["published", "charts"]))
+    if charts is not None:
+        console.print(f"charts: {charts.get('chart_count')} PNG in {charts.get('charts_dir')}")
     verdict = "[green]succeeded[/green]" if result.success else "[red]FAILED[/red]"
     console.print(f"run {result.run_id} {verdict} in {seconds:.1f} s")
     console.print(f"warehouse: [bold]{warehouse}[/bold]")
 
 
 @app.command()
+@_one_writer("pitwall refresh")
 def refresh(
     raw: Optional[Path] = RawOption,
     warehouse: Optional[Path] = WarehouseOption,
     log_level: str = typer.Option("INFO", "--log-level", help="Dagster console log level (DEBUG shows every event)."),
+    rebuild: bool = typer.Option(False, "--rebuild", help="Run `dbt build` even when nothing is new since the last full build."),
 ) -> None:
     """Run the `refresh_warehouse` job: ingestion, then `dbt build`. Recorded in the Dagster instance (UI history)."""
     started = time.perf_counter()
@@ -194,6 +240,10 @@ def refresh(
     if not current.raw_dir.is_dir():
         err.print(f"[red]raw root {current.raw_dir} is not a folder[/red]")
         raise typer.Exit(2)
+    if rebuild:
+        from .build_state import forget
+
+        forget(current.warehouse)
     console.print(f"refreshing [bold]{current.warehouse}[/bold] from [bold]{current.raw_dir}[/bold]")
     console.print(f"DAGSTER_HOME={current.dagster_home}")
 
@@ -256,16 +306,38 @@ def sql(
     query: str = typer.Argument(..., help="SQL to run (several statements separated by ';': the last one's rows are shown)."),
     warehouse: Optional[Path] = WarehouseOption,
     format: str = typer.Option("table", "--format", "-f", help="table | csv | json"),
+    live: bool = typer.Option(
+        False, "--live",
+        help="Query the build file instead of the published copy: only when no refresh is running "
+        "(and a refresh cannot start while this query runs).",
+    ),
 ) -> None:
-    """Query the warehouse read-only (no writes, no file access from SQL)."""
+    """Query the published copy of the warehouse read-only (no writes, no file access from SQL).
+
+    The published copy (<warehouse dir>/published/pitwall.duckdb) is replaced whole after every
+    successful refresh, so queries keep answering while a refresh runs.
+    """
     fmt = format.lower()
     if fmt not in ("table", "csv", "json"):
         err.print(f"[red]--format must be table, csv or json, not {format!r}[/red]")
         raise typer.Exit(2)
-    path = settings._absolute(warehouse) if warehouse else settings.warehouse_path()
+    build = settings._absolute(warehouse) if warehouse else settings.warehouse_path()
+    published = settings.published_warehouse_path(build)
+    path = build if live or not published.exists() else published
     if not path.exists():
         err.print(f"[red]no warehouse at {path}[/red]: run `make run` or `pitwall refresh` first")
         raise typer.Exit(2)
+    if path == build and not live:
+        err.print(f"[yellow]no published copy at {escape(str(published))} yet[/yellow] (a successful "
+                  "`pitwall refresh` writes it): reading the build file")
+    if live:
+        from .runlock import holder_of
+
+        holder = holder_of(build)
+        if holder is not None:  # a run is writing the build file: do not get in its way
+            err.print(f"[red]{escape(str(holder.get('what') or 'a run'))} (pid {holder.get('pid')}) holds "
+                      f"{escape(str(build))}[/red]: query the published copy (without --live), or wait for it to end")
+            raise typer.Exit(3)
     import duckdb
 
     try:
@@ -273,7 +345,8 @@ def sql(
     except duckdb.Error as exc:
         err.print(f"[red]cannot open {escape(str(path))} read-only:[/red] {escape(str(exc))}", highlight=False)
         if "lock" in str(exc).lower():
-            err.print("another process is writing the warehouse (a refresh, dbt, or the UI): try again when it is done")
+            err.print("another process is writing the warehouse (a refresh, dbt, or the UI): try again when it is "
+                      "done, or query the published copy (without --live)")
         raise typer.Exit(1)
     try:
         cursor = con.execute(query)
@@ -305,6 +378,40 @@ def sql(
         shown = min(len(rows), MAX_TABLE_ROWS)
         note = f"{len(rows)} row(s)" + (f", first {shown} shown (use --format csv for all)" if shown < len(rows) else "")
         err.print(note)
+
+
+# ----------------------------------------------------------------------------------------------- docs
+
+
+@app.command()
+def docs(
+    warehouse: Optional[Path] = WarehouseOption,
+    live: bool = typer.Option(False, "--live", help="Read column types from the build file instead of the published copy."),
+) -> None:
+    """Build the dbt docs site (every model and column, lineage graph) into <warehouse dir>/published/docs/."""
+    from .publish.docs import DOCS_DIR_NAME, DocsError, build_docs
+
+    current = settings.configure(warehouse=warehouse)
+    published = settings.published_warehouse_path(current.warehouse)
+    database = current.warehouse if live or not published.exists() else published
+    if not database.exists():
+        err.print(f"[red]no warehouse at {database}[/red]: run `make run` or `pitwall refresh` first")
+        raise typer.Exit(2)
+    out_dir = settings.published_dir(current.warehouse) / DOCS_DIR_NAME
+    console.print(f"dbt docs generate (column types from [bold]{database}[/bold], read-only) ...")
+    try:
+        report = build_docs(settings.DBT_PROJECT_DIR, database, out_dir,
+                            dbt_executable=settings.dbt_executable(), env=settings.dbt_env(database))
+    except DocsError as exc:
+        err.print(f"[red]{escape(str(exc))}[/red]", highlight=False)
+        raise typer.Exit(1)
+    console.print(f"{report.models} models, {report.marts} marts documented")
+    if report.undescribed:
+        shown = ", ".join(report.undescribed[:20]) + (f" ... (+{len(report.undescribed) - 20})" if len(report.undescribed) > 20 else "")
+        console.print(f"[yellow]{len(report.undescribed)} mart(s) or column(s) without a description:[/yellow] {shown}")
+    else:
+        console.print("every mart and every column of the marts has a description")
+    console.print(f"docs: [bold]{report.index}[/bold] (one file: open it in a browser)")
 
 
 # ------------------------------------------------------------------------------------------------- ui

@@ -3,14 +3,15 @@
 import dagster as dg
 
 from .assets.dbt import pitwall_dbt
+from .assets.published import published_charts, published_warehouse
 from .assets.raw import raw_alkamel
 from .automation import raw_files_sensor, refresh_season_aggregates, season_aggregates_weekly
-from .jobs import refresh_warehouse
+from .jobs import refresh_warehouse, reload_files
 from .resources import build_resources
 
 defs = dg.Definitions(
-    assets=[raw_alkamel, pitwall_dbt],
-    jobs=[refresh_warehouse, refresh_season_aggregates],
+    assets=[raw_alkamel, pitwall_dbt, published_warehouse, published_charts],
+    jobs=[refresh_warehouse, reload_files, refresh_season_aggregates],
     schedules=[season_aggregates_weekly],
     sensors=[raw_files_sensor],
     resources=build_resources(),

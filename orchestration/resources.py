@@ -6,10 +6,12 @@ import importlib.metadata
 import os
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 import dagster as dg
 from dagster_dbt import DbtCliResource
 from packaging import version
+from pydantic import PrivateAttr
 
 from . import settings
 from .project import dbt_project
@@ -25,6 +27,23 @@ class WarehousePaths(dg.ConfigurableResource):
 
     raw_dir: str
     warehouse: str
+
+    _run_lock: Any = PrivateAttr(default=None)
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        """Hold the warehouse's run lock for the run (orchestration/runlock.py): a run launched from
+        the UI or a schedule while `pitwall refresh` writes fails at once with who holds it.
+        (Re-entrant: `pitwall refresh` holds it already and runs its job in the same process.)"""
+        from .runlock import warehouse_lock
+
+        run_id = getattr(context, "run_id", None) or "?"
+        self._run_lock = warehouse_lock(self.warehouse_path, f"Dagster run {run_id[:8]}")
+        self._run_lock.__enter__()
+
+    def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
+        if self._run_lock is not None:
+            lock, self._run_lock = self._run_lock, None
+            lock.__exit__(None, None, None)
 
     @property
     def raw_path(self) -> Path:

@@ -35,6 +35,11 @@ DAGSTER_YAML = """\
 # shared by `pitwall refresh` and `pitwall ui`, so CLI runs show in the UI's run history.
 telemetry:
   enabled: false
+# One run at a time (DuckDB: one writer): a run launched from the UI while another one is going
+# (the sensor's, the schedule's) waits in the queue instead of failing on the warehouse's lock.
+concurrency:
+  runs:
+    max_concurrent_runs: 1
 """
 
 # Environment for every dbt process: no usage statistics, no version check over the network.
@@ -60,6 +65,21 @@ def raw_dir() -> Path:
 
 def warehouse_path() -> Path:
     return _from_env(WAREHOUSE_ENV, DEFAULT_WAREHOUSE)
+
+
+# Readers' copy of the warehouse, next to the build file (orchestration/publish): a DuckDB file,
+# one Parquet file per mart and the charts, replaced atomically after every successful refresh.
+PUBLISHED_DIR_NAME = "published"
+PUBLISHED_FILE_NAME = "pitwall.duckdb"
+
+
+def published_dir(warehouse: Path | None = None) -> Path:
+    """``<folder of the warehouse>/published/``."""
+    return (warehouse or warehouse_path()).parent / PUBLISHED_DIR_NAME
+
+
+def published_warehouse_path(warehouse: Path | None = None) -> Path:
+    return published_dir(warehouse) / PUBLISHED_FILE_NAME
 
 
 def dagster_home() -> Path:
@@ -89,7 +109,8 @@ def ensure_dagster_home(home: Path | None = None) -> Path:
     home = home or dagster_home()
     home.mkdir(parents=True, exist_ok=True)
     config = home / "dagster.yaml"
-    if not config.exists():
+    # Written if missing, and brought up to date if it is still the one written here.
+    if not config.exists() or (config.read_text().startswith(DAGSTER_YAML.split("\n", 1)[0]) and config.read_text() != DAGSTER_YAML):
         config.write_text(DAGSTER_YAML)
     return home
 

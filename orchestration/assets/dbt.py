@@ -9,15 +9,25 @@ or its schema.
 """
 
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import timedelta, timezone
 from pathlib import Path
 from typing import Any
 
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 
+from .. import build_state, settings
+from ..automation import SEASON_GROUP
 from ..project import dbt_project
 from ..resources import WarehousePaths
+from . import OWNERS
+
+# The season aggregates are rebuilt every Monday at 06:00 New York time (season_aggregates_weekly)
+# and after new files (raw_files_sensor): by Monday 09:00 the latest build must be under a week old.
+SEASON_FRESHNESS = dg.FreshnessPolicy.cron(
+    deadline_cron="0 9 * * 1", lower_bound_delta=timedelta(days=7), timezone="America/New_York"
+)
 
 
 def _meta(props: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -45,6 +55,15 @@ class PitwallDbtTranslator(DagsterDbtTranslator):
             return fqn[2]
         return dbt_resource_props.get("schema") or None
 
+    def get_owners(self, dbt_resource_props: Mapping[str, Any]) -> Sequence[str] | None:
+        return super().get_owners(dbt_resource_props) or OWNERS
+
+    def get_asset_spec(self, manifest: Mapping[str, Any], unique_id: str, project) -> dg.AssetSpec:
+        spec = super().get_asset_spec(manifest, unique_id, project)
+        if spec.group_name == SEASON_GROUP and spec.freshness_policy is None:
+            spec = spec.replace_attributes(freshness_policy=SEASON_FRESHNESS)
+        return spec
+
 
 translator = PitwallDbtTranslator(
     settings=DagsterDbtTranslatorSettings(enable_asset_checks=True, enable_source_tests_as_checks=False)
@@ -57,6 +76,21 @@ translator = PitwallDbtTranslator(
 DBT_TARGET_PATH = Path(dbt_project.project_dir) / dbt_project.target_path / "dagster"
 
 
+def _dbt_versions() -> str:
+    from importlib.metadata import version
+
+    return f"dbt-core {version('dbt-core')}, dbt-duckdb {version('dbt-duckdb')}"
+
+
+def _published_since(warehouse: Path, built_at) -> bool:
+    """The readers' copy, when the project publishes one, was written after the recorded build."""
+    published_path = getattr(settings, "published_warehouse_path", None)
+    if published_path is None:
+        return True
+    copy = published_path(warehouse)
+    return copy.exists() and copy.stat().st_mtime >= built_at.replace(tzinfo=timezone.utc).timestamp()
+
+
 @dbt_assets(
     manifest=dbt_project.manifest_path,
     project=dbt_project,
@@ -64,7 +98,126 @@ DBT_TARGET_PATH = Path(dbt_project.project_dir) / dbt_project.target_path / "dag
     name="pitwall_dbt",
 )
 def pitwall_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource, paths: WarehousePaths):
-    """`dbt build` of the selected models, seeds and tests, streaming dbt's events as they happen."""
+    """`dbt build` of the selected models, seeds and tests, streaming dbt's events as they happen;
+    then the row counts (and, for the key marts, the first rows) of the tables it built."""
     warehouse = paths.export()
-    context.log.info(f"dbt build against {warehouse}")
-    yield from dbt.cli(["build"], context=context, target_path=DBT_TARGET_PATH).stream()
+    # Nothing new since the last full build (same raw files, same dbt project): skip it, and with
+    # it everything downstream (orchestration/build_state.py). Partial selections always run.
+    full = (context.selected_asset_keys == context.assets_def.keys
+            and context.selected_asset_check_keys == context.assets_def.check_keys)
+    manifest = build_state.manifest_digest(Path(dbt_project.manifest_path))
+    state = build_state.fingerprint(warehouse, manifest, "build", _dbt_versions()) if full else None
+    last = build_state.last_build(warehouse)
+    if state and last and last[0] == state and _published_since(warehouse, last[1]):
+        context.log.info(f"dbt build skipped: nothing new since the full build of run {last[2]} ({last[1]:%Y-%m-%d %H:%M:%S} UTC)")
+        return
+    args = ["build"]
+    if last is None or last[3] != manifest:
+        # The incremental tables (fct_laps, fct_weather, fct_session_results) only rebuild what changed
+        # since the last complete build: after a change of the dbt project (or with none recorded), all.
+        args.append("--full-refresh")
+    build_state.forget(warehouse)
+    context.log.info(f"dbt {' '.join(args)} against {warehouse}")
+    built: list[dg.AssetKey] = []
+    for event in dbt.cli(args, context=context, target_path=DBT_TARGET_PATH).stream():
+        if isinstance(event, dg.Output):
+            built.append(context.asset_key_for_output(event.output_name))
+        elif isinstance(event, (dg.AssetMaterialization, dg.MaterializeResult)) and event.asset_key:
+            built.append(event.asset_key)
+        yield event
+    if state:  # the stream raises on a failed model or test: here every node passed
+        build_state.record(warehouse, state, context.run_id, manifest)
+    # dbt has exited and closed the warehouse: now it can be read (DuckDB: one writer, or readers).
+    yield from table_observations(context, warehouse, built)
+
+
+# Tables whose row count is reported; views (staging, intermediate) are not counted: counting one
+# runs its whole query. The key marts also show a preview, names instead of hashed keys; a preview
+# whose query fails (a renamed column) is left out with a warning, the row count stays.
+COUNTED_SCHEMAS = ("marts", "reference")
+PREVIEW_ROWS = 10
+_LATEST_ROUND = """s.round_number = (select max(x.round_number) from {table} x
+    where x.series_id = s.series_id and x.season = s.season and x.class_id = s.class_id)"""
+PREVIEWS: dict[str, str] = {
+    "season_driver_standings": f"""
+        select s.series_id, s.season, c.class_name, s.round_number, s.position, d.full_name as driver,
+               s.points, s.wins, s.podiums, s.gap_to_leader
+        from marts.season_driver_standings s
+        join marts.dim_classes c using (class_id) join marts.dim_drivers d using (driver_id)
+        where {_LATEST_ROUND.format(table="marts.season_driver_standings")}
+        order by s.series_id, s.season desc, c.class_name, s.position, driver""",
+    "season_team_standings": f"""
+        select s.series_id, s.season, c.class_name, s.round_number, s.position, s.car_number, t.team_name,
+               s.points, s.wins, s.gap_to_leader
+        from marts.season_team_standings s
+        join marts.dim_classes c using (class_id) left join marts.dim_teams t using (team_id)
+        where {_LATEST_ROUND.format(table="marts.season_team_standings")}
+        order by s.series_id, s.season desc, c.class_name, s.position, s.car_number""",
+    "fct_session_results": """
+        select e.season, e.event_name, s.session_name, c.class_name, r.class_position, r.finish_position,
+               r.car_number, t.team_name, r.laps, r.status
+        from marts.fct_session_results r
+        join marts.dim_sessions s using (session_id) join marts.dim_events e on e.event_id = r.event_id
+        join marts.dim_classes c on c.class_id = r.class_id left join marts.dim_teams t on t.team_id = r.team_id
+        where r.session_type = 'race' and r.class_position = 1
+        order by s.start_at desc, r.finish_position""",
+    "driver_career_stats": """
+        select d.full_name as driver, k.series_id, k.starts, k.wins, k.podiums, k.poles, k.laps_led,
+               k.best_overall_finish, k.debut_date
+        from marts.driver_career_stats k join marts.dim_drivers d using (driver_id)
+        where k.grain = 'series'
+        order by k.wins desc, k.podiums desc, driver""",
+    "race_notes": "select season, series_id, kind, sentence from marts.race_notes order by session_id, kind_order",
+    "dim_events": """
+        select season, series_id, round_number, event_name, start_date, end_date, session_count, race_count
+        from marts.dim_events order by start_date desc""",
+}
+
+
+def _cell(value: Any) -> Any:
+    return value if value is None or isinstance(value, (bool, int, float, str)) else str(value)
+
+
+def table_observations(context: dg.AssetExecutionContext, warehouse: Path, built: list[dg.AssetKey]) -> Iterator[dg.AssetObservation]:
+    """`dagster/row_count` (and a preview) of each table this build made, as asset observations.
+
+    Read after `dbt build` has exited, from a read-only connection closed before the step ends;
+    dagster-dbt's fetch_row_counts() instead queries while dbt runs, and holds its events meanwhile.
+    Best effort: a failure here is logged and never fails the build.
+    """
+    keys = [k for k in dict.fromkeys(built) if len(k.path) == 2 and k.path[0] in COUNTED_SCHEMAS]
+    if not keys or not warehouse.exists():
+        return
+    import duckdb
+
+    observations: list[dg.AssetObservation] = []
+    try:
+        con = duckdb.connect(str(warehouse), read_only=True)
+    except duckdb.Error as exc:
+        context.log.warning(f"row counts skipped: cannot open {warehouse} read-only: {exc}")
+        return
+    try:
+        for key in keys:
+            relation = ".".join(f'"{part}"' for part in key.path)
+            try:
+                count = con.execute(f"SELECT count(*) FROM {relation}").fetchone()[0]
+            except duckdb.Error as exc:
+                context.log.warning(f"row count of {key.to_user_string()} skipped: {exc}")
+                continue
+            metadata: dict[str, Any] = {"dagster/row_count": dg.MetadataValue.int(int(count))}
+            preview = PREVIEWS.get(key.path[1]) if key.path[0] == "marts" else None
+            if preview:
+                try:
+                    cursor = con.execute(f"SELECT * FROM ({preview}) LIMIT {PREVIEW_ROWS}")
+                    columns = [d[0] for d in cursor.description]
+                    metadata["preview"] = dg.MetadataValue.table(
+                        records=[dg.TableRecord({c: _cell(v) for c, v in zip(columns, row)}) for row in cursor.fetchall()],
+                        schema=dg.TableSchema(columns=[dg.TableColumn(c, "string") for c in columns]),
+                    )
+                except duckdb.Error as exc:
+                    context.log.warning(f"preview of {key.to_user_string()} skipped: {exc}")
+            observations.append(dg.AssetObservation(asset_key=key, metadata=metadata))
+    finally:
+        con.close()
+    context.log.info(f"row counts of {len(observations)} tables")
+    yield from observations

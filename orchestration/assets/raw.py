@@ -9,10 +9,13 @@ Files set aside (quarantined) do not fail the run: they are counted, listed and 
 from collections.abc import Iterator
 
 import dagster as dg
+from pydantic import Field
 
 from ..ingest import KINDS, IngestReport, ingest
 from ..ingest import load as ingest_load
+from ..jobs import RELOAD_JOB_NAME
 from ..resources import WarehousePaths
+from . import OWNERS
 
 MANIFEST_TABLE = "ingested_files"
 RAW_SCHEMA = "raw"
@@ -85,6 +88,7 @@ def report_metadata(report: IngestReport, table: str) -> dict[str, object]:
         "files_newly_set_aside": dg.MetadataValue.int(len(report.newly_quarantined)),
         "rows_loaded_this_run": dg.MetadataValue.int(int(sum(report.rows_loaded.values()))),
         "sessions_changed": dg.MetadataValue.int(len(report.changed_sessions)),
+        "files_reloaded": dg.MetadataValue.int(report.files_reloaded),
         "seconds": dg.MetadataValue.float(round(report.seconds, 3)),
         "summary": dg.MetadataValue.text(report.summary()),
         "quarantined_files": _quarantine_table(report.quarantined),
@@ -92,6 +96,19 @@ def report_metadata(report: IngestReport, table: str) -> dict[str, object]:
     if len(report.quarantined) > MAX_LISTED:
         metadata["quarantined_files_not_listed"] = dg.MetadataValue.int(len(report.quarantined) - MAX_LISTED)
     return metadata
+
+
+class RawIngestConfig(dg.Config):
+    """Launchpad config of the ingestion step (job `reload_files`, or a materialization from the UI)."""
+
+    reload_prefix: str = Field(
+        default="",
+        description=(
+            "Read the files under this folder of the raw root again, even if unchanged, and replace "
+            "their rows: a season ('24_2024') or an event ('24_2024/14_Road America'). Empty: only "
+            "new and changed files are read."
+        ),
+    )
 
 
 @dg.multi_asset(
@@ -102,16 +119,27 @@ def report_metadata(report: IngestReport, table: str) -> dict[str, object]:
             description=TABLE_DESCRIPTIONS[key.path[-1]],
             group_name=RAW_GROUP,
             kinds=RAW_KINDS,
+            owners=OWNERS,
             metadata={"dagster/table_name": f"{RAW_SCHEMA}.{key.path[-1]}"},
         )
         for key in RAW_ASSET_KEYS
     ],
     description="Load new and changed Al Kamel timing files from the raw root into the warehouse's raw schema.",
 )
-def raw_alkamel(context: dg.AssetExecutionContext, paths: WarehousePaths) -> Iterator[dg.MaterializeResult]:
+def raw_alkamel(
+    context: dg.AssetExecutionContext, config: RawIngestConfig, paths: WarehousePaths
+) -> Iterator[dg.MaterializeResult]:
+    prefix = config.reload_prefix.strip()
+    if context.job_name == RELOAD_JOB_NAME and not prefix:
+        raise dg.Failure(
+            "reload_files needs the folder to read again: open the job's launchpad and set "
+            "ops: raw_alkamel: config: reload_prefix: a season ('24_2024') or an event ('24_2024/14_Road America')"
+        )
     context.log.info(f"ingesting {paths.raw_path} into {paths.warehouse_path}")
+    if prefix:
+        context.log.info(f"reading every file under {prefix!r} again, changed or not")
     # One transaction; the connection is closed when ingest() returns, before dbt opens the file.
-    report = ingest(paths.raw_path, paths.warehouse_path, progress=context.log.info)
+    report = ingest(paths.raw_path, paths.warehouse_path, progress=context.log.info, force_prefix=prefix or None)
     context.log.info(report.summary())
     if report.newly_quarantined:
         listed = "\n".join(f"  {path}: {reason}" for path, reason in report.newly_quarantined[:50])
@@ -124,4 +152,7 @@ def raw_alkamel(context: dg.AssetExecutionContext, paths: WarehousePaths) -> Ite
     else:
         context.log.info("no file set aside")
     for key in RAW_ASSET_KEYS:
-        yield dg.MaterializeResult(asset_key=key, metadata=report_metadata(report, key.path[-1]))
+        metadata = report_metadata(report, key.path[-1])
+        if prefix and key.path[-1] == MANIFEST_TABLE:
+            metadata["reload_prefix"] = dg.MetadataValue.text(prefix)
+        yield dg.MaterializeResult(asset_key=key, metadata=metadata)

@@ -118,6 +118,8 @@ def parse(data: bytes, session_type: str) -> JsonReport:
         document = json.loads(text)
     except json.JSONDecodeError as exc:
         raise ReportError(f"invalid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
+    except RecursionError:  # brackets nested thousands deep: not a report, and not a reason to crash the run
+        raise ReportError("invalid JSON: nested too deeply") from None
     document = _object(document, "the document")
     session = _object(document.get("session"), "'session'") if "session" in document else None
     if session is None:

@@ -114,7 +114,8 @@ def build_rosters(seed: int, n_series: int, years: list[int], n_cars: int) -> di
         teams = [invented_team(rng, used_teams) for _ in range(max(3, n_cars // 3))]
         numbers = [str(n) for n in range(2, 100) if n not in (7, 23)] + ["100", "120", "023"]
         rng.shuffle(numbers)
-        numbers += ["1", "01", "7", "07"] if s % 2 == 0 else ["23", "023", "1", "01"]  # text, not integers
+        extra = ["1", "01", "7", "07"] if s % 2 == 0 else ["23", "023", "1", "01"]  # text, not integers
+        numbers = [n for n in numbers if n not in extra] + extra  # each number once ("023" was in both)
         cars: list[Car] = []
 
         def new_car(cls: str, lo: float, hi: float, vehicles: tuple) -> Car:

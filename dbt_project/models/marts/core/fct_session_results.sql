@@ -1,11 +1,24 @@
+{#- Incremental (macros/incremental.sql): a build rebuilds only the series seasons that hold a changed
+    session (points dropped and grids depend on the rest of the season). -#}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{% if is_incremental() %}delete from {{ this }} where session_id in {{ changed_season_sessions(this) }}{% endif %}",
+) }}
+-- depends_on: {{ ref('int_drivers_identified') }}
+-- depends_on: {{ ref('int_sessions_identified') }}
+{% if is_incremental() %}{% set scope = changed_season_sessions(this) %}{% endif %}
 with
 
 results as (
     select * from {{ ref('int_session_results_ranked') }}
+    {% if is_incremental() %}where session_key in {{ scope }}{% endif %}
 ),
 
 scored as (
     select * from {{ ref('int_race_results_scored') }}
+    {% if is_incremental() %}where session_key in {{ scope }}{% endif %}
 ),
 
 dropped as (
@@ -13,6 +26,7 @@ dropped as (
     select session_id, car_number, dropped
     from {{ ref('int_competitor_results_dropped') }}
     where competitor_type = 'car' and is_latest_round
+    {% if is_incremental() %}and session_id in {{ scope }}{% endif %}
 ),
 
 final as (

@@ -1,7 +1,16 @@
+{#- Incremental (macros/incremental.sql): a build rebuilds only the sessions whose inputs changed. -#}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{% if is_incremental() %}delete from {{ this }} where session_id in {{ changed_sessions() }}{% endif %}",
+) }}
+-- depends_on: {{ ref('int_drivers_identified') }}
 with
 
 weather as (
     select * from {{ ref('stg_alkamel__weather') }}
+    {% if is_incremental() %}where session_key in {{ changed_sessions() }}{% endif %}
 ),
 
 final as (

@@ -1,0 +1,563 @@
+"""Benchmark: ingestion and refresh of pitwall side by side with the limit and the peers, in one run.
+
+    .venv/bin/python bench/run.py [--raw DIR ...] [--seasons 1,5,20] [--repeat 3] [--repeat-heavy 1]
+                                  [--quick] [--out bench/RESULTS.md]
+
+Workloads: every tree given with --raw (as it is), and one synthetic tree per --seasons value,
+written by the seeded generator (orchestration/synthetic) into bench/runs/trees/ and reused when
+already there. Of each synthetic tree, the last event of the last season (all its series) is held
+out (bench/runs/held/) to measure the incremental refresh: it is put back, refreshed, taken out.
+
+Contenders, each a separate process, measured for wall time, CPU time (user + sys of the process
+and the children it waited for, e.g. dbt) and peak RSS (the sum over the process tree, sampled every
+50 ms from /proc; Linux only):
+
+    limit         bench/contenders.py limit: one DuckDB read_csv per distinct header, text, no lineage
+    pandas        bench/contenders.py pandas: pandas.read_csv per file, concatenated, into DuckDB
+    union         bench/contenders.py union: DuckDB read_csv(union_by_name) over all files of a report
+    ingest        pitwall ingest, from an empty warehouse
+    refresh_full  pitwall refresh, from an empty warehouse (ingest + dbt build + whatever the job holds)
+    refresh_noop  pitwall refresh again, nothing new (the fixed cost)
+    refresh_inc   pitwall refresh after the held-out event is put back (synthetic trees)
+    bi            bench/contenders.py bi: five BI queries on the published copy (or the warehouse)
+
+Within a repeat the light contenders run interleaved (limit, pandas, union, ingest, limit, ...), so a
+burst of load from elsewhere on the machine hits all of them alike. Medians are reported, with the
+1-minute load average read before each measurement. Raw numbers go to bench/runs/results-*.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
+REPO = BENCH.parent
+RUNS = BENCH / "runs"
+PY = sys.executable
+PITWALL = str(Path(sys.executable).parent / "pitwall")
+
+LIGHT = ["limit", "pandas", "union", "ingest"]
+GENERATOR = dict(seed=1, series=8, events_per_season=14, cars=40)
+
+
+# ------------------------------------------------------------------------------------ measuring
+
+
+def loadavg() -> tuple[float, float, float]:
+    return os.getloadavg()
+
+
+def _children() -> dict[int, list[int]]:
+    tree: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as fh:
+                stat = fh.read()
+        except OSError:
+            continue
+        ppid = int(stat[stat.rfind(b")") + 2:].split()[1])
+        tree.setdefault(ppid, []).append(int(entry))
+    return tree
+
+
+def tree_rss(root: int) -> int:
+    """Resident memory of a process and all its descendants, in bytes."""
+    tree, total, todo = _children(), 0, [root]
+    while todo:
+        pid = todo.pop()
+        todo.extend(tree.get(pid, []))
+        try:
+            with open(f"/proc/{pid}/statm") as fh:
+                total += int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+        except OSError:
+            pass
+    return total
+
+
+@dataclass
+class Sample:
+    contender: str
+    workload: str
+    wall_s: float
+    cpu_s: float
+    peak_rss_mb: float
+    load_before: float
+    load_after: float
+    ok: bool
+    note: str = ""
+    extra: dict = field(default_factory=dict)
+
+
+def measure(contender: str, workload: str, argv: list[str], env: dict | None = None, log: Path | None = None) -> Sample:
+    load_before = loadavg()[0]
+    out = open(log, "w") if log else subprocess.DEVNULL
+    started = time.perf_counter()
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=out, env=env, cwd=REPO, text=True)
+    peak = [0]
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.is_set():
+            peak[0] = max(peak[0], tree_rss(proc.pid))
+            done.wait(0.05)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    stdout = proc.stdout.read()
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - started
+    done.set()
+    sampler.join()
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if log:
+        out.close()
+        with open(log, "a") as fh:
+            fh.write("\n--- stdout ---\n" + stdout)
+    peak_mb = max(peak[0], usage.ru_maxrss * 1024) / 2**20
+    extra = {}
+    last = stdout.strip().splitlines()[-1] if stdout.strip() else ""
+    if last.startswith("{"):
+        try:
+            extra = json.loads(last)
+        except json.JSONDecodeError:
+            pass
+    sample_ = Sample(contender, workload, wall, usage.ru_utime + usage.ru_stime, peak_mb, load_before, loadavg()[0],
+                     proc.returncode == 0, "" if proc.returncode == 0 else f"exit {proc.returncode}, see {log}", extra)
+    state = "ok" if sample_.ok else "FAILED"
+    print(f"  {workload:>10} {contender:<13} {wall:8.2f} s wall {sample_.cpu_s:8.2f} s cpu "
+          f"{peak_mb:8.0f} MB  load {load_before:.1f}->{sample_.load_after:.1f}  {state}", flush=True)
+    return sample_
+
+
+# ------------------------------------------------------------------------------------ workloads
+
+
+@dataclass
+class Workload:
+    name: str
+    tree: Path
+    synthetic_seasons: int | None = None
+    held: list[tuple[Path, Path]] = field(default_factory=list)  # (in the tree, held-out place)
+
+    def hold_out(self) -> None:
+        for inside, outside in self.held:
+            if inside.exists():
+                outside.parent.mkdir(parents=True, exist_ok=True)
+                inside.rename(outside)
+
+    def put_back(self) -> None:
+        for inside, outside in self.held:
+            if outside.exists():
+                outside.rename(inside)
+
+
+def synthetic_tree(seasons: int, events_per_season: int) -> Path:
+    params = dict(GENERATOR, events_per_season=events_per_season)
+    tag = f"s{seasons}-seed{params['seed']}-series{params['series']}-ev{events_per_season}-cars{params['cars']}"
+    root = RUNS / "trees" / tag
+    if (root / ".complete").exists():
+        return root
+    if root.exists():
+        shutil.rmtree(root)
+    print(f"generating {root} ...", flush=True)
+    started = time.perf_counter()
+    subprocess.run([PY, "-m", "orchestration.synthetic", "--out", str(root), "--seed", str(params["seed"]),
+                    "--series", str(params["series"]), "--seasons", str(seasons),
+                    "--events-per-season", str(events_per_season), "--cars", str(params["cars"]), "--jobs", "2"],
+                   cwd=REPO, check=True)
+    (root / ".complete").write_text(f"{time.perf_counter() - started:.1f} s\n")
+    return root
+
+
+def last_event(tree: Path) -> Path:
+    """The event folder of the last season whose sessions started last (its session folders' time stamps)."""
+    seasons = sorted(p for p in tree.iterdir() if p.is_dir() and p.name[:2].isdigit())
+    events = [p for p in seasons[-1].iterdir() if p.is_dir()]
+
+    def latest_session(event: Path) -> str:
+        stamps = [d.name[:12] for d, _, _ in ((Path(x[0]), x[1], x[2]) for x in os.walk(event)) if d.name[:12].isdigit()]
+        return max(stamps, default="")
+
+    return max(events, key=lambda e: (latest_session(e), e.name))
+
+
+def tree_stats(tree: Path) -> dict:
+    files = [Path(d) / f for d, _, names in os.walk(tree) for f in names if f.lower().endswith((".csv", ".json"))]
+    return {"files": len(files), "bytes": sum(f.stat().st_size for f in files)}
+
+
+# ------------------------------------------------------------------------------------ running
+
+
+def pitwall_env(home: Path) -> dict:
+    env = dict(os.environ)
+    env["DAGSTER_HOME"] = str(home)
+    env.pop("PITWALL_WAREHOUSE", None)
+    env.pop("PITWALL_RAW_DIR", None)
+    return env
+
+
+def warehouse_bytes(path: Path) -> int:
+    return sum(p.stat().st_size for p in (path, path.with_name(path.name + ".wal")) if p.exists())
+
+
+def published_copy(warehouse: Path) -> Path | None:
+    candidate = warehouse.parent / "published" / warehouse.name
+    return candidate if candidate.exists() else None
+
+
+def run_workload(w: Workload, args, samples: list[Sample], info: dict) -> None:
+    work = RUNS / "work" / w.name
+    if work.exists():
+        shutil.rmtree(work)
+    work.mkdir(parents=True)
+    logs = work / "logs"
+    logs.mkdir()
+    home = work / "dagster_home"
+    env = pitwall_env(home)
+    w.hold_out()
+    info["tree"] = str(w.tree)
+    info.update(tree_stats(w.tree))
+    print(f"\n== {w.name}: {w.tree} ({info['files']} files, {info['bytes'] / 2**20:.0f} MB)", flush=True)
+
+    def wh(name: str) -> Path:
+        return work / name / "pitwall.duckdb"
+
+    def fresh(path: Path) -> Path:
+        if path.parent.exists():
+            shutil.rmtree(path.parent)
+        path.parent.mkdir(parents=True)
+        return path
+
+    # Light contenders, interleaved.
+    for r in range(args.repeat):
+        for c in args.contenders_light:
+            target = fresh(wh(c))
+            if c == "ingest":
+                argv = [PITWALL, "ingest", "--raw", str(w.tree), "--warehouse", str(target)]
+                s = measure(c, w.name, argv, env, logs / f"{c}-{r}.log")
+            else:
+                argv = [PY, str(BENCH / "contenders.py"), c, str(w.tree), str(target)]
+                s = measure(c, w.name, argv, None, logs / f"{c}-{r}.log")
+            s.extra["warehouse_mb"] = warehouse_bytes(target) / 2**20
+            samples.append(s)
+            if c == "ingest" and r == 0:
+                info["raw_rows"] = raw_rows(target)
+            shutil.rmtree(target.parent)
+
+    if args.no_refresh:
+        w.put_back()
+        return
+
+    # Full refresh from empty; the last one stays for the fixed-cost and incremental runs.
+    main = wh("refresh")
+    for r in range(args.repeat_heavy):
+        fresh(main)
+        s = measure("refresh_full", w.name, [PITWALL, "refresh", "--raw", str(w.tree), "--warehouse", str(main)],
+                    env, logs / f"refresh_full-{r}.log")
+        s.extra["warehouse_mb"] = warehouse_bytes(main) / 2**20
+        samples.append(s)
+    for r in range(args.repeat):
+        s = measure("refresh_noop", w.name, [PITWALL, "refresh", "--raw", str(w.tree), "--warehouse", str(main)],
+                    env, logs / f"refresh_noop-{r}.log")
+        samples.append(s)
+
+    if w.held:
+        saved = work / "before-event"
+        saved.mkdir()
+        shutil.copytree(main.parent, saved / "wh")
+        for r in range(args.repeat_heavy):
+            if r:
+                shutil.rmtree(main.parent)
+                shutil.copytree(saved / "wh", main.parent)
+            w.put_back()
+            try:
+                s = measure("refresh_inc", w.name, [PITWALL, "refresh", "--raw", str(w.tree), "--warehouse", str(main)],
+                            env, logs / f"refresh_inc-{r}.log")
+            finally:
+                if r < args.repeat_heavy - 1:
+                    w.hold_out()
+            samples.append(s)
+        shutil.rmtree(saved)
+    w.put_back()
+    info["warehouse_mb"] = warehouse_bytes(main) / 2**20
+    copy = published_copy(main)
+    target = copy or main
+    info["bi_target"] = "published copy" if copy else "warehouse (no published copy found)"
+    s = measure("bi", w.name, [PY, str(BENCH / "contenders.py"), "bi", str(target), str(args.bi_times)], None,
+                logs / "bi.log")
+    samples.append(s)
+    if not args.keep:
+        shutil.rmtree(work / "refresh", ignore_errors=True)
+
+
+def raw_rows(warehouse: Path) -> dict:
+    import duckdb
+
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        tables = [r[0] for r in con.execute(
+            "select table_name from information_schema.tables where table_schema = 'raw' and table_name <> 'ingested_files'"
+        ).fetchall()]
+        return {t: con.execute(f'select count(*) from raw."{t}"').fetchone()[0] for t in tables}
+    finally:
+        con.close()
+
+
+# ------------------------------------------------------------------------------------ reporting
+
+
+def machine() -> dict:
+    cpu = "?"
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    import duckdb
+
+    versions = {"python": platform.python_version(), "duckdb": duckdb.__version__}
+    for dist in ("pandas", "dagster", "dagster-dbt", "dbt-core", "dbt-duckdb"):
+        try:
+            from importlib.metadata import version
+
+            versions[dist] = version(dist)
+        except Exception:  # pragma: no cover
+            pass
+    return {"cpus": os.cpu_count(), "cpu": cpu, "ram_gib": round(mem, 1), "kernel": platform.release(),
+            "versions": versions}
+
+
+def med(values: list[float]) -> float | None:
+    return statistics.median(values) if values else None
+
+
+def summarise(samples: list[Sample]) -> dict:
+    out: dict = {}
+    for s in samples:
+        out.setdefault(s.workload, {}).setdefault(s.contender, []).append(s)
+    table = {}
+    for wname, by in out.items():
+        table[wname] = {}
+        for c, ss in by.items():
+            ok = [s for s in ss if s.ok]
+            table[wname][c] = {
+                "n": len(ok), "failed": len(ss) - len(ok),
+                "wall": med([s.wall_s for s in ok]), "cpu": med([s.cpu_s for s in ok]),
+                "wall_min": min((s.wall_s for s in ok), default=None), "wall_max": max((s.wall_s for s in ok), default=None),
+                "rss": max((s.peak_rss_mb for s in ok), default=None),
+                "load": med([s.load_before for s in ss]),
+                "load_range": (min(s.load_before for s in ss), max(s.load_before for s in ss)),
+                "warehouse_mb": med([s.extra.get("warehouse_mb") for s in ok if s.extra.get("warehouse_mb") is not None]),
+                "extra": ok[-1].extra if ok else {},
+            }
+    return table
+
+
+def fmt(x: float | None, digits: int = 1) -> str:
+    return "—" if x is None else f"{x:,.{digits}f}"
+
+
+def ratio(a: float | None, b: float | None) -> str:
+    return "—" if a is None or b is None or b == 0 else f"{a / b:.2f}"
+
+
+def write_results(path: Path, argv: list[str], info: dict, samples: list[Sample], started: str, finished: str,
+                  args) -> None:
+    t = summarise(samples)
+    m = info["machine"]
+    lines = [
+        "# Benchmark results",
+        "",
+        f"Written by `bench/run.py` from one invocation, {started} to {finished} (UTC).",
+        "",
+        "```sh",
+        " ".join(argv),
+        "```",
+        "",
+        f"Machine: {m['cpus']} CPUs ({m['cpu']}), {m['ram_gib']} GiB RAM, Linux {m['kernel']}; "
+        + ", ".join(f"{k} {v}" for k, v in m["versions"].items()) + ".",
+        f"Load averages (1/5/15 min): {info['load_start']} at the start, {info['load_end']} at the end. The machine is "
+        "shared: other test runs were going on, so wall times carry their noise; CPU time "
+        "(user + sys, children included) is less sensitive to it and is given next to wall time.",
+        f"Medians of {args.repeat} runs (full and incremental refreshes: {args.repeat_heavy}); peak RSS is the "
+        "largest of the runs, summed over the process tree (pitwall + dbt).",
+        "",
+        "## Workloads",
+        "",
+        "| workload | tree | files | MB | time-card laps | rows in raw |",
+        "|---|---|---:|---:|---:|---:|",
+    ]
+    for wname, wi in info["workloads"].items():
+        rows = wi.get("raw_rows", {})
+        lines.append(f"| {wname} | `{os.path.relpath(wi['tree'], REPO)}` | {wi.get('files', '—')} | "
+                     f"{fmt(wi.get('bytes', 0) / 2**20, 0)} | {rows.get('time_cards', 0):,} | {sum(rows.values()):,} |")
+    lines += ["", "## Ingestion: limit, peers, pitwall", "",
+              "Seconds (median wall; CPU in brackets) and peak RSS. Ratios on wall time.", "",
+              "| workload | limit | pandas | union_by_name | pitwall ingest | ingest / limit | pandas / ingest | union / ingest | load (1 min) |",
+              "|---|---:|---:|---:|---:|---:|---:|---:|---|"]
+
+    def cell(c: dict | None) -> str:
+        if not c or c["n"] == 0:
+            return "failed" if c else "—"
+        return f"{fmt(c['wall'])} s ({fmt(c['cpu'])}) · {fmt(c['rss'], 0)} MB"
+
+    for wname, by in t.items():
+        lim, pdn, uni, ing = (by.get(k) for k in ("limit", "pandas", "union", "ingest"))
+        lo = [by[c]["load_range"] for c in LIGHT if c in by]
+        loads = f"{min(l[0] for l in lo):.1f}–{max(l[1] for l in lo):.1f}" if lo else "—"
+        lines.append(f"| {wname} | {cell(lim)} | {cell(pdn)} | {cell(uni)} | {cell(ing)} | "
+                     f"{ratio(ing and ing['wall'], lim and lim['wall'])} | {ratio(pdn and pdn['wall'], ing and ing['wall'])} | "
+                     f"{ratio(uni and uni['wall'], ing and ing['wall'])} | {loads} |")
+    lines += ["", "## Refresh", "",
+              "`pitwall refresh` (Dagster job `refresh_warehouse`, in process): from an empty warehouse (full), again "
+              "with nothing new (fixed cost), and after one new event (the last event of the last season, all "
+              "series) on top of the rest.", "",
+              "| workload | full | fixed cost (nothing new) | one new event | (full − fixed) / limit | warehouse | load (1 min) |",
+              "|---|---:|---:|---:|---:|---:|---|"]
+    for wname, by in t.items():
+        full, noop, inc, lim = (by.get(k) for k in ("refresh_full", "refresh_noop", "refresh_inc", "limit"))
+        lo = [by[c]["load_range"] for c in ("refresh_full", "refresh_noop", "refresh_inc") if c in by]
+        loads = f"{min(l[0] for l in lo):.1f}–{max(l[1] for l in lo):.1f}" if lo else "—"
+        net = (full["wall"] - noop["wall"]) if full and noop and full["wall"] and noop["wall"] else None
+        wmb = info["workloads"][wname].get("warehouse_mb")
+        lines.append(f"| {wname} | {cell(full)} | {cell(noop)} | {cell(inc)} | {ratio(net, lim and lim['wall'])} | "
+                     f"{fmt(wmb, 0)} MB | {loads} |")
+    lines += ["", "## BI queries", ""]
+    bi_rows = [(w, by["bi"]) for w, by in t.items() if "bi" in by and by["bi"]["n"]]
+    if bi_rows:
+        names = list(bi_rows[0][1]["extra"].get("queries", {}).keys())
+        lines += ["Latency on one read-only DuckDB connection, each query run "
+                  f"{args.bi_times} times (the first run, cold, included): p50 / p95 in ms.", "",
+                  "| workload | queried | " + " | ".join(names) + " |", "|---|---|" + "---:|" * len(names)]
+        for w, c in bi_rows:
+            q = c["extra"]["queries"]
+            lines.append(f"| {w} | {info['workloads'][w].get('bi_target', '?')} | "
+                         + " | ".join(f"{fmt(q[n]['p50_ms'])} / {fmt(q[n]['p95_ms'])}" for n in names) + " |")
+    else:
+        lines.append("Not measured in this run.")
+    lines += ["", "## Targets", "", "| target | workload | measured | met |", "|---|---|---|---|"]
+    lines += targets(t, info)
+    lines += ["", "Raw samples: `" + os.path.relpath(info["json"], REPO) + "` (not committed).", ""]
+    if info.get("notes"):
+        lines += ["## Notes", ""] + [f"- {n}" for n in info["notes"]] + [""]
+    path.write_text("\n".join(lines))
+
+
+def targets(t: dict, info: dict) -> list[str]:
+    rows = []
+
+    def add(target, workload, measured, ok):
+        rows.append(f"| {target} | {workload} | {measured} | {'yes' if ok else ('—' if ok is None else '**no**')} |")
+
+    for w, by in t.items():
+        lim, pdn, uni, ing = (by.get(k, {}).get("wall") for k in ("limit", "pandas", "union", "ingest"))
+        if lim and ing:
+            add("pitwall ingest ≤ 1.5 × limit", w, f"{ing / lim:.2f} ×", ing <= 1.5 * lim)
+        if ing and pdn and uni:
+            add("pitwall ingest ≥ 3 × faster than both peers", w, f"pandas {pdn / ing:.2f} ×, union {uni / ing:.2f} ×",
+                pdn >= 3 * ing and uni >= 3 * ing)
+        full, noop = by.get("refresh_full", {}).get("wall"), by.get("refresh_noop", {}).get("wall")
+        if full and noop and lim:
+            add("full refresh − fixed cost ≤ 3 × limit", w, f"{(full - noop) / lim:.2f} ×", full - noop <= 3 * lim)
+        if noop:
+            add("fixed cost ≤ 10 s", w, f"{noop:.1f} s", noop <= 10)
+    inc = {w: by.get("refresh_inc", {}).get("wall") for w, by in t.items() if by.get("refresh_inc", {}).get("wall")}
+    seasons = {w: info["workloads"][w].get("seasons") for w in inc}
+    by_seasons = {s: inc[w] for w, s in seasons.items() if s}
+    if by_seasons:
+        small, big = min(by_seasons), max(by_seasons)
+        if small != big:
+            add(f"one new event on {big} seasons ≤ 1.2 × on {small}", f"s{big} vs s{small}",
+                f"{by_seasons[big]:.1f} s / {by_seasons[small]:.1f} s = {by_seasons[big] / by_seasons[small]:.2f} ×",
+                by_seasons[big] <= 1.2 * by_seasons[small])
+    for w, by in t.items():
+        peaks = [c["rss"] for c in by.values() if c.get("rss") and c is not by.get("pandas")]
+        pitwall_peaks = [by[c]["rss"] for c in ("ingest", "refresh_full", "refresh_noop", "refresh_inc") if by.get(c, {}).get("rss")]
+        if pitwall_peaks:
+            add("peak memory ≤ 4 GB (pitwall)", w, f"{max(pitwall_peaks) / 1024:.2f} GB", max(pitwall_peaks) <= 4096)
+        bi = by.get("bi", {}).get("extra", {}).get("queries")
+        if bi:
+            p95 = max(bi[q]["p95_ms"] for q in ("standings", "career", "lap_chart"))
+            add("BI p95 ≤ 100 ms (standings, career, lap chart)", w, f"{p95:.1f} ms", p95 <= 100)
+        del peaks
+    return rows
+
+
+# ------------------------------------------------------------------------------------ main
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--raw", action="append", type=Path, default=[], help="an Al Kamel tree to load as it is (repeatable)")
+    parser.add_argument("--seasons", default="1,5,20", help="synthetic trees: comma-separated season counts ('' for none)")
+    parser.add_argument("--events-per-season", type=int, default=GENERATOR["events_per_season"])
+    parser.add_argument("--repeat", type=int, default=3, help="runs of each light contender and of the fixed cost")
+    parser.add_argument("--repeat-heavy", type=int, default=None, help="runs of the full and incremental refresh (default: --repeat)")
+    parser.add_argument("--bi-times", type=int, default=20, help="runs of each BI query")
+    parser.add_argument("--quick", action="store_true", help="the raw/ tree and 1 synthetic season, 3 runs")
+    parser.add_argument("--only", default=",".join(LIGHT), help="light contenders to run (default: all)")
+    parser.add_argument("--no-refresh", action="store_true", help="ingestion contenders only")
+    parser.add_argument("--keep", action="store_true", help="keep the refreshed warehouses under bench/runs/work/")
+    parser.add_argument("--out", type=Path, default=BENCH / "RESULTS.md")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.raw = args.raw or [REPO / "raw"]
+        args.seasons = "1"
+    args.repeat_heavy = args.repeat_heavy or args.repeat
+    args.contenders_light = [c for c in args.only.split(",") if c]
+
+    started = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M")
+    info: dict = {"machine": machine(), "load_start": " / ".join(f"{x:.2f}" for x in loadavg()), "workloads": {},
+                  "notes": []}
+    workloads: list[Workload] = []
+    for raw in args.raw:
+        raw = raw.resolve()
+        workloads.append(Workload(f"raw:{raw.name}", raw))
+    for n in [int(x) for x in args.seasons.split(",") if x.strip()]:
+        root = synthetic_tree(n, args.events_per_season)
+        event = last_event(root)
+        held = RUNS / "held" / root.name / event.relative_to(root)
+        w = Workload(f"s{n}", root, n, [(event, held)])
+        w.put_back()  # a previous run that died may have left it out
+        workloads.append(w)
+    samples: list[Sample] = []
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    info["json"] = str(RUNS / f"results-{stamp}.json")
+    for w in workloads:
+        wi = info["workloads"].setdefault(w.name, {"seasons": w.synthetic_seasons})
+        if w.held:
+            wi["held_out"] = str(w.held[0][0].relative_to(w.tree))
+        try:
+            run_workload(w, args, samples, wi)
+        finally:
+            w.put_back()
+        Path(info["json"]).write_text(json.dumps({"info": info, "samples": [asdict(s) for s in samples]}, indent=1))
+    info["load_end"] = " / ".join(f"{x:.2f}" for x in loadavg())
+    finished = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M")
+    Path(info["json"]).write_text(json.dumps({"info": info, "samples": [asdict(s) for s in samples]}, indent=1))
+    write_results(args.out, ["bench/run.py", *argv], info, samples, started, finished, args)
+    print(f"\nwritten {args.out}")
+    return 0 if all(s.ok for s in samples) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

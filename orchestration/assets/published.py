@@ -1,0 +1,128 @@
+"""Group `published`: the readers' copy of the warehouse and its charts, after every refresh.
+
+Thin wrappers around orchestration/publish (no Dagster there): `published/warehouse` depends on
+every mart (and the ingestion manifest), so in `refresh_warehouse` it runs after `dbt build` has
+succeeded, and only then; `published/charts` draws from the copy it has just published.
+"""
+
+import base64
+
+import dagster as dg
+
+from .. import settings
+from ..project import dbt_project
+from ..publish import publish
+from ..publish.descriptions import from_dbt_manifest
+from ..resources import WarehousePaths
+from .dbt import pitwall_dbt
+from . import OWNERS
+from .raw import MANIFEST_TABLE, RAW_SCHEMA, TABLE_DESCRIPTIONS, raw_asset_key
+
+PUBLISHED_GROUP = "published"
+PUBLISHED_WAREHOUSE_KEY = dg.AssetKey([PUBLISHED_GROUP, "warehouse"])
+PUBLISHED_CHARTS_KEY = dg.AssetKey([PUBLISHED_GROUP, "charts"])
+MARTS_KEYS = sorted((k for k in pitwall_dbt.keys if k.path[0] == "marts"), key=lambda k: k.to_user_string())
+PREVIEWS = 2  # charts embedded in the materialization's metadata (all are listed, with their paths)
+
+
+def _mb(size: int) -> float:
+    return round(size / 1_000_000, 3)
+
+
+@dg.asset(
+    key=PUBLISHED_WAREHOUSE_KEY,
+    group_name=PUBLISHED_GROUP,
+    deps=[*MARTS_KEYS, raw_asset_key(MANIFEST_TABLE)],
+    kinds={"duckdb", "parquet"},
+    owners=OWNERS,
+    description=(
+        "Readers' copy of the warehouse, <warehouse dir>/published/: pitwall.duckdb (every table of "
+        "marts, raw.ingested_files, meta.publication; DuckDB storage v1.0.0, readable by DuckDB 0.10 "
+        "and later) and parquet/<mart>.parquet, each written beside the old file, checked against "
+        "the build file and renamed into place. BI tools and `pitwall sql` read this, never the build file."
+    ),
+)
+def published_warehouse(context: dg.AssetExecutionContext, paths: WarehousePaths) -> dg.MaterializeResult:
+    warehouse = paths.warehouse_path
+    folder = settings.published_dir(warehouse)
+    descriptions = from_dbt_manifest(dbt_project.manifest_path)
+    descriptions[(RAW_SCHEMA, MANIFEST_TABLE)] = (TABLE_DESCRIPTIONS[MANIFEST_TABLE], {})
+    context.log.info(f"publishing {warehouse} to {folder}")
+    publication = publish(warehouse, folder, run_id=context.run_id, descriptions=descriptions)
+    parquet_bytes = {p.table: p.bytes for p in publication.parquet}
+    tables = dg.MetadataValue.table(
+        records=[
+            dg.TableRecord({
+                "table": t.qualified,
+                "rows": t.rows,
+                "columns": t.columns,
+                "parquet_kb": round(parquet_bytes[t.name] / 1000, 1) if t.name in parquet_bytes else None,
+            })
+            for t in publication.tables
+        ],
+        schema=dg.TableSchema(columns=[
+            dg.TableColumn("table", "string"),
+            dg.TableColumn("rows", "int"),
+            dg.TableColumn("columns", "int"),
+            dg.TableColumn("parquet_kb", "float", description="size of parquet/<table>.parquet (marts only)"),
+        ]),
+    )
+    context.log.info(
+        f"published {len(publication.tables)} tables ({_mb(publication.bytes)} MB) and "
+        f"{len(publication.parquet)} Parquet files ({_mb(publication.parquet_bytes)} MB) in {publication.seconds:.1f} s"
+    )
+    return dg.MaterializeResult(metadata={
+        "path": dg.MetadataValue.path(str(publication.path)),
+        "parquet_dir": dg.MetadataValue.path(str(publication.parquet_dir)),
+        "tables": tables,
+        "table_count": dg.MetadataValue.int(len(publication.tables)),
+        "dagster/row_count": dg.MetadataValue.int(sum(t.rows for t in publication.tables)),
+        "size_mb": dg.MetadataValue.float(_mb(publication.bytes)),
+        "parquet_files": dg.MetadataValue.int(len(publication.parquet)),
+        "parquet_size_mb": dg.MetadataValue.float(_mb(publication.parquet_bytes)),
+        "storage_version": dg.MetadataValue.text(publication.storage_version),
+        "published_at_utc": dg.MetadataValue.text(str(publication.published_at)),
+        "seconds": dg.MetadataValue.float(round(publication.seconds, 3)),
+    })
+
+
+@dg.asset(
+    key=PUBLISHED_CHARTS_KEY,
+    group_name=PUBLISHED_GROUP,
+    deps=[PUBLISHED_WAREHOUSE_KEY],
+    kinds={"python"},
+    owners=OWNERS,
+    description=(
+        "PNG charts drawn from the published copy into <warehouse dir>/published/charts/: championship "
+        "points after each round (latest season of each series, one chart per class) and the lap chart "
+        "(running order per lap) of the latest race of each series."
+    ),
+)
+def published_charts(context: dg.AssetExecutionContext, paths: WarehousePaths) -> dg.MaterializeResult:
+    from ..publish.charts import CHARTS_DIR_NAME, draw_charts  # matplotlib: imported when charts are drawn
+
+    folder = settings.published_dir(paths.warehouse_path)
+    charts = draw_charts(settings.published_warehouse_path(paths.warehouse_path), folder / CHARTS_DIR_NAME)
+    context.log.info(f"{len(charts)} charts in {folder / CHARTS_DIR_NAME}")
+    metadata: dict[str, object] = {
+        "charts_dir": dg.MetadataValue.path(str(folder / CHARTS_DIR_NAME)),
+        "chart_count": dg.MetadataValue.int(len(charts)),
+        "charts": dg.MetadataValue.table(
+            records=[dg.TableRecord({"kind": c.kind, "title": c.title, "file": c.path.name, "kb": round(c.bytes / 1000, 1)})
+                     for c in charts],
+            schema=dg.TableSchema(columns=[
+                dg.TableColumn("kind", "string"), dg.TableColumn("title", "string"),
+                dg.TableColumn("file", "string"), dg.TableColumn("kb", "float"),
+            ]),
+        ),
+    }
+    # Previews: the latest lap chart and a standings chart of the same series, as Markdown images.
+    laps = [c for c in charts if c.kind == "lap_chart"]
+    standings = [c for c in charts if c.kind == "standings"]
+    previews = laps[:1] + [c for c in standings if not laps or c.series_id == laps[0].series_id][:1]
+    for chart in (previews or charts)[:PREVIEWS]:
+        encoded = base64.b64encode(chart.preview_png).decode("ascii")
+        metadata[f"preview_{chart.kind}"] = dg.MetadataValue.md(
+            f"**{chart.title}** (`{chart.path}`)\n\n![{chart.title}](data:image/png;base64,{encoded})"
+        )
+    return dg.MaterializeResult(metadata=metadata)

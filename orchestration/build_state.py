@@ -1,0 +1,127 @@
+"""What the last successful full `dbt build` was built from, kept in the warehouse itself.
+
+A refresh with nothing new (no file added, changed or removed, the same dbt project) would rebuild
+every model from the same inputs to the same result. The dbt asset skips it instead when the
+fingerprint of its inputs equals the one recorded by the last complete, successful build:
+
+- the raw layer: the ingestion manifest's (path, sha256, status) of every file, in order;
+- the dbt project: the parsed manifest (every model, seed, test, macro and config; dbt's own
+  per-parse fields such as ``created_at`` and the invocation id left out);
+- the dbt command and the dbt version.
+
+The fingerprint lives in ``meta.dbt_build_state`` (one row) of the warehouse: it goes with the data
+(a copied, replaced or deleted warehouse carries its own, or none). It is cleared before every dbt
+run and written only after a full build that passed, so a failed or partial build never counts.
+After running dbt by hand against the warehouse, ``pitwall refresh --rebuild`` (or deleting the
+row) makes the next refresh build again. No Dagster import here.
+
+The same record drives the incremental fact tables (dbt_project/macros/incremental.sql): with it
+go ``meta.dbt_built_files`` (the ingestion manifest the build read) and ``meta.dbt_built_drivers``
+(the driver identities it resolved), so that the next build rebuilds only the sessions whose
+inputs differ; and the digest of the dbt project it was built with: when the project changed
+since (or nothing is recorded), the next build is a ``--full-refresh``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime, timezone
+from pathlib import Path
+
+import duckdb
+
+SCHEMA = "meta"
+TABLE = "dbt_build_state"
+QUALIFIED = f"{SCHEMA}.{TABLE}"
+VOLATILE = {"created_at", "generated_at", "invocation_id", "invocation_started_at"}
+
+
+def _stable(value):
+    if isinstance(value, dict):
+        return {k: _stable(v) for k, v in value.items() if k not in VOLATILE}
+    if isinstance(value, list):
+        return [_stable(v) for v in value]
+    return value
+
+
+def manifest_digest(manifest_path: Path) -> str:
+    manifest = json.loads(Path(manifest_path).read_text())
+    manifest.pop("metadata", None)
+    return hashlib.sha256(json.dumps(_stable(manifest), sort_keys=True, default=str).encode()).hexdigest()
+
+
+def raw_digest(con: duckdb.DuckDBPyConnection) -> str | None:
+    """Digest of the ingestion manifest; None if the warehouse has none (nothing ingested yet)."""
+    try:
+        row = con.execute(
+            "SELECT count(*), md5(coalesce(string_agg(path || '|' || coalesce(sha256, '') || '|' || coalesce(status, ''), "
+            "chr(10) ORDER BY path), '')) FROM raw.ingested_files"
+        ).fetchone()
+    except duckdb.CatalogException:
+        return None
+    return f"{row[0]}:{row[1]}"
+
+
+def fingerprint(warehouse: Path, manifest: str, command: str, dbt_version: str) -> str | None:
+    """The fingerprint of a build now (``manifest``: manifest_digest()), or None when it cannot be
+    told (no warehouse, no raw layer)."""
+    if not Path(warehouse).exists():
+        return None
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        raw = raw_digest(con)
+    finally:
+        con.close()
+    if raw is None:
+        return None
+    parts = {"raw": raw, "manifest": manifest, "command": command, "dbt": dbt_version}
+    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
+
+
+def last_build(warehouse: Path) -> tuple[str | None, datetime, str, str | None] | None:
+    """(fingerprint, built_at, run_id, manifest digest) of the last successful full build, if recorded.
+
+    The fingerprint is None while a dbt run is going on or after one that failed."""
+    if not Path(warehouse).exists():
+        return None
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        return con.execute(f"SELECT fingerprint, built_at, run_id, manifest_digest FROM {QUALIFIED}").fetchone()
+    except duckdb.Error:  # no table (nothing recorded), or one of an older layout
+        return None
+    finally:
+        con.close()
+
+
+def forget(warehouse: Path) -> None:
+    """Before a dbt run: whatever it does, the warehouse no longer is the recorded build's (the
+    record of what that build read stays: the next build's increment is counted from it)."""
+    if not Path(warehouse).exists():
+        return
+    con = duckdb.connect(str(warehouse))
+    try:
+        con.execute(f"UPDATE {QUALIFIED} SET fingerprint = NULL")
+    except duckdb.CatalogException:
+        pass
+    finally:
+        con.close()
+
+
+def record(warehouse: Path, fingerprint_: str, run_id: str, manifest_digest_: str) -> None:
+    """After a complete, successful build: what it read, and its fingerprint, in one transaction."""
+    con = duckdb.connect(str(warehouse))
+    try:
+        con.execute(f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}")
+        con.execute("BEGIN TRANSACTION")
+        con.execute(f"CREATE OR REPLACE TABLE {QUALIFIED} (fingerprint VARCHAR, built_at TIMESTAMP, run_id VARCHAR, "
+                    "manifest_digest VARCHAR)")
+        con.execute(f"INSERT INTO {QUALIFIED} VALUES (?, ?, ?, ?)",
+                    [fingerprint_, datetime.now(timezone.utc).replace(tzinfo=None), run_id, manifest_digest_])
+        con.execute(f"CREATE OR REPLACE TABLE {SCHEMA}.dbt_built_files AS "
+                    "SELECT path, sha256, status, session_key FROM raw.ingested_files")
+        con.execute(f"CREATE OR REPLACE TABLE {SCHEMA}.dbt_built_drivers AS "
+                    "SELECT session_id, car_number, driver_order, driver_id FROM marts.bridge_session_result_drivers")
+        con.execute("COMMIT")
+    finally:
+        con.close()

@@ -1,0 +1,233 @@
+"""The published DuckDB file: a whole copy of the marts for readers, built beside the old one.
+
+DuckDB allows one writing process or many reading ones, never both: a BI tool holding the build
+file would block the next refresh, and a refresh would break every open dashboard. Readers get
+their own file instead, ``<warehouse dir>/published/pitwall.duckdb``:
+
+- every base table of ``marts`` (the public contract), ``raw.ingested_files`` (so readers see
+  which files were set aside, and why), and ``meta.publication`` (when, by which run, row counts);
+  no views (staging and intermediate read raw tables the copy does not hold), no raw data;
+- table and column descriptions from the dbt project as DuckDB comments (BI tools show them);
+- written with storage version ``v1.0.0`` (:data:`STORAGE_VERSION`), which DuckDB 0.10 and every
+  later release read, where the build file's 2.0 format needs DuckDB 2.0: BI drivers bundle older
+  DuckDBs (checked: Python duckdb 0.10.3, 1.0.0, 1.1.3, 1.2.2, 1.3.2, 1.4.3, 1.5.6 and 2.0.0 open it;
+  0.9.2 does not);
+- checked table by table against the build file (row count and a hash of every row) before it
+  replaces the old copy in one rename (see files.py).
+
+Nothing here knows about Dagster.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Optional
+
+import duckdb
+
+from . import files
+
+STORAGE_VERSION = "v1.0.0"
+MARTS_SCHEMA = "marts"
+EXTRA_TABLES: tuple[tuple[str, str], ...] = (("raw", "ingested_files"),)
+META_SCHEMA = "meta"
+META_TABLE = "publication"
+
+# Descriptions: {(schema, table): (table description, {column: description})}
+Descriptions = Mapping[tuple[str, str], tuple[Optional[str], Mapping[str, str]]]
+
+META_DESCRIPTION = (
+    "This copy's publication: one row per table it holds, with its row count, when it was "
+    "published (UTC) and by which refresh run."
+)
+META_COLUMNS = {
+    "table_schema": "Schema of the published table.",
+    "table_name": "Name of the published table.",
+    "row_count": "Rows in the table in this copy (equal to the build file's when it was published).",
+    "published_at_utc": "When this copy was published, UTC.",
+    "run_id": "The Dagster run that published it (empty when published outside Dagster).",
+    "storage_version": "DuckDB storage version of this file.",
+}
+
+# No network, ever: extensions are neither installed nor loaded behind the scenes.
+SCRATCH_CONFIG = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
+
+
+class PublishError(RuntimeError):
+    """The copy does not match the build file, or could not be written."""
+
+
+def quote_ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def quote_literal(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def relation(alias: str, schema: str, table: str) -> str:
+    return f"{quote_ident(alias)}.{quote_ident(schema)}.{quote_ident(table)}"
+
+
+@dataclass(frozen=True)
+class TableCopy:
+    schema: str
+    name: str
+    rows: int
+    columns: int
+
+    @property
+    def qualified(self) -> str:
+        return f"{self.schema}.{self.name}"
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """A staged copy: written and checked, not yet renamed into place."""
+
+    staged: Path
+    target: Path
+    tables: tuple[TableCopy, ...]
+    published_at: datetime
+    run_id: str
+    storage_version: str
+    seconds: float
+
+    @property
+    def marts(self) -> tuple[TableCopy, ...]:
+        return tuple(t for t in self.tables if t.schema == MARTS_SCHEMA)
+
+
+def scratch_connection() -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect(":memory:", config=SCRATCH_CONFIG)
+    con.execute("SET enable_progress_bar = false")  # no bar drawn on a terminal during a long copy
+    return con
+
+
+def tables_to_publish(con: duckdb.DuckDBPyConnection, alias: str) -> list[tuple[str, str]]:
+    """Every base table of marts, then the extra tables that exist, in a stable order."""
+    rows = con.execute(
+        "SELECT schema_name, table_name FROM duckdb_tables() WHERE database_name = ? AND NOT temporary",
+        [alias],
+    ).fetchall()
+    present = {(s, t) for s, t in rows}
+    marts = sorted((s, t) for s, t in present if s == MARTS_SCHEMA)
+    if not marts:
+        raise PublishError(f"the build file has no table in schema {MARTS_SCHEMA!r}: nothing to publish")
+    return marts + [key for key in EXTRA_TABLES if key in present]
+
+
+def fingerprint(con: duckdb.DuckDBPyConnection, qualified: str) -> tuple[int, int]:
+    """(rows, sum of a hash of every row): equal for two tables holding the same rows."""
+    rows, digest = con.execute(f"SELECT count(*), coalesce(sum(hash(t)), 0) FROM {qualified} AS t").fetchall()[0]
+    return int(rows), int(digest)
+
+
+def _comment_statements(alias: str, schema: str, table: str, columns: Iterable[str], descriptions: Descriptions) -> list[str]:
+    table_description, column_descriptions = descriptions.get((schema, table), (None, {}))
+    target = relation(alias, schema, table)
+    statements = []
+    if table_description:
+        statements.append(f"COMMENT ON TABLE {target} IS {quote_literal(table_description.strip())}")
+    for column in columns:
+        text = (column_descriptions or {}).get(column)
+        if text:
+            statements.append(f"COMMENT ON COLUMN {target}.{quote_ident(column)} IS {quote_literal(text.strip())}")
+    return statements
+
+
+def build_snapshot(
+    build: Path,
+    target: Path,
+    *,
+    run_id: str = "",
+    descriptions: Descriptions | None = None,
+    storage_version: str = STORAGE_VERSION,
+) -> Snapshot:
+    """Copy the published tables of `build` into a hidden file beside `target` and check them.
+
+    The build file is attached read-only for the whole copy, so no writer can change it midway.
+    The staged file has no WAL (DETACH checkpoints it) and is flushed to disk; `commit` renames it.
+    """
+    started = time.perf_counter()
+    build = Path(build)
+    if not build.exists():
+        raise PublishError(f"no warehouse at {build}")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staged = files.temporary_sibling(target)
+    published_at = datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)
+    descriptions = dict(descriptions or {})
+    descriptions.setdefault((META_SCHEMA, META_TABLE), (META_DESCRIPTION, META_COLUMNS))
+    con = scratch_connection()
+    try:
+        con.execute(f"ATTACH {quote_literal(str(build))} AS src (READ_ONLY)")
+        con.execute(
+            f"ATTACH {quote_literal(str(staged))} AS pub (STORAGE_VERSION {quote_literal(storage_version)})"
+        )
+        tables = tables_to_publish(con, "src")
+        copies: list[TableCopy] = []
+        con.execute("BEGIN TRANSACTION")
+        for schema in sorted({s for s, _ in tables} | {META_SCHEMA}):
+            con.execute(f"CREATE SCHEMA pub.{quote_ident(schema)}")
+        for schema, table in tables:
+            con.execute(f"CREATE TABLE {relation('pub', schema, table)} AS SELECT * FROM {relation('src', schema, table)}")
+            columns = [r[0] for r in con.execute(
+                "SELECT column_name FROM duckdb_columns() WHERE database_name = 'pub' AND schema_name = ? "
+                "AND table_name = ? ORDER BY column_index",
+                [schema, table],
+            ).fetchall()]
+            for statement in _comment_statements("pub", schema, table, columns, descriptions):
+                con.execute(statement)
+            source = fingerprint(con, relation("src", schema, table))
+            copied = fingerprint(con, relation("pub", schema, table))
+            if source != copied:
+                raise PublishError(f"{schema}.{table}: copy has {copied[0]} rows / hash {copied[1]}, build file {source}")
+            copies.append(TableCopy(schema, table, copied[0], len(columns)))
+        meta = relation("pub", META_SCHEMA, META_TABLE)
+        con.execute(
+            f"CREATE TABLE {meta} (table_schema VARCHAR, table_name VARCHAR, row_count BIGINT, "
+            "published_at_utc TIMESTAMP, run_id VARCHAR, storage_version VARCHAR)"
+        )
+        con.executemany(
+            f"INSERT INTO {meta} VALUES (?, ?, ?, ?, ?, ?)",
+            [[c.schema, c.name, c.rows, published_at, run_id, storage_version] for c in copies],
+        )
+        for statement in _comment_statements("pub", META_SCHEMA, META_TABLE, META_COLUMNS, descriptions):
+            con.execute(statement)
+        con.execute("COMMIT")
+        con.execute("DETACH pub")  # checkpoints: everything in the file, no WAL left
+        con.execute("DETACH src")
+    except Exception:
+        con.close()
+        files.discard(staged)
+        raise
+    con.close()
+    wal = staged.with_name(staged.name + ".wal")
+    if wal.exists():  # a WAL would not travel with the rename: the copy would be torn
+        files.discard(staged)
+        raise PublishError(f"{staged} kept a write-ahead log after DETACH")
+    return Snapshot(
+        staged=staged,
+        target=target,
+        tables=tuple(copies),
+        published_at=published_at,
+        run_id=run_id,
+        storage_version=storage_version,
+        seconds=time.perf_counter() - started,
+    )
+
+
+def storage_version_of(path: Path) -> str:
+    """The storage version DuckDB reports for a database file (e.g. 'v1.0.0+')."""
+    con = scratch_connection()
+    try:
+        con.execute(f"ATTACH {quote_literal(str(path))} AS f (READ_ONLY)")
+        tags = con.execute("SELECT tags FROM duckdb_databases() WHERE database_name = 'f'").fetchall()[0][0]
+        con.execute("DETACH f")
+    finally:
+        con.close()
+    return dict(tags or {}).get("storage_version", "")
