@@ -205,7 +205,11 @@ leaders as (
         second.gap as value_2,
         drivers.full_name || ' leads the ' || classes.class_name || ' standings after round '
             || cast(standings.round_number as varchar) || ' with ' || cast(standings.points_counted as varchar) || ' points'
-            || coalesce(', ' || cast(second.gap as varchar) || ' ahead of the next driver', '') || '.' as sentence
+            || case
+                   when second.gap = 0 then ', level on points with the next driver and ahead on countback'
+                   when second.gap > 0 then ', ' || cast(second.gap as varchar) || ' ahead of the next driver'
+                   else ''
+               end || '.' as sentence
     from standings
     join drivers on drivers.driver_id = standings.driver_id
     join classes on classes.class_id = standings.class_id
