@@ -2,7 +2,8 @@
 
     python published_reader.py MODE PUBLISHED_DB OUT_JSONL STOP_FILE [PITWALL WAREHOUSE]
 
-Loops until STOP_FILE exists (then reads once more), appending one JSON line per read to OUT_JSONL:
+Loops until STOP_FILE exists (then reads once more; it also stops if the process that started it
+ends, or after MAX_SECONDS), appending one JSON line per read to OUT_JSONL:
 ``{"counts": {"schema.table": rows}, "meta": {"schema.table": rows}}`` or ``{"error": "..."}``.
 
 Modes: ``duckdb`` (a new read-only connection per read), ``held`` (one connection for the whole
@@ -14,10 +15,13 @@ database per file within a process: a connection held in the same process would 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import time
 from pathlib import Path
+
+MAX_SECONDS = 1800  # a reader left behind by a test that died stops by itself
 
 LOCKED = {"enable_external_access": False, "autoinstall_known_extensions": False,
           "autoload_known_extensions": False, "lock_configuration": True}
@@ -101,10 +105,13 @@ def main() -> None:
                 con.close()
         raise SystemExit(f"unknown mode {mode}")
 
+    parent = os.getppid()
+    deadline = time.monotonic() + MAX_SECONDS
     with out_path.open("a") as out:
         last = False
         while True:
-            last = stop.exists()
+            # stop when told, and never outlive the test: its process gone, or the time limit reached
+            last = stop.exists() or os.getppid() != parent or time.monotonic() > deadline
             started = time.time()
             try:
                 record = read()

@@ -69,17 +69,25 @@ def test_readers_keep_answering_and_never_see_a_torn_copy(tmp_path: Path) -> Non
             [sys.executable, str(READER), mode, str(published), str(out), str(stop), str(PITWALL), str(warehouse)],
             cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         ))
-    time.sleep(3)  # every reader has started reading state A
-    started = time.time()
-    second = subprocess.run(
-        [str(PITWALL), "refresh", "--raw", str(raw), "--warehouse", str(warehouse)],
-        cwd=REPO, env=env, capture_output=True, text=True, timeout=900,
-    )
-    finished = time.time()
-    stop.touch()
+    try:
+        time.sleep(3)  # every reader has started reading state A
+        started = time.time()
+        second = subprocess.run(
+            [str(PITWALL), "refresh", "--raw", str(raw), "--warehouse", str(warehouse)],
+            cwd=REPO, env=env, capture_output=True, text=True, timeout=900,
+        )
+        finished = time.time()
+    finally:
+        stop.touch()  # the readers read once more and stop
+        outputs = {}
+        for mode, (out, process) in readers.items():
+            try:
+                outputs[mode] = process.communicate(timeout=180)[0]
+            except subprocess.TimeoutExpired:
+                process.kill()
+                outputs[mode] = process.communicate()[0]
     for mode, (out, process) in readers.items():
-        output, _ = process.communicate(timeout=180)
-        assert process.returncode == 0, (mode, output)
+        assert process.returncode == 0, (mode, outputs[mode])
     assert second.returncode == 0, second.stdout[-4000:] + second.stderr[-4000:]
     assert "published:" in second.stdout
 

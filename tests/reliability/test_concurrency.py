@@ -165,25 +165,25 @@ def collect_reads(readers) -> dict[str, list[dict]]:
 
 
 def test_readers_during_publications(tmp_path):
-    """Readers of the published copy while it is replaced 6 times: no error, never a torn copy."""
+    """Readers of the published copy while it is replaced 5 times: no error, never a torn copy."""
     from orchestration.publish import publish
 
     warehouse = tmp_path / "pitwall.duckdb"
     folder = settings.published_dir(warehouse)
-    build_file(warehouse, 50_000, 1)
+    build_file(warehouse, 20_000, 1)
     publish(warehouse, folder, run_id="p0")
     published = settings.published_warehouse_path(warehouse)
     stop = tmp_path / "stop"
     readers = start_readers(published, warehouse, tmp_path, stop)
     time.sleep(2)
-    for n in range(1, 7):
-        build_file(warehouse, 50_000 + 1000 * n, n + 1)
+    for n in range(1, 6):
+        build_file(warehouse, 20_000 + 1000 * n, n + 1)
         publish(warehouse, folder, run_id=f"p{n}")
         time.sleep(0.3)
     stop.touch()
     reads = collect_reads(readers)
-    totals = check_reads(reads, {50_000 + 1000 * n for n in range(7)})
-    record("concurrency_readers_fast", {"publications": 6, **totals})
+    totals = check_reads(reads, {20_000 + 1000 * n for n in range(6)})
+    record("concurrency_readers_fast", {"publications": 5, **totals})
 
 
 def check_reads(reads: dict[str, list[dict]], allowed_counts: set[int] | None = None) -> dict:

@@ -49,8 +49,8 @@ def raw_only(sums: dict) -> dict:
 # --------------------------------------------------------------------------------- ingestion (fast)
 
 
-def _ingest_trials(tmp_path: Path, trials: int, seed: int) -> dict:
-    v1, v2 = make_raw_roots(tmp_path)
+def _ingest_trials(tmp_path: Path, trials: int, seed: int | None, imsa_only: bool) -> dict:
+    v1, v2 = make_raw_roots(tmp_path, imsa_only=imsa_only)
     base = tmp_path / "base" / "pitwall.duckdb"
     ingest(v1, base)
     before = checksums(base)
@@ -89,13 +89,13 @@ def _ingest_trials(tmp_path: Path, trials: int, seed: int) -> dict:
 
 
 def test_kill_9_during_ingestion(tmp_path):
-    figures = _ingest_trials(tmp_path, trials=4, seed=8)
+    figures = _ingest_trials(tmp_path, trials=4, seed=8, imsa_only=True)
     record("crash_ingest_fast", figures)
 
 
 @pytest.mark.slow
 def test_kill_9_during_ingestion_many(tmp_path):
-    figures = _ingest_trials(tmp_path, trials=30, seed=None)
+    figures = _ingest_trials(tmp_path, trials=30, seed=None, imsa_only=False)
     record("crash_ingest_slow", figures)
     assert figures["kills"] >= 20
 
@@ -112,11 +112,11 @@ def _publish_trials(tmp_path: Path, trials: int, seed: int | None) -> dict:
     from orchestration.publish import publish
 
     build = tmp_path / "build.duckdb"
-    build_file(build, 150_000, 1)
+    build_file(build, 60_000, 1)
     first = tmp_path / "first"
     publish(build, first, run_id="v1")
     old = published_state(first)
-    build_file(build, 150_000, 2)
+    build_file(build, 60_000, 2)
     second = tmp_path / "second"
     began = time.perf_counter()
     done = subprocess.run([sys.executable, "-c", PUBLISH, str(build), str(second), "v2"], cwd=REPO, capture_output=True, text=True)
@@ -155,8 +155,8 @@ def test_kill_9_during_publish(tmp_path):
 # ----------------------------------------------------------------------------------- refresh (slow)
 
 # Where a refresh is, from its console log: the line that starts each phase.
-PHASES = [("ingestion", " - raw_alkamel - ingesting "), ("dbt", " - pitwall_dbt - dbt build against "),
-          ("publish", " - publishing ")]
+PHASES = [("ingestion", (" - raw_alkamel - ingesting ",)), ("dbt", (" - pitwall_dbt - dbt build", " against ")),
+          ("publish", (" - publishing ",))]
 
 
 class Watched:
@@ -174,7 +174,7 @@ class Watched:
         for line in self.proc.stdout:
             self.lines.append(line)
             for phase, marker in PHASES:
-                if marker in line and phase not in self.phase_at:
+                if all(m in line for m in marker) and phase not in self.phase_at:
                     self.phase_at[phase] = time.perf_counter() - self.started
 
     def phase(self) -> str:
@@ -217,7 +217,8 @@ def marts_of(warehouse: Path) -> dict:
 
 
 @pytest.mark.slow
-def test_kill_9_during_refresh(tmp_path):
+@pytest.mark.parametrize("phase", ["ingestion", "dbt", "publish"])
+def test_kill_9_during_refresh(tmp_path, phase):
     """One warehouse, three chains of kills (ingestion, dbt, publish), readers on its published copy
     throughout. After every kill: it opens, manifest = raw, raw is before or after the run, the
     published copy is whole and is the last one or the new one. After each chain: a refresh that ends
@@ -225,7 +226,7 @@ def test_kill_9_during_refresh(tmp_path):
     killed again ...), so recovery from a crashed state is what each next run does."""
     from reliability.test_concurrency import check_reads, collect_reads, start_readers
 
-    kills_per_phase = {"ingestion": 7, "dbt": 7, "publish": 7}
+    kills_per_phase = {phase: 7}
     raw_v1, raw_v2 = make_raw_roots(tmp_path, imsa_only=True)
     home = tmp_path / "dagster_home"
     home.mkdir()
@@ -261,7 +262,7 @@ def test_kill_9_during_refresh(tmp_path):
             "phase_windows_seconds": {p: [round(a, 1), round(b, 1)] for p, (a, b) in span.items()},
             "rows_lost": 0, "trials_log": log,
         })
-        record("crash_refresh_slow", figures)
+        record(f"crash_refresh_slow_{phase}", figures)
 
     raw = raw_v2
     for target, count in kills_per_phase.items():
@@ -308,8 +309,7 @@ def test_kill_9_during_refresh(tmp_path):
     figures.update({"readers": check_reads(reads)})
     save()
     kills = [t for t in log if t["killed_in"] != "finished"]
-    assert len(kills) >= 20
-    assert {t["killed_in"] for t in kills} >= {"ingestion", "dbt", "publish"}
+    assert len(kills) >= 6 and {t["killed_in"] for t in kills} == {phase}  # 3 phases x 7: 20+ kills in all
 
 
 def _watched(warehouse: Path, raw: Path, home: Path, extra: list[str]) -> Watched:
