@@ -16,7 +16,7 @@ HOST ?= 127.0.0.1
 CHROMIUM := /usr/bin/chromium
 CHROMEDRIVER := /usr/bin/chromedriver
 
-.PHONY: run test ui install lock clean browser bi
+.PHONY: run test ui install lock clean browser bi bench
 
 install: $(STAMP)
 
@@ -57,6 +57,11 @@ browser:
 
 ui: install
 	$(BIN)/pitwall ui --host $(HOST) --port $(PORT)
+
+# The benchmark, small: the real raw/ tree and one synthetic season, 3 runs each, side by side with
+# the limit and the peers; writes bench/RESULTS.md (the full run: see bench/README.md).
+bench: install
+	$(BIN)/python bench/run.py --quick
 
 # Regenerate the pinned lock from pyproject.toml's ranges (needs the package index).
 lock: install

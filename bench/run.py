@@ -33,6 +33,7 @@ import datetime as dt
 import json
 import os
 import platform
+import re
 import shutil
 import statistics
 import subprocess
@@ -135,12 +136,32 @@ def measure(contender: str, workload: str, argv: list[str], env: dict | None = N
             extra = json.loads(last)
         except json.JSONDecodeError:
             pass
+    extra.update(refresh_facts(stdout, log))
     sample_ = Sample(contender, workload, wall, usage.ru_utime + usage.ru_stime, peak_mb, load_before, loadavg()[0],
                      proc.returncode == 0, "" if proc.returncode == 0 else f"exit {proc.returncode}, see {log}", extra)
     state = "ok" if sample_.ok else "FAILED"
     print(f"  {workload:>10} {contender:<13} {wall:8.2f} s wall {sample_.cpu_s:8.2f} s cpu "
           f"{peak_mb:8.0f} MB  load {load_before:.1f}->{sample_.load_after:.1f}  {state}", flush=True)
     return sample_
+
+
+def refresh_facts(stdout: str, log: Path | None) -> dict:
+    """What a `pitwall refresh` printed about its steps: run time, dbt command, publication time."""
+    facts: dict = {}
+    for line in stdout.splitlines():
+        m = re.search(r"^run \S+ (?:succeeded|FAILED) in ([\d.]+) s", line)
+        if m:
+            facts["run_s"] = float(m.group(1))
+        m = re.search(r"^published: .* in ([\d.]+) s", line)
+        if m:
+            facts["publish_s"] = float(m.group(1))
+        if line.startswith("dbt: "):
+            facts["dbt"] = line[5:].strip()
+    if log and log.exists():
+        m = re.findall(r"Running dbt command: `[^`]*? (build[^`]*)`", log.read_text(errors="replace"))
+        if m:
+            facts["dbt_command"] = m[-1]
+    return facts
 
 
 # ------------------------------------------------------------------------------------ workloads
@@ -243,9 +264,18 @@ def run_workload(w: Workload, args, samples: list[Sample], info: dict) -> None:
         path.parent.mkdir(parents=True)
         return path
 
+    big = bool(w.synthetic_seasons and w.synthetic_seasons >= args.single_from_seasons)
+    repeat = 1 if big else args.repeat
+    repeat_heavy = 1 if big else args.repeat_heavy
+    light = list(args.contenders_light)
+    if "pandas" in light and info["bytes"] / 2**20 > args.pandas_max_mb:
+        light.remove("pandas")
+        info.setdefault("notes", []).append(
+            f"pandas peer not run: {info['bytes'] / 2**20:,.0f} MB of CSV is over --pandas-max-mb {args.pandas_max_mb} "
+            "(its peak RSS is about 10x the data read, measured on the smaller workloads)")
     # Light contenders, interleaved.
-    for r in range(args.repeat):
-        for c in args.contenders_light:
+    for r in range(repeat):
+        for c in light:
             target = fresh(wh(c))
             if c == "ingest":
                 argv = [PITWALL, "ingest", "--raw", str(w.tree), "--warehouse", str(target)]
@@ -265,13 +295,13 @@ def run_workload(w: Workload, args, samples: list[Sample], info: dict) -> None:
 
     # Full refresh from empty; the last one stays for the fixed-cost and incremental runs.
     main = wh("refresh")
-    for r in range(args.repeat_heavy):
+    for r in range(repeat_heavy):
         fresh(main)
         s = measure("refresh_full", w.name, [PITWALL, "refresh", "--raw", str(w.tree), "--warehouse", str(main)],
                     env, logs / f"refresh_full-{r}.log")
         s.extra["warehouse_mb"] = warehouse_bytes(main) / 2**20
         samples.append(s)
-    for r in range(args.repeat):
+    for r in range(repeat):
         s = measure("refresh_noop", w.name, [PITWALL, "refresh", "--raw", str(w.tree), "--warehouse", str(main)],
                     env, logs / f"refresh_noop-{r}.log")
         samples.append(s)
@@ -280,7 +310,7 @@ def run_workload(w: Workload, args, samples: list[Sample], info: dict) -> None:
         saved = work / "before-event"
         saved.mkdir()
         shutil.copytree(main.parent, saved / "wh")
-        for r in range(args.repeat_heavy):
+        for r in range(repeat_heavy):
             if r:
                 shutil.rmtree(main.parent)
                 shutil.copytree(saved / "wh", main.parent)
@@ -289,7 +319,7 @@ def run_workload(w: Workload, args, samples: list[Sample], info: dict) -> None:
                 s = measure("refresh_inc", w.name, [PITWALL, "refresh", "--raw", str(w.tree), "--warehouse", str(main)],
                             env, logs / f"refresh_inc-{r}.log")
             finally:
-                if r < args.repeat_heavy - 1:
+                if r < repeat_heavy - 1:
                     w.hold_out()
             samples.append(s)
         shutil.rmtree(saved)
@@ -440,6 +470,21 @@ def write_results(path: Path, argv: list[str], info: dict, samples: list[Sample]
         wmb = info["workloads"][wname].get("warehouse_mb")
         lines.append(f"| {wname} | {cell(full)} | {cell(noop)} | {cell(inc)} | {ratio(net, lim and lim['wall'])} | "
                      f"{fmt(wmb, 0)} MB | {loads} |")
+    details = [(s_.workload, s_.contender, s_) for s_ in samples if s_.contender.startswith("refresh") and s_.ok]
+    if details:
+        lines += ["", "What each refresh did (last run of each): the Dagster run's own time, the publication step "
+                  "(copy of the marts to the readers' file and Parquet) and the dbt command.", "",
+                  "| workload | refresh | run (s) | publish (s) | dbt |", "|---|---|---:|---:|---|"]
+        last = {}
+        for w, c, s_ in details:
+            last[(w, c)] = s_
+        for (w, c), s_ in last.items():
+            e = s_.extra
+            what = e.get("dbt_command") or ""
+            if e.get("dbt", "").startswith("nothing new"):
+                what = "skipped (nothing new since the last full build)"
+            lines.append(f"| {w} | {c.replace('refresh_', '')} | {fmt(e.get('run_s'))} | {fmt(e.get('publish_s'))} | "
+                         f"{what} |")
     lines += ["", "## BI queries", ""]
     bi_rows = [(w, by["bi"]) for w, by in t.items() if "bi" in by and by["bi"]["n"]]
     if bi_rows:
@@ -456,8 +501,9 @@ def write_results(path: Path, argv: list[str], info: dict, samples: list[Sample]
     lines += ["", "## Targets", "", "| target | workload | measured | met |", "|---|---|---|---|"]
     lines += targets(t, info)
     lines += ["", "Raw samples: `" + os.path.relpath(info["json"], REPO) + "` (not committed).", ""]
-    if info.get("notes"):
-        lines += ["## Notes", ""] + [f"- {n}" for n in info["notes"]] + [""]
+    notes = list(info.get("notes", [])) + [f"{w}: {n}" for w, wi in info["workloads"].items() for n in wi.get("notes", [])]
+    if notes:
+        lines += ["## Notes", ""] + [f"- {n}" for n in notes] + [""]
     path.write_text("\n".join(lines))
 
 
@@ -513,6 +559,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=3, help="runs of each light contender and of the fixed cost")
     parser.add_argument("--repeat-heavy", type=int, default=None, help="runs of the full and incremental refresh (default: --repeat)")
     parser.add_argument("--bi-times", type=int, default=20, help="runs of each BI query")
+    parser.add_argument("--single-from-seasons", type=int, default=20,
+                        help="synthetic workloads of this many seasons or more: one run of each contender")
+    parser.add_argument("--pandas-max-mb", type=float, default=1000,
+                        help="skip the pandas peer on trees larger than this (it holds ~10x the data in memory)")
     parser.add_argument("--quick", action="store_true", help="the raw/ tree and 1 synthetic season, 3 runs")
     parser.add_argument("--only", default=",".join(LIGHT), help="light contenders to run (default: all)")
     parser.add_argument("--no-refresh", action="store_true", help="ingestion contenders only")

@@ -7,9 +7,11 @@ Nothing here reads file contents: this is the path alone.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import re
+import stat as stat_module
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path, PurePosixPath
@@ -116,17 +118,43 @@ def parse_report_name(stem: str, session_name: str) -> tuple[str, str, str | Non
 
 
 def describe(root: Path, file: Path, stat: os.stat_result) -> RawFile:
-    rel = PurePosixPath(file.relative_to(root).as_posix())
-    parts = rel.parts
-    if len(parts) not in (4, 5):
+    return _describe(file.relative_to(root).as_posix(), str(file), stat)
+
+
+def _suffix(name: str) -> str:
+    """Path(name).suffix, without building a Path."""
+    i = name.rfind(".")
+    return name[i:] if 0 < i < len(name) - 1 else ""
+
+
+@dataclass(frozen=True)
+class _Folders:
+    """What the folders of a session say (the same for all the files of a session folder)."""
+
+    season: int
+    event_folder: str
+    event_number: int
+    event_name: str
+    series_folder: str | None
+    series_name: str | None
+    session_folder: str
+    session_name: str
+    session_type: str
+    session_start_local: datetime
+
+
+@functools.lru_cache(maxsize=4096)
+def _folders(parts: tuple[str, ...]) -> _Folders:
+    """Parse the folder levels of a path (cached: a session folder holds several files)."""
+    if len(parts) not in (3, 4):
         raise LayoutError(
             "path is not <season>/<event>/[<series>/]<stamp>_<session>/<file> (found "
-            f"{len(parts) - 1} folder levels)"
+            f"{len(parts)} folder levels)"
         )
     season_m = _SEASON.match(parts[0])
     event_m = _NUMBERED.match(parts[1])
-    session_m = _SESSION.match(parts[-2])
-    series_folder = parts[2] if len(parts) == 5 else None
+    session_m = _SESSION.match(parts[-1])
+    series_folder = parts[2] if len(parts) == 4 else None
     series_m = _NUMBERED.match(series_folder) if series_folder else None
     if not season_m:
         raise LayoutError(f"season folder '{parts[0]}' is not <YY>_<YYYY>")
@@ -135,7 +163,7 @@ def describe(root: Path, file: Path, stat: os.stat_result) -> RawFile:
     if series_folder and not series_m:
         raise LayoutError(f"series folder '{series_folder}' is not <NN>_<Series>")
     if not session_m:
-        raise LayoutError(f"session folder '{parts[-2]}' is not <YYYYMMDDHHMM>_<Session>")
+        raise LayoutError(f"session folder '{parts[-1]}' is not <YYYYMMDDHHMM>_<Session>")
     try:
         start = datetime.strptime(session_m["stamp"], "%Y%m%d%H%M")
     except ValueError as exc:
@@ -144,28 +172,49 @@ def describe(root: Path, file: Path, stat: os.stat_result) -> RawFile:
     session_type = session_type_of(session_name)
     if session_type is None:
         raise LayoutError(f"session '{session_name}' is not a practice, qualifying, race or warm-up")
-    number, report, mark_text = parse_report_name(file.stem, session_name)
-    mark, rank = parse_mark(mark_text)
-    return RawFile(
-        path=str(rel),
-        absolute_path=str(file),
-        size_bytes=stat.st_size,
-        mtime_ns=stat.st_mtime_ns,
+    return _Folders(
         season=int(season_m["year"]),
         event_folder=parts[1],
         event_number=int(event_m["number"]),
         event_name=event_m["name"].strip(),
         series_folder=series_folder,
         series_name=series_m["name"].strip() if series_m else None,
-        session_folder=parts[-2],
+        session_folder=parts[-1],
         session_name=session_name,
         session_type=session_type,
         session_start_local=start,
+    )
+
+
+def _describe(rel: str, absolute: str, stat: os.stat_result) -> RawFile:
+    """describe() of a path relative to the raw root (POSIX separators) and its absolute path."""
+    parts = tuple(p for p in rel.split("/") if p not in ("", "."))  # as PurePosixPath(rel).parts
+    folders = _folders(parts[:-1])
+    name = parts[-1]
+    suffix = _suffix(name)
+    stem = name[: len(name) - len(suffix)] if suffix else name
+    number, report, mark_text = parse_report_name(stem, folders.session_name)
+    mark, rank = parse_mark(mark_text)
+    return RawFile(
+        path="/".join(parts),
+        absolute_path=absolute,
+        size_bytes=stat.st_size,
+        mtime_ns=stat.st_mtime_ns,
+        season=folders.season,
+        event_folder=folders.event_folder,
+        event_number=folders.event_number,
+        event_name=folders.event_name,
+        series_folder=folders.series_folder,
+        series_name=folders.series_name,
+        session_folder=folders.session_folder,
+        session_name=folders.session_name,
+        session_type=folders.session_type,
+        session_start_local=folders.session_start_local,
         report_number=number,
         report=report.strip(),
         mark=mark,
         mark_rank=rank,
-        extension=file.suffix.lower(),
+        extension=suffix.lower(),
     )
 
 
@@ -176,38 +225,40 @@ def discover(root: Path) -> tuple[list[RawFile], list[OtherFile], list[OtherFile
     Hidden files and folders (names starting with '.') are ignored.
     """
     root = Path(root).resolve()
+    top = str(root)
     data: list[RawFile] = []
     skipped: list[OtherFile] = []
     misplaced: list[OtherFile] = []
-    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
-        here = Path(dirpath)
+    for dirpath, dirnames, filenames in os.walk(top, followlinks=False):
+        rel_dir = os.path.relpath(dirpath, top).replace(os.sep, "/")
+        prefix = "" if rel_dir == "." else rel_dir + "/"
         for name in list(dirnames):
             if name.startswith("."):
                 dirnames.remove(name)
-            elif (here / name).is_symlink():
+            elif os.path.islink(os.path.join(dirpath, name)):
                 dirnames.remove(name)
-                st = (here / name).lstat()
-                rel = (here / name).relative_to(root).as_posix()
-                skipped.append(OtherFile(rel, str(here / name), 0, st.st_mtime_ns, "symbolic link to a folder: not followed"))
+                st = os.lstat(os.path.join(dirpath, name))
+                skipped.append(OtherFile(prefix + name, os.path.join(dirpath, name), 0, st.st_mtime_ns,
+                                         "symbolic link to a folder: not followed"))
         dirnames.sort()
         for name in sorted(filenames):
             if name.startswith("."):
                 continue
-            file = here / name
-            st = file.lstat()
-            rel = file.relative_to(root).as_posix()
-            if file.is_symlink():
-                skipped.append(OtherFile(rel, str(file), 0, st.st_mtime_ns, "symbolic link: not followed"))
+            absolute = os.path.join(dirpath, name)
+            st = os.lstat(absolute)
+            rel = prefix + name
+            if stat_module.S_ISLNK(st.st_mode):
+                skipped.append(OtherFile(rel, absolute, 0, st.st_mtime_ns, "symbolic link: not followed"))
                 continue
-            suffix = file.suffix.lower()
+            suffix = _suffix(name).lower()
             if suffix not in DATA_EXTENSIONS:
                 what = suffix.lstrip(".").upper() or "no extension"
-                skipped.append(OtherFile(rel, str(file), st.st_size, st.st_mtime_ns, f"not a data file ({what})"))
+                skipped.append(OtherFile(rel, absolute, st.st_size, st.st_mtime_ns, f"not a data file ({what})"))
                 continue
             try:
-                data.append(describe(root, file, st))
+                data.append(_describe(rel, absolute, st))
             except LayoutError as exc:
-                misplaced.append(OtherFile(rel, str(file), st.st_size, st.st_mtime_ns, str(exc)))
+                misplaced.append(OtherFile(rel, absolute, st.st_size, st.st_mtime_ns, str(exc)))
     return data, skipped, misplaced
 
 

@@ -480,9 +480,22 @@ class Ingestor:
              "before": [p[1] for p in stream.placement], "n": [p[2] for p in stream.placement]},
         )
         columns = {"_fid": "BIGINT", **{f"c{i}": "VARCHAR" for i in range(n_cells)}}
-        lineage = ("f.path, f.sha256, src._rn - f._rows_before, f.season, f.event_folder, f.event_name, "
-                   "f.series_folder, f.series_name, f.session_folder, f.session_name, f.session_type, "
-                   "f.session_start_local, f.session_key, f.report, f.mark")
+        # Lineage by the file's number, from constant lists: a join with _files would make DuckDB
+        # hash the whole stream (its build side), holding every row in memory.
+        values = {
+            "path": ("VARCHAR", [r.path for r, _ in files]), "sha256": ("VARCHAR", [sha for _, sha in files]),
+            "season": ("INTEGER", [r.season for r, _ in files]),
+            **{k: ("VARCHAR", [getattr(r, k) for r, _ in files]) for k in (
+                "event_folder", "event_name", "series_folder", "series_name", "session_folder", "session_name",
+                "session_type")},
+            "session_start_local": ("TIMESTAMP", [r.session_start_local for r, _ in files]),
+            **{k: ("VARCHAR", [getattr(r, k) for r, _ in files]) for k in ("session_key", "report", "mark")},
+        }
+        at = {k: f"(${k}::{t}[])[src._fid + 1]" for k, (t, _) in values.items()}
+        lineage = ", ".join([at["path"], at["sha256"], "src._rn - ($before::BIGINT[])[src._fid + 1]"]
+                            + [at[k] for k in list(values)[2:]])
+        params = {k: v for k, (_, v) in values.items()}
+        params["before"] = [p[1] for p in stream.placement]
         try:
             con.execute(
                 f"""INSERT INTO {table} ({target_cols})
@@ -493,9 +506,8 @@ class Ingestor:
                                       quote = '', escape = '', null_padding = true, auto_detect = false,
                                       strict_mode = true, ignore_errors = true,
                                       store_rejects = true, rejects_table = '_reject_errors', rejects_scan = '_reject_scans')
-                    ) src
-                    JOIN _files f ON f._fid = src._fid""",
-                {"stream": literal_path(str(stream.path)), "columns": columns},
+                    ) src""",
+                {"stream": literal_path(str(stream.path)), "columns": columns, **params},
             )
         except duckdb.Error as exc:
             raise StreamFailed(str(exc)) from exc

@@ -90,7 +90,7 @@ def build_docs(
     profiles_dir.mkdir(parents=True, exist_ok=True)
     (profiles_dir / "profiles.yml").write_text(PROFILE.format(profile=PROFILE_NAME, path=json.dumps(str(database))))
     done = subprocess.run(
-        [dbt_executable, "docs", "generate", "--static", "--quiet",
+        [dbt_executable, "docs", "generate", "--static", "--no-compile", "--quiet",
          "--project-dir", str(project_dir), "--profiles-dir", str(profiles_dir), "--target-path", str(work)],
         cwd=project_dir, env=env, capture_output=True, text=True,
     )

@@ -122,7 +122,7 @@ def main() -> None:
             out.flush()
             if last:
                 break
-            time.sleep(0.05)
+            time.sleep(0.25)  # a reader in a loop, not a load test: leave the CPU to the refresh
     if held is not None:
         held.close()
 
