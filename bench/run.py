@@ -410,7 +410,7 @@ def ratio(a: float | None, b: float | None) -> str:
 
 
 def write_results(path: Path, argv: list[str], info: dict, samples: list[Sample], started: str, finished: str,
-                  args) -> None:
+                  args, pending: list[str] | None = None) -> None:
     t = summarise(samples)
     m = info["machine"]
     lines = [
@@ -418,15 +418,18 @@ def write_results(path: Path, argv: list[str], info: dict, samples: list[Sample]
         "",
         f"Written by `bench/run.py` from one invocation, {started} to {finished} (UTC).",
         "",
+        *([f"**Partial: written while the invocation was still running; not measured yet: {', '.join(pending)}.** "
+           "(The file is rewritten after each workload, so a run cut short keeps what it measured.)", ""]
+          if pending else []),
         "```sh",
         " ".join(argv),
         "```",
         "",
         f"Machine: {m['cpus']} CPUs ({m['cpu']}), {m['ram_gib']} GiB RAM, Linux {m['kernel']}; "
         + ", ".join(f"{k} {v}" for k, v in m["versions"].items()) + ".",
-        f"Load averages (1/5/15 min): {info['load_start']} at the start, {info['load_end']} at the end. The machine is "
-        "shared: other test runs were going on, so wall times carry their noise; CPU time "
-        "(user + sys, children included) is less sensitive to it and is given next to wall time.",
+        f"Load averages (1/5/15 min): {info['load_start']} at the start, {info['load_end']} at the end; the 1-minute "
+        "load before each measurement is in the tables (a load above the contender's own ~1-2 means something else "
+        "ran). CPU time (user + sys, children included) is less sensitive to that noise and is given next to wall time.",
         f"Medians of {args.repeat} runs (full and incremental refreshes: {args.repeat_heavy}); peak RSS is the "
         "largest of the runs, summed over the process tree (pitwall + dbt).",
         "",
@@ -592,7 +595,7 @@ def main(argv: list[str] | None = None) -> int:
     samples: list[Sample] = []
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     info["json"] = str(RUNS / f"results-{stamp}.json")
-    for w in workloads:
+    for i, w in enumerate(workloads):
         wi = info["workloads"].setdefault(w.name, {"seasons": w.synthetic_seasons})
         if w.held:
             wi["held_out"] = str(w.held[0][0].relative_to(w.tree))
@@ -601,6 +604,11 @@ def main(argv: list[str] | None = None) -> int:
         finally:
             w.put_back()
         Path(info["json"]).write_text(json.dumps({"info": info, "samples": [asdict(s) for s in samples]}, indent=1))
+        pending = [x.name for x in workloads[i + 1:]]
+        if pending:
+            info["load_end"] = " / ".join(f"{x:.2f}" for x in loadavg())
+            now = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M")
+            write_results(args.out, ["bench/run.py", *argv], info, samples, started, now, args, pending)
     info["load_end"] = " / ".join(f"{x:.2f}" for x in loadavg())
     finished = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M")
     Path(info["json"]).write_text(json.dumps({"info": info, "samples": [asdict(s) for s in samples]}, indent=1))

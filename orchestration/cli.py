@@ -422,7 +422,9 @@ def docs(
     out_dir = settings.published_dir(current.warehouse) / DOCS_DIR_NAME
     console.print(f"dbt docs generate (column types from [bold]{database}[/bold], read-only) ...")
     try:
-        report = build_docs(settings.DBT_PROJECT_DIR, database, out_dir,
+        from .project import dbt_project, ensure_manifest
+
+        report = build_docs(settings.DBT_PROJECT_DIR, database, out_dir, manifest=ensure_manifest(dbt_project),
                             dbt_executable=settings.dbt_executable(), env=settings.dbt_env(database))
     except DocsError as exc:
         err.print(f"[red]{escape(str(exc))}[/red]", highlight=False)

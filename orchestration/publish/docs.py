@@ -80,15 +80,23 @@ def build_docs(
     database: Path,
     out_dir: Path,
     *,
+    manifest: Path,
     dbt_executable: str,
     env: dict[str, str],
 ) -> DocsReport:
-    """Run `dbt docs generate --static` against `database` (read-only) and publish the site to `out_dir`."""
+    """Run `dbt docs generate --static` against `database` (read-only) and publish the site to `out_dir`.
+
+    `manifest`: the project's parsed manifest.json (orchestration/project.py keeps it current)."""
     project_dir = Path(project_dir)
     work = project_dir / "target" / "docs"
     profiles_dir = project_dir / "target" / "docs-profile"
     profiles_dir.mkdir(parents=True, exist_ok=True)
     (profiles_dir / "profiles.yml").write_text(PROFILE.format(profile=PROFILE_NAME, path=json.dumps(str(database))))
+    # --no-compile: compiling the incremental models would run their introspective queries
+    # (macros/incremental.sql) against a copy that holds only the marts. The docs then come from
+    # the parsed manifest (descriptions, columns, lineage), copied where dbt looks for it.
+    work.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(manifest, work / "manifest.json")
     done = subprocess.run(
         [dbt_executable, "docs", "generate", "--static", "--no-compile", "--quiet",
          "--project-dir", str(project_dir), "--profiles-dir", str(profiles_dir), "--target-path", str(work)],
