@@ -138,9 +138,10 @@ BI_QUERIES = {
 
 def bi(warehouse: Path, times: int) -> dict:
     con = duckdb.connect(str(warehouse), read_only=True)
+    # A series season with standings (a series without a points system has none) and races.
     series, season = con.execute(
-        "select series_id, season from marts.fct_session_results where session_type = 'race' "
-        "group by all order by season desc, count(*) desc limit 1").fetchone()
+        "select series_id, season from marts.season_driver_standings "
+        "group by all order by season desc, count(*) desc, series_id limit 1").fetchone()
     session, = con.execute(
         "select l.session_id from marts.fct_laps l join marts.dim_sessions s using (session_id) "
         "where s.session_type = 'race' and s.series_id = $series and s.season = $season "

@@ -418,7 +418,7 @@ def write_results(path: Path, argv: list[str], info: dict, samples: list[Sample]
         "",
         f"Written by `bench/run.py` from one invocation, {started} to {finished} (UTC).",
         "",
-        *([f"**Partial: written while the invocation was still running; not measured yet: {', '.join(pending)}.** "
+        *([f"**Partial: not measured (the invocation was still running, or was stopped): {', '.join(pending)}.** "
            "(The file is rewritten after each workload, so a run cut short keeps what it measured.)", ""]
           if pending else []),
         "```sh",
@@ -505,6 +505,7 @@ def write_results(path: Path, argv: list[str], info: dict, samples: list[Sample]
     lines += targets(t, info)
     lines += ["", "Raw samples: `" + os.path.relpath(info["json"], REPO) + "` (not committed).", ""]
     notes = list(info.get("notes", [])) + [f"{w}: {n}" for w, wi in info["workloads"].items() for n in wi.get("notes", [])]
+    notes += [f"{s_.workload}: {s_.contender} FAILED ({s_.note}); not in the medians" for s_ in samples if not s_.ok]
     if notes:
         lines += ["## Notes", ""] + [f"- {n}" for n in notes] + [""]
     path.write_text("\n".join(lines))
@@ -553,6 +554,30 @@ def targets(t: dict, info: dict) -> list[str]:
 # ------------------------------------------------------------------------------------ main
 
 
+def rewrite(json_path: Path, out: Path, args, argv: list[str]) -> int:
+    """RESULTS.md again from an invocation's raw samples. Give the same flags as that invocation had
+    (older sample files do not record them; newer ones do, and those win)."""
+    data = json.loads(json_path.read_text())
+    info, samples = data["info"], [Sample(**s) for s in data["samples"]]
+    run = info.get("invocation") or {
+        "argv": ["bench/run.py", *argv],
+        "workloads": [f"raw:{Path(r).resolve().name}" for r in args.raw]
+                     + [f"s{int(n)}" for n in str(args.seasons).split(",") if n.strip()],
+        "started": dt.datetime.strptime(json_path.stem.split("-", 1)[1], "%Y%m%d-%H%M%S").strftime("%Y-%m-%d %H:%M"),
+        "finished": dt.datetime.fromtimestamp(json_path.stat().st_mtime, dt.timezone.utc).strftime("%Y-%m-%d %H:%M"),
+    }
+    if "args" in run:
+        args = argparse.Namespace(**run["args"])
+    measured = {s.workload for s in samples}
+    pending = [w for w in run["workloads"] if w not in measured]
+    for w in pending:
+        info["workloads"].pop(w, None)
+    info.setdefault("load_end", "?")
+    write_results(out, run["argv"], info, samples, run["started"], run["finished"], args, pending or None)
+    print(f"written {out} from {json_path}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -571,7 +596,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-refresh", action="store_true", help="ingestion contenders only")
     parser.add_argument("--keep", action="store_true", help="keep the refreshed warehouses under bench/runs/work/")
     parser.add_argument("--out", type=Path, default=BENCH / "RESULTS.md")
+    parser.add_argument("--from-json", type=Path, default=None,
+                        help="measure nothing: write --out again from the raw samples of an earlier invocation")
     args = parser.parse_args(argv)
+    if args.from_json:
+        args.repeat_heavy = args.repeat_heavy or args.repeat
+        own = ("--from-json", "--out")
+        flags = [a for i, a in enumerate(argv) if a not in own and (i == 0 or argv[i - 1] not in own)]
+        return rewrite(args.from_json, args.out, args, flags)
     if args.quick:
         args.raw = args.raw or [REPO / "raw"]
         args.seasons = "1"
@@ -592,6 +624,10 @@ def main(argv: list[str] | None = None) -> int:
         w = Workload(f"s{n}", root, n, [(event, held)])
         w.put_back()  # a previous run that died may have left it out
         workloads.append(w)
+    info["invocation"] = {"argv": ["bench/run.py", *argv], "workloads": [w.name for w in workloads],
+                          "started": started, "finished": None,
+                          "args": {k: (str(v) if isinstance(v, Path) else [str(x) for x in v] if k == "raw" else v)
+                                   for k, v in vars(args).items()}}
     samples: list[Sample] = []
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     info["json"] = str(RUNS / f"results-{stamp}.json")
@@ -611,6 +647,7 @@ def main(argv: list[str] | None = None) -> int:
             write_results(args.out, ["bench/run.py", *argv], info, samples, started, now, args, pending)
     info["load_end"] = " / ".join(f"{x:.2f}" for x in loadavg())
     finished = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M")
+    info["invocation"]["finished"] = finished
     Path(info["json"]).write_text(json.dumps({"info": info, "samples": [asdict(s) for s in samples]}, indent=1))
     write_results(args.out, ["bench/run.py", *argv], info, samples, started, finished, args)
     print(f"\nwritten {args.out}")
