@@ -138,17 +138,20 @@ BI_QUERIES = {
 
 def bi(warehouse: Path, times: int) -> dict:
     con = duckdb.connect(str(warehouse), read_only=True)
-    # A series season with standings (a series without a points system has none) and races.
+    # A series season with standings if there is one (a series without a points system has none: the
+    # synthetic series), else the latest with the most race results; the standings query then finds no rows.
     series, season = con.execute(
         "select series_id, season from marts.season_driver_standings "
+        "group by all order by season desc, count(*) desc, series_id limit 1").fetchone() or con.execute(
+        "select series_id, season from marts.fct_session_results where session_type = 'race' "
         "group by all order by season desc, count(*) desc, series_id limit 1").fetchone()
     session, = con.execute(
         "select l.session_id from marts.fct_laps l join marts.dim_sessions s using (session_id) "
         "where s.session_type = 'race' and s.series_id = $series and s.season = $season "
         "group by l.session_id, s.start_at order by s.start_at desc, count(*) desc limit 1", {"series": series, "season": season}).fetchone()
     klass, = con.execute(
-        "select class_id from marts.season_driver_standings where series_id = $series and season = $season "
-        "group by all order by count(*) desc limit 1", {"series": series, "season": season}).fetchone()
+        "select class_id from marts.fct_session_results where series_id = $series and season = $season "
+        "group by all order by count(*) desc, class_id limit 1", {"series": series, "season": season}).fetchone()
     driver, = con.execute(
         "select driver_id from marts.driver_career_stats where series_id = $series and class_id is null "
         "order by starts desc, driver_id limit 1", {"series": series}).fetchone()

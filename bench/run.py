@@ -493,12 +493,13 @@ def write_results(path: Path, argv: list[str], info: dict, samples: list[Sample]
     if bi_rows:
         names = list(bi_rows[0][1]["extra"].get("queries", {}).keys())
         lines += ["Latency on one read-only DuckDB connection, each query run "
-                  f"{args.bi_times} times (the first run, cold, included): p50 / p95 in ms.", "",
+                  f"{args.bi_times} times (the first run, cold, included): p50 / p95 in ms, and the rows returned "
+                  "(the synthetic series have no points system, so no standings: 0 rows there).", "",
                   "| workload | queried | " + " | ".join(names) + " |", "|---|---|" + "---:|" * len(names)]
         for w, c in bi_rows:
             q = c["extra"]["queries"]
             lines.append(f"| {w} | {info['workloads'][w].get('bi_target', '?')} | "
-                         + " | ".join(f"{fmt(q[n]['p50_ms'])} / {fmt(q[n]['p95_ms'])}" for n in names) + " |")
+                         + " | ".join(f"{fmt(q[n]['p50_ms'])} / {fmt(q[n]['p95_ms'])} ({q[n]['rows']:,} rows)" for n in names) + " |")
     else:
         lines.append("Not measured in this run.")
     lines += ["", "## Targets", "", "| target | workload | measured | met |", "|---|---|---|---|"]
