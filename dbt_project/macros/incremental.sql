@@ -2,7 +2,8 @@
   Incremental builds of the large fact tables (fct_laps, fct_weather, fct_session_results): only the
   sessions whose inputs changed since the last complete, successful build are rebuilt.
 
-  The last build is recorded by the orchestration (orchestration/build_state.py) in the warehouse:
+  The last build is recorded by the orchestration (orchestration/build_state.py) in the warehouse,
+  and models/intermediate/int_sessions_changed.sql compares it with the inputs once per run:
     meta.dbt_built_files    the ingestion manifest (path, sha256, status, session) it was built from;
     meta.dbt_built_drivers  the driver identity of every car's driver block it resolved.
   A session changed when one of its files was added, changed, superseded, removed or restored, or
@@ -17,39 +18,13 @@
 {%- endmacro %}
 
 
-{% macro changed_sessions_sql() -%}
-    {%- set files = built_state_relation('dbt_built_files') -%}
-    {%- set drivers = built_state_relation('dbt_built_drivers') -%}
-    {%- set manifest = source('alkamel', 'ingested_files') -%}
-    {%- if files is none or drivers is none -%}
-        select distinct session_key from {{ manifest }} where session_key is not null
-    {%- else -%}
-        select session_key from (
-            (select path, sha256, status, session_key from {{ manifest }}
-             except select path, sha256, status, session_key from {{ files }})
-            union all
-            (select path, sha256, status, session_key from {{ files }}
-             except select path, sha256, status, session_key from {{ manifest }})
-        ) where session_key is not null
-        union
-        select session_key from (
-            (select session_key, car_number, driver_order, driver_id from {{ ref('int_drivers_identified') }}
-             except select session_id, car_number, driver_order, driver_id from {{ drivers }})
-            union all
-            (select session_id, car_number, driver_order, driver_id from {{ drivers }}
-             except select session_key, car_number, driver_order, driver_id from {{ ref('int_drivers_identified') }})
-        )
-    {%- endif -%}
-{%- endmacro %}
-
-
 {#- The changed session keys as a SQL list literal, `('k1', 'k2')`: a constant filter, which DuckDB
     pushes down through the views' windows (all partitioned by session) to the raw table scans. -#}
 {% macro changed_sessions() -%}
     {%- if not execute -%}
         {{ return("(null)") }}
     {%- endif -%}
-    {%- set keys = run_query(changed_sessions_sql()).columns[0].values() -%}
+    {%- set keys = run_query("select session_id from " ~ ref('int_sessions_changed')).columns[0].values() -%}
     {%- if keys | length == 0 -%}
         {{ return("(null)") }}
     {%- endif -%}

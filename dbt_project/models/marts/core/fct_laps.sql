@@ -5,7 +5,7 @@
     on_schema_change='fail',
     pre_hook="{% if is_incremental() %}delete from {{ this }} where session_id in {{ changed_sessions() }}{% endif %}",
 ) }}
--- depends_on: {{ ref('int_drivers_identified') }}
+-- depends_on: {{ ref('int_sessions_changed') }}
 with
 
 laps as (

@@ -6,7 +6,7 @@
     on_schema_change='fail',
     pre_hook="{% if is_incremental() %}delete from {{ this }} where session_id in {{ changed_season_sessions(this) }}{% endif %}",
 ) }}
--- depends_on: {{ ref('int_drivers_identified') }}
+-- depends_on: {{ ref('int_sessions_changed') }}
 -- depends_on: {{ ref('int_sessions_identified') }}
 {% if is_incremental() %}{% set scope = changed_season_sessions(this) %}{% endif %}
 with

@@ -1,0 +1,54 @@
+{#- The sessions whose inputs changed since the last complete, successful build (macros/incremental.sql),
+    worked out once per dbt run: the incremental fact tables read this small table instead of each
+    comparing the whole ingestion manifest and every driver identity again (seconds at 20 seasons). -#}
+{{ config(materialized='table') }}
+-- depends_on: {{ ref('int_drivers_identified') }}
+{%- set files = built_state_relation('dbt_built_files') %}
+{%- set drivers = built_state_relation('dbt_built_drivers') %}
+
+with
+
+manifest as (
+    select path, sha256, status, session_key from {{ source('alkamel', 'ingested_files') }}
+),
+
+{% if files is none or drivers is none or flags.FULL_REFRESH %}
+-- No record of a previous build (or a full refresh): every session counts as changed.
+changed as (
+    select session_key from manifest
+),
+{% else %}
+built_files as (
+    select path, sha256, status, session_key from {{ files }}
+),
+
+identities as (
+    select session_key, car_number, driver_order, driver_id from {{ ref('int_drivers_identified') }}
+),
+
+built_identities as (
+    select session_id as session_key, car_number, driver_order, driver_id from {{ drivers }}
+),
+
+changed as (
+    -- a file added, changed, superseded, removed or restored
+    select session_key from (
+        (select * from manifest except select * from built_files)
+        union all
+        (select * from built_files except select * from manifest)
+    )
+    union all
+    -- a driver of the session now resolves to another driver_id (identity spans sessions)
+    select session_key from (
+        (select * from identities except select * from built_identities)
+        union all
+        (select * from built_identities except select * from identities)
+    )
+),
+{% endif %}
+
+final as (
+    select distinct session_key as session_id from changed where session_key is not null
+)
+
+select * from final
