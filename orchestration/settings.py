@@ -11,6 +11,7 @@ Nothing here imports Dagster or dbt: the CLI's fast commands use it too.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import sys
@@ -30,9 +31,17 @@ DEFAULT_WAREHOUSE = REPO_ROOT / "warehouse" / "pitwall.duckdb"
 DEFAULT_DAGSTER_HOME = REPO_ROOT / ".dagster_home"
 
 # Local SQLite storage (the default) under DAGSTER_HOME; no telemetry: nothing leaves the machine.
-DAGSTER_YAML = """\
+DAGSTER_YAML_TEMPLATE = """\
 # Written by orchestration/settings.py. Storage: SQLite files in this folder (Dagster's default),
 # shared by `pitwall refresh` and `pitwall ui`, so CLI runs show in the UI's run history.
+# Dagster's SQLite storage and layout, with an event log that reuses its database engines
+# (orchestration/run_history.py: a refresh stores ~230 events before its first step).
+storage:
+  custom:
+    module: orchestration.run_history
+    class: PitwallSqliteStorage
+    config:
+      base_dir: {home}
 telemetry:
   enabled: false
 # One run at a time (DuckDB: one writer): a run launched from the UI while another one is going
@@ -105,13 +114,20 @@ def dagster_executable() -> str:
     return venv_executable("dagster")
 
 
+def dagster_yaml(home: Path) -> str:
+    """The dagster.yaml pitwall writes for an instance folder (its own absolute path inside: Dagster
+    also opens instances by folder, without DAGSTER_HOME set)."""
+    return DAGSTER_YAML_TEMPLATE.format(home=json.dumps(str(_absolute(home))))
+
+
 def ensure_dagster_home(home: Path | None = None) -> Path:
     home = home or dagster_home()
     home.mkdir(parents=True, exist_ok=True)
     config = home / "dagster.yaml"
-    # Written if missing, and brought up to date if it is still the one written here.
-    if not config.exists() or (config.read_text().startswith(DAGSTER_YAML.split("\n", 1)[0]) and config.read_text() != DAGSTER_YAML):
-        config.write_text(DAGSTER_YAML)
+    wanted = dagster_yaml(home)
+    # Written if missing, and brought up to date if it is still one written here (a moved folder too).
+    if not config.exists() or (config.read_text().startswith(wanted.split("\n", 1)[0]) and config.read_text() != wanted):
+        config.write_text(wanted)
     return home
 
 

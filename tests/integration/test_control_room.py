@@ -124,13 +124,13 @@ def test_the_instance_runs_one_run_at_a_time(tmp_path) -> None:
     assert config["concurrency"]["runs"]["max_concurrent_runs"] == 1
     assert config["telemetry"]["enabled"] is False
     # An older dagster.yaml written by pitwall is brought up to date; one of the user's is left alone.
-    (home / "dagster.yaml").write_text(settings.DAGSTER_YAML.split("concurrency:")[0])
+    (home / "dagster.yaml").write_text(settings.dagster_yaml(home).split("concurrency:")[0])
     settings.ensure_dagster_home(home)
-    assert (home / "dagster.yaml").read_text() == settings.DAGSTER_YAML
+    assert (home / "dagster.yaml").read_text() == settings.dagster_yaml(home)
     (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
     settings.ensure_dagster_home(home)
     assert (home / "dagster.yaml").read_text() == "telemetry:\n  enabled: false\n"
-    (home / "dagster.yaml").write_text(settings.DAGSTER_YAML)
+    (home / "dagster.yaml").write_text(settings.dagster_yaml(home))
     with dg.DagsterInstance.from_config(str(home)) as instance:  # Dagster reads it as meant
         assert instance.get_concurrency_config().run_queue_config.max_concurrent_runs == 1
 
