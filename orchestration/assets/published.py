@@ -50,6 +50,7 @@ def published_warehouse(context: dg.AssetExecutionContext, paths: WarehousePaths
     context.log.info(f"publishing {warehouse} to {folder}")
     publication = publish(warehouse, folder, run_id=context.run_id, descriptions=descriptions)
     parquet_bytes = {p.table: p.bytes for p in publication.parquet}
+    parquet_kept = {p.table for p in publication.parquet if p.kept}
     tables = dg.MetadataValue.table(
         records=[
             dg.TableRecord({
@@ -57,6 +58,8 @@ def published_warehouse(context: dg.AssetExecutionContext, paths: WarehousePaths
                 "rows": t.rows,
                 "columns": t.columns,
                 "parquet_kb": round(parquet_bytes[t.name] / 1000, 1) if t.name in parquet_bytes else None,
+                "copy": t.action,
+                "parquet": ("kept" if t.name in parquet_kept else "written") if t.name in parquet_bytes else None,
             })
             for t in publication.tables
         ],
@@ -65,11 +68,16 @@ def published_warehouse(context: dg.AssetExecutionContext, paths: WarehousePaths
             dg.TableColumn("rows", "int"),
             dg.TableColumn("columns", "int"),
             dg.TableColumn("parquet_kb", "float", description="size of parquet/<table>.parquet (marts only)"),
+            dg.TableColumn("copy", "string", description="kept, updated (changed sessions only) or written in the copy"),
+            dg.TableColumn("parquet", "string", description="kept (same rows, checked) or written"),
         ]),
     )
+    actions = [t.action.split(" ")[0] for t in publication.tables]
     context.log.info(
         f"published {len(publication.tables)} tables ({_mb(publication.bytes)} MB) and "
-        f"{len(publication.parquet)} Parquet files ({_mb(publication.parquet_bytes)} MB) in {publication.seconds:.1f} s"
+        f"{len(publication.parquet)} Parquet files ({_mb(publication.parquet_bytes)} MB) in {publication.seconds:.1f} s; "
+        f"tables kept {actions.count('kept')}, updated {actions.count('updated')}, written {actions.count('written')}; "
+        f"Parquet files kept {len(parquet_kept)}"
     )
     return dg.MaterializeResult(metadata={
         "path": dg.MetadataValue.path(str(publication.path)),
@@ -83,6 +91,7 @@ def published_warehouse(context: dg.AssetExecutionContext, paths: WarehousePaths
         "storage_version": dg.MetadataValue.text(publication.storage_version),
         "published_at_utc": dg.MetadataValue.text(str(publication.published_at)),
         "seconds": dg.MetadataValue.float(round(publication.seconds, 3)),
+        "started_from_previous_copy": dg.MetadataValue.bool(publication.reused_previous),
     })
 
 

@@ -55,6 +55,7 @@ class Publication:
     run_id: str
     seconds: float
     removed_parquet: tuple[Path, ...] = ()
+    reused_previous: bool = False  # started from a copy of the previous publication (snapshot.py)
 
     @property
     def parquet_bytes(self) -> int:
@@ -87,14 +88,15 @@ def publish(
         con = scratch_connection()
         try:
             con.execute(f"ATTACH {quote_literal(str(snapshot.staged))} AS pub (READ_ONLY)")
-            staged = parquet.stage_marts(con, "pub", [t.name for t in snapshot.marts], parquet_dir)
+            staged = parquet.stage_marts(con, "pub", [t.name for t in snapshot.marts], parquet_dir,
+                                         unchanged=[t.name for t in snapshot.marts if t.action == "kept"])
             con.execute("DETACH pub")
         finally:
             con.close()
         files.commit(snapshot.staged, target)
         files.fsync_dir(published_dir)
     except Exception:
-        files.discard(snapshot.staged, *(s.staged for s in staged))
+        files.discard(snapshot.staged, *(s.staged for s in staged if not s.kept))
         raise
     removed = parquet.commit(staged, parquet_dir)
     return Publication(
@@ -108,4 +110,5 @@ def publish(
         run_id=run_id,
         seconds=time.perf_counter() - started,
         removed_parquet=tuple(removed),
+        reused_previous=snapshot.reused_previous,
     )

@@ -35,6 +35,7 @@ class StagedParquet:
     target: Path
     rows: int
     bytes: int
+    kept: bool = False  # the file in place already held these rows (checked): not rewritten
 
 
 def _select_list(con: duckdb.DuckDBPyConnection, alias: str, schema: str, table: str) -> str:
@@ -50,26 +51,41 @@ def _select_list(con: duckdb.DuckDBPyConnection, alias: str, schema: str, table:
     return ", ".join(parts)
 
 
-def stage_marts(con: duckdb.DuckDBPyConnection, alias: str, tables: Iterable[str], folder: Path) -> list[StagedParquet]:
-    """Write `alias`.marts.<table> for each table to a hidden file in `folder`; check each one."""
+def stage_marts(
+    con: duckdb.DuckDBPyConnection, alias: str, tables: Iterable[str], folder: Path, unchanged: Iterable[str] = ()
+) -> list[StagedParquet]:
+    """Write `alias`.marts.<table> for each table to a hidden file in `folder`; check each one.
+
+    A table in `unchanged` (its rows equal the previous publication's) keeps its file in place when
+    that file still holds exactly its rows (row count and hash read back); otherwise it is rewritten.
+    """
     folder.mkdir(parents=True, exist_ok=True)
+    unchanged = set(unchanged)
     staged: list[StagedParquet] = []
     try:
         for table in tables:
             target = folder / f"{table}.parquet"
-            tmp = files.temporary_sibling(target)
             source = relation(alias, MARTS_SCHEMA, table)
-            staged.append(StagedParquet(table, tmp, target, 0, 0))  # so a failure below removes it
             select = f"SELECT {_select_list(con, alias, MARTS_SCHEMA, table)} FROM {source}"
+            expected = fingerprint(con, f"({select})")
+            if table in unchanged and target.exists():
+                try:
+                    in_place = fingerprint(con, f"read_parquet({quote_literal(str(target))})")
+                except duckdb.Error:
+                    in_place = None
+                if in_place == expected:
+                    staged.append(StagedParquet(table, target, target, expected[0], target.stat().st_size, kept=True))
+                    continue
+            tmp = files.temporary_sibling(target)
+            staged.append(StagedParquet(table, tmp, target, 0, 0))  # so a failure below removes it
             con.execute(f"COPY ({select}) TO {quote_literal(str(tmp))} (FORMAT parquet, COMPRESSION {COMPRESSION})")
             # The file read back against the table: row count and a hash of every row (same types).
-            expected = fingerprint(con, f"({select})")
             written = fingerprint(con, f"read_parquet({quote_literal(str(tmp))})")
             if written != expected:
                 raise PublishError(f"{table}.parquet: {written[0]} rows / hash {written[1]}, table {expected}")
             staged[-1] = StagedParquet(table, tmp, target, written[0], tmp.stat().st_size)
     except Exception:
-        files.discard(*(s.staged for s in staged))
+        files.discard(*(s.staged for s in staged if not s.kept))
         raise
     return staged
 
@@ -77,7 +93,8 @@ def stage_marts(con: duckdb.DuckDBPyConnection, alias: str, tables: Iterable[str
 def commit(staged: list[StagedParquet], folder: Path) -> list[Path]:
     """Rename each staged file into place; remove the files of marts that no longer exist."""
     for item in staged:
-        files.commit(item.staged, item.target)
+        if not item.kept:
+            files.commit(item.staged, item.target)
     current = {item.target.name for item in staged}
     removed = []
     for path in folder.glob("*.parquet"):

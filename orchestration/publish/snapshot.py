@@ -13,13 +13,18 @@ their own file instead, ``<warehouse dir>/published/pitwall.duckdb``:
   DuckDBs (checked: Python duckdb 0.10.3, 1.0.0, 1.1.3, 1.2.2, 1.3.2, 1.4.3, 1.5.6 and 2.0.0 open it;
   0.9.2 does not);
 - checked table by table against the build file (row count and a hash of every row) before it
-  replaces the old copy in one rename (see files.py).
+  replaces the old copy in one rename (see files.py);
+- built from a copy of the current published file when there is one (same storage version, little
+  free space inside): a table whose rows did not change is kept, a table with a ``session_id``
+  whose changes touch a few sessions has only those sessions' rows replaced, any other is
+  rewritten. One new event on top of years of history then costs what is new, not a full copy.
 
 Nothing here knows about Dagster.
 """
 
 from __future__ import annotations
 
+import shutil
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -79,6 +84,7 @@ class TableCopy:
     name: str
     rows: int
     columns: int
+    action: str = "written"  # written | kept | updated (<n> sessions)
 
     @property
     def qualified(self) -> str:
@@ -96,6 +102,7 @@ class Snapshot:
     run_id: str
     storage_version: str
     seconds: float
+    reused_previous: bool = False
 
     @property
     def marts(self) -> tuple[TableCopy, ...]:
@@ -130,14 +137,96 @@ def fingerprint(con: duckdb.DuckDBPyConnection, qualified: str) -> tuple[int, in
 def _comment_statements(alias: str, schema: str, table: str, columns: Iterable[str], descriptions: Descriptions) -> list[str]:
     table_description, column_descriptions = descriptions.get((schema, table), (None, {}))
     target = relation(alias, schema, table)
-    statements = []
-    if table_description:
-        statements.append(f"COMMENT ON TABLE {target} IS {quote_literal(table_description.strip())}")
+    # NULL where there is no description: a table kept from the previous copy loses a removed one.
+    statements = [f"COMMENT ON TABLE {target} IS "
+                  + (quote_literal(table_description.strip()) if table_description else "NULL")]
     for column in columns:
         text = (column_descriptions or {}).get(column)
-        if text:
-            statements.append(f"COMMENT ON COLUMN {target}.{quote_ident(column)} IS {quote_literal(text.strip())}")
+        statements.append(f"COMMENT ON COLUMN {target}.{quote_ident(column)} IS "
+                          + (quote_literal(text.strip()) if text else "NULL"))
     return statements
+
+
+# A previous copy with more free space than this (deleted rows, dropped tables) is not reused:
+# the next copy starts from scratch, so the published file never grows far beyond its data.
+MAX_FREE_FRACTION = 0.25
+# A table whose changed sessions hold more than this share of its rows is rewritten whole.
+MAX_UPDATED_FRACTION = 0.25
+SESSION_COLUMN = "session_id"
+
+
+def _columns(con: duckdb.DuckDBPyConnection, alias: str, schema: str, table: str) -> list[tuple[str, str]]:
+    return [(r[0], r[1]) for r in con.execute(
+        "SELECT column_name, data_type FROM duckdb_columns() WHERE database_name = ? AND schema_name = ? "
+        "AND table_name = ? ORDER BY column_index",
+        [alias, schema, table],
+    ).fetchall()]
+
+
+def previous_copy_reusable(target: Path, storage_version: str) -> bool:
+    """The current published file can start the next copy: same storage version, little free space."""
+    if not target.exists():
+        return False
+    con = scratch_connection()
+    try:
+        con.execute(f"ATTACH {quote_literal(str(target))} AS prev (READ_ONLY)")
+        tags = con.execute("SELECT tags FROM duckdb_databases() WHERE database_name = 'prev'").fetchall()[0][0]
+        free, total = con.execute(
+            "SELECT free_blocks, total_blocks FROM pragma_database_size() WHERE database_name = 'prev'"
+        ).fetchall()[0]
+        has_meta = con.execute(
+            "SELECT count(*) FROM duckdb_tables() WHERE database_name = 'prev' AND schema_name = ? AND table_name = ?",
+            [META_SCHEMA, META_TABLE],
+        ).fetchall()[0][0]
+        con.execute("DETACH prev")
+    except duckdb.Error:
+        return False  # unreadable: write a fresh copy
+    finally:
+        con.close()
+    version = dict(tags or {}).get("storage_version", "")
+    return bool(has_meta) and version.startswith(storage_version) and (not total or free / total <= MAX_FREE_FRACTION)
+
+
+def _changed_sessions(con: duckdb.DuckDBPyConnection, source: str, copy: str) -> list[tuple[object, int]] | None:
+    """Sessions whose rows differ between the two tables (row count or hash), with their source
+    row counts; None when a changed row has no session (then the table is rewritten)."""
+    rows = con.execute(
+        f"""WITH s AS (SELECT {SESSION_COLUMN} AS k, count(*) AS n, sum(hash(t)) AS h FROM {source} t GROUP BY ALL),
+                 c AS (SELECT {SESSION_COLUMN} AS k, count(*) AS n, sum(hash(t)) AS h FROM {copy} t GROUP BY ALL)
+            SELECT k, coalesce(s.n, 0) FROM s FULL JOIN c USING (k)
+            WHERE s.n IS DISTINCT FROM c.n OR s.h IS DISTINCT FROM c.h"""
+    ).fetchall()
+    if any(k is None for k, _ in rows):
+        return None
+    return rows
+
+
+def _update_sessions(con: duckdb.DuckDBPyConnection, source: str, copy: str, sessions: list) -> None:
+    con.execute("CREATE OR REPLACE TEMP TABLE changed_sessions (k VARCHAR)")
+    con.executemany("INSERT INTO changed_sessions VALUES (?)", [[str(k)] for k in sessions])
+    changed = f"CAST({SESSION_COLUMN} AS VARCHAR) IN (SELECT k FROM changed_sessions)"
+    con.execute(f"DELETE FROM {copy} WHERE {changed}")
+    con.execute(f"INSERT INTO {copy} SELECT * FROM {source} WHERE {changed}")
+    con.execute("DROP TABLE changed_sessions")
+
+
+def _copy_table(con: duckdb.DuckDBPyConnection, schema: str, table: str, reuse: bool) -> tuple[tuple[int, int], str]:
+    """Bring pub.<schema>.<table> to the rows of src's; returns (the source's fingerprint, what was done)."""
+    source, copy = relation("src", schema, table), relation("pub", schema, table)
+    expected = fingerprint(con, source)
+    columns = _columns(con, "src", schema, table)
+    if reuse and _columns(con, "pub", schema, table) == columns:
+        current = fingerprint(con, copy)
+        if current == expected:
+            return expected, "kept"
+        if SESSION_COLUMN in {name for name, _ in columns}:
+            sessions = _changed_sessions(con, source, copy)
+            if sessions is not None and sum(n for _, n in sessions) <= MAX_UPDATED_FRACTION * max(expected[0], 1):
+                _update_sessions(con, source, copy, [k for k, _ in sessions])
+                return expected, f"updated ({len(sessions)} sessions)"
+    con.execute(f"DROP TABLE IF EXISTS {copy}")
+    con.execute(f"CREATE TABLE {copy} AS SELECT * FROM {source}")
+    return expected, "written"
 
 
 def build_snapshot(
@@ -162,31 +251,38 @@ def build_snapshot(
     published_at = datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)
     descriptions = dict(descriptions or {})
     descriptions.setdefault((META_SCHEMA, META_TABLE), (META_DESCRIPTION, META_COLUMNS))
+    reuse = previous_copy_reusable(target, storage_version)
     con = scratch_connection()
     try:
         con.execute(f"ATTACH {quote_literal(str(build))} AS src (READ_ONLY)")
-        con.execute(
-            f"ATTACH {quote_literal(str(staged))} AS pub (STORAGE_VERSION {quote_literal(storage_version)})"
-        )
+        if reuse:
+            shutil.copyfile(target, staged)
+            con.execute(f"ATTACH {quote_literal(str(staged))} AS pub")
+        else:
+            con.execute(
+                f"ATTACH {quote_literal(str(staged))} AS pub (STORAGE_VERSION {quote_literal(storage_version)})"
+            )
         tables = tables_to_publish(con, "src")
         copies: list[TableCopy] = []
         con.execute("BEGIN TRANSACTION")
+        # What the previous copy holds and this one must not: tables no longer published, old metadata.
+        for schema, table in con.execute(
+            "SELECT schema_name, table_name FROM duckdb_tables() WHERE database_name = 'pub'"
+        ).fetchall():
+            if (schema, table) not in tables:
+                con.execute(f"DROP TABLE {relation('pub', schema, table)}")
         for schema in sorted({s for s, _ in tables} | {META_SCHEMA}):
-            con.execute(f"CREATE SCHEMA pub.{quote_ident(schema)}")
+            con.execute(f"CREATE SCHEMA IF NOT EXISTS pub.{quote_ident(schema)}")
         for schema, table in tables:
-            con.execute(f"CREATE TABLE {relation('pub', schema, table)} AS SELECT * FROM {relation('src', schema, table)}")
-            columns = [r[0] for r in con.execute(
-                "SELECT column_name FROM duckdb_columns() WHERE database_name = 'pub' AND schema_name = ? "
-                "AND table_name = ? ORDER BY column_index",
-                [schema, table],
-            ).fetchall()]
+            source, action = _copy_table(con, schema, table, reuse)
+            columns = [name for name, _ in _columns(con, "pub", schema, table)]
             for statement in _comment_statements("pub", schema, table, columns, descriptions):
                 con.execute(statement)
-            source = fingerprint(con, relation("src", schema, table))
-            copied = fingerprint(con, relation("pub", schema, table))
+            # A kept table was just found equal to the source, in this transaction.
+            copied = source if action == "kept" else fingerprint(con, relation("pub", schema, table))
             if source != copied:
                 raise PublishError(f"{schema}.{table}: copy has {copied[0]} rows / hash {copied[1]}, build file {source}")
-            copies.append(TableCopy(schema, table, copied[0], len(columns)))
+            copies.append(TableCopy(schema, table, copied[0], len(columns), action))
         meta = relation("pub", META_SCHEMA, META_TABLE)
         con.execute(
             f"CREATE TABLE {meta} (table_schema VARCHAR, table_name VARCHAR, row_count BIGINT, "
@@ -218,6 +314,7 @@ def build_snapshot(
         run_id=run_id,
         storage_version=storage_version,
         seconds=time.perf_counter() - started,
+        reused_previous=reuse,
     )
 
 

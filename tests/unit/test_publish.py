@@ -172,3 +172,121 @@ def test_a_parquet_file_that_differs_is_not_published(build: Path, out: Path, mo
     with pytest.raises(PublishError, match="parquet"):
         pub.publish(build, out)
     assert {p.name: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
+
+
+# ------------------------------------------------------------------ the next copy starts from the last one
+
+
+def add_sessions_table(build: Path, sessions: int = 40, rows_per_session: int = 50) -> None:
+    con = duckdb.connect(str(build))
+    try:
+        con.execute(f"CREATE OR REPLACE TABLE marts.fct_results AS SELECT 's' || (range // {rows_per_session}) AS session_id, "
+                    f"range AS n, range * 1.5 AS value FROM range({sessions * rows_per_session})")
+    finally:
+        con.close()
+
+
+def actions(done) -> dict[str, str]:
+    return {t.qualified: t.action for t in done.tables}
+
+
+def same_rows(a: Path, b: Path, table: str) -> bool:
+    return rows(a, f"SELECT * FROM {table} ORDER BY ALL") == rows(b, f"SELECT * FROM {table} ORDER BY ALL")
+
+
+def test_nothing_changed_keeps_every_table_and_parquet_file(build: Path, out: Path) -> None:
+    add_sessions_table(build)
+    first = pub.publish(build, out, descriptions=DESCRIPTIONS)
+    assert not first.reused_previous
+    parquet_before = {p.target.name: p.target.stat().st_mtime_ns for p in first.parquet}
+    again = pub.publish(build, out, run_id="run-2", descriptions=DESCRIPTIONS)
+    assert again.reused_previous and set(actions(again).values()) == {"kept"}
+    assert all(p.kept for p in again.parquet)
+    assert {p.target.name: p.target.stat().st_mtime_ns for p in again.parquet} == parquet_before
+    for table in ("marts.fct_laps", "marts.standings", "marts.fct_results", "raw.ingested_files"):
+        assert same_rows(again.path, build, table)
+    assert rows(again.path, "SELECT DISTINCT run_id FROM meta.publication") == [("run-2",)]
+    assert rows(again.path, "SELECT comment FROM duckdb_tables() WHERE table_name = 'fct_laps'") == [("One row per lap.",)]
+
+
+def test_a_few_changed_sessions_are_replaced_and_the_rest_kept(build: Path, out: Path) -> None:
+    add_sessions_table(build)
+    pub.publish(build, out)
+    con = duckdb.connect(str(build))
+    try:
+        con.execute("DELETE FROM marts.fct_results WHERE session_id = 's3'")  # a session gone
+        con.execute("UPDATE marts.fct_results SET value = -1 WHERE session_id = 's7' AND n % 2 = 0")  # one changed
+        con.execute("INSERT INTO marts.fct_results VALUES ('s99', -5, 1.0)")  # a new one
+        con.execute("INSERT INTO marts.standings VALUES ('d3', 2, 1::HUGEINT)")  # no session column
+    finally:
+        con.close()
+    done = pub.publish(build, out)
+    assert actions(done)["marts.fct_results"] == "updated (3 sessions)"
+    assert actions(done)["marts.standings"] == "written"
+    assert actions(done)["marts.fct_laps"] == "kept"
+    for table in ("marts.fct_laps", "marts.standings", "marts.fct_results"):
+        assert same_rows(done.path, build, table)
+    for table in ("fct_laps", "fct_results"):
+        assert rows(build, f"SELECT * FROM marts.{table} ORDER BY ALL") == rows(
+            build, f"SELECT * FROM read_parquet('{out / 'parquet' / table}.parquet') ORDER BY ALL")
+    assert rows(done.path, "SELECT * FROM marts.standings ORDER BY ALL") == [
+        ("d1", 1, 35), ("d2", 1, 32), ("d3", 2, 1)]
+
+
+def test_many_changed_rows_or_a_new_column_rewrite_the_table(build: Path, out: Path) -> None:
+    add_sessions_table(build)
+    pub.publish(build, out)
+    con = duckdb.connect(str(build))
+    try:
+        con.execute("UPDATE marts.fct_results SET value = value + 1 WHERE n % 2 = 0")  # every session
+        con.execute("ALTER TABLE marts.fct_laps ADD COLUMN pit BOOLEAN")
+    finally:
+        con.close()
+    done = pub.publish(build, out)
+    assert actions(done)["marts.fct_results"] == "written"
+    assert actions(done)["marts.fct_laps"] == "written"
+    assert rows(done.path, "SELECT column_name FROM duckdb_columns() WHERE table_name = 'fct_laps' ORDER BY column_index")[-1] == ("pit",)
+    assert same_rows(done.path, build, "marts.fct_results")
+
+
+def test_a_dropped_mart_leaves_the_copy_and_its_parquet_file(build: Path, out: Path) -> None:
+    add_sessions_table(build)
+    pub.publish(build, out)
+    con = duckdb.connect(str(build))
+    try:
+        con.execute("DROP TABLE marts.fct_results")
+    finally:
+        con.close()
+    done = pub.publish(build, out)
+    assert ("marts", "fct_results") not in rows(done.path, "SELECT schema_name, table_name FROM duckdb_tables()")
+    assert not (out / "parquet" / "fct_results.parquet").exists()
+
+
+def test_a_parquet_file_changed_by_hand_is_rewritten(build: Path, out: Path) -> None:
+    first = pub.publish(build, out)
+    laps = out / "parquet" / "fct_laps.parquet"
+    con = duckdb.connect()
+    try:
+        con.execute(f"COPY (SELECT * FROM read_parquet('{laps}') LIMIT 1) TO '{laps}' (FORMAT parquet)")
+    finally:
+        con.close()
+    done = pub.publish(build, out)
+    assert actions(done)["marts.fct_laps"] == "kept"
+    assert not {p.table: p for p in done.parquet}["fct_laps"].kept
+    assert rows(build, "SELECT count(*) FROM marts.fct_laps") == rows(build, f"SELECT count(*) FROM read_parquet('{laps}')")
+    assert first.parquet  # (the first publication wrote every file)
+
+
+def test_a_copy_with_much_free_space_is_not_reused(build: Path, out: Path) -> None:
+    add_sessions_table(build, sessions=200, rows_per_session=2000)
+    pub.publish(build, out)
+    con = duckdb.connect(str(out / "pitwall.duckdb"))
+    try:
+        con.execute("DROP TABLE marts.fct_results")  # frees most of the file's blocks
+        con.execute("CHECKPOINT")
+    finally:
+        con.close()
+    done = pub.publish(build, out)
+    assert not done.reused_previous
+    assert set(actions(done).values()) == {"written"}
+    assert same_rows(done.path, build, "marts.fct_results")
