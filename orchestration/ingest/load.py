@@ -479,7 +479,7 @@ class Ingestor:
             {"path": [r.path for r, _ in files], "fid": [p[0] for p in stream.placement],
              "before": [p[1] for p in stream.placement], "n": [p[2] for p in stream.placement]},
         )
-        columns = {"_fid": "BIGINT", **{f"c{i}": "VARCHAR" for i in range(n_cells)}}
+        columns = {"_fid": "BIGINT", "_rn": "BIGINT", **{f"c{i}": "VARCHAR" for i in range(n_cells)}}
         # Lineage by the file's number, from constant lists: a join with _files would make DuckDB
         # hash the whole stream (its build side), holding every row in memory.
         values = {
@@ -492,16 +492,14 @@ class Ingestor:
             **{k: ("VARCHAR", [getattr(r, k) for r, _ in files]) for k in ("session_key", "report", "mark")},
         }
         at = {k: f"(${k}::{t}[])[src._fid + 1]" for k, (t, _) in values.items()}
-        lineage = ", ".join([at["path"], at["sha256"], "src._rn - ($before::BIGINT[])[src._fid + 1]"]
-                            + [at[k] for k in list(values)[2:]])
+        lineage = ", ".join([at["path"], at["sha256"], "src._rn"] + [at[k] for k in list(values)[2:]])
         params = {k: v for k, (_, v) in values.items()}
-        params["before"] = [p[1] for p in stream.placement]
         try:
             con.execute(
                 f"""INSERT INTO {table} ({target_cols})
                     SELECT {names}, {lineage}
                     FROM (
-                        SELECT {select_cols}, _fid, row_number() OVER () AS _rn
+                        SELECT {select_cols}, _fid, _rn
                         FROM read_csv($stream, columns = $columns, delim = ';', header = false,
                                       quote = '', escape = '', null_padding = true, auto_detect = false,
                                       strict_mode = true, ignore_errors = true,
