@@ -126,7 +126,8 @@ def ensure_dagster_home(home: Path | None = None) -> Path:
     config = home / "dagster.yaml"
     wanted = dagster_yaml(home)
     # Written if missing, and brought up to date if it is still one written here (a moved folder too).
-    if not config.exists() or (config.read_text().startswith(wanted.split("\n", 1)[0]) and config.read_text() != wanted):
+    current = config.read_text() if config.exists() else None
+    if current is None or (current.startswith(wanted.split("\n", 1)[0]) and current != wanted):
         config.write_text(wanted)
     return home
 

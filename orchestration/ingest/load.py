@@ -466,18 +466,14 @@ class Ingestor:
                        select_cols: str, target_cols: str, names: str) -> bool:
         """Insert a group from its stream (streams.py); True if every row mapped back to its file and
         row number exactly. Otherwise the rows are deleted again, for the file-by-file load."""
-        if len(files) != len(stream.placement):
+        if len(files) != len(stream.rows_per_file):
             return False
-        con.execute("ALTER TABLE _files ADD COLUMN _fid BIGINT")
-        con.execute("ALTER TABLE _files ADD COLUMN _rows_before BIGINT")
         con.execute("ALTER TABLE _files ADD COLUMN _rows BIGINT")
-        # The stream holds the group's files in the order of `files`.
+        # The stream holds the group's files in the order of `files`: the rows each one wrote to it.
         con.execute(
-            "UPDATE _files f SET _fid = p.fid, _rows_before = p.before, _rows = p.n FROM (SELECT unnest($path::VARCHAR[]) "
-            "AS path, unnest($fid::BIGINT[]) AS fid, unnest($before::BIGINT[]) AS before, unnest($n::BIGINT[]) AS n) p "
+            "UPDATE _files f SET _rows = p.n FROM (SELECT unnest($path::VARCHAR[]) AS path, unnest($n::BIGINT[]) AS n) p "
             "WHERE f.path = p.path",
-            {"path": [r.path for r, _ in files], "fid": [p[0] for p in stream.placement],
-             "before": [p[1] for p in stream.placement], "n": [p[2] for p in stream.placement]},
+            {"path": [r.path for r, _ in files], "n": stream.rows_per_file},
         )
         columns = {"_fid": "BIGINT", "_rn": "BIGINT", **{f"c{i}": "VARCHAR" for i in range(n_cells)}}
         # Lineage by the file's number, from constant lists: a join with _files would make DuckDB

@@ -21,10 +21,8 @@ from pathlib import Path
 @dataclass
 class Stream:
     path: Path
-    files: int = 0
-    rows: int = 0
-    # Per file, in the order added: (number in the group, rows before it in the stream, its rows).
-    placement: list[tuple[int, int, int]] = field(default_factory=list)
+    # Per file, in the order added (its number in the group is its index): its rows in the stream.
+    rows_per_file: list[int] = field(default_factory=list)
 
 
 def data_lines(data: bytes) -> bytes:
@@ -56,14 +54,12 @@ class Streams:
             self._handles[key] = open(stream.path, "wb", buffering=1 << 20)
         body = data_lines(data)
         rows = body.count(b"\n")
-        number = stream.files
+        number = len(stream.rows_per_file)
         if rows:
             prefix = b"%d;" % number
             lines = body[:-1].split(b"\n")
             self._handles[key].write(b"".join([prefix + b"%d;" % row + line + b"\n" for row, line in enumerate(lines, 1)]))
-        stream.placement.append((number, stream.rows, rows))
-        stream.files += 1
-        stream.rows += rows
+        stream.rows_per_file.append(rows)
 
     def get(self, key) -> Stream | None:
         handle = self._handles.pop(key, None)

@@ -21,7 +21,7 @@ from pathlib import Path
 import duckdb
 
 from . import files
-from .snapshot import MARTS_SCHEMA, PublishError, fingerprint, quote_ident, quote_literal, relation
+from .snapshot import MARTS_SCHEMA, PublishError, fingerprint, quote_ident, quote_literal, relation, table_columns
 
 PARQUET_DIR_NAME = "parquet"
 COMPRESSION = "zstd"
@@ -39,13 +39,8 @@ class StagedParquet:
 
 
 def _select_list(con: duckdb.DuckDBPyConnection, alias: str, schema: str, table: str) -> str:
-    columns = con.execute(
-        "SELECT column_name, data_type FROM duckdb_columns() WHERE database_name = ? AND schema_name = ? "
-        "AND table_name = ? ORDER BY column_index",
-        [alias, schema, table],
-    ).fetchall()
     parts = []
-    for name, data_type in columns:
+    for name, data_type in table_columns(con, alias, schema, table):
         narrowed = NARROWED_TYPES.get(data_type)
         parts.append(f"CAST({quote_ident(name)} AS {narrowed}) AS {quote_ident(name)}" if narrowed else quote_ident(name))
     return ", ".join(parts)

@@ -155,7 +155,8 @@ MAX_UPDATED_FRACTION = 0.25
 SESSION_COLUMN = "session_id"
 
 
-def _columns(con: duckdb.DuckDBPyConnection, alias: str, schema: str, table: str) -> list[tuple[str, str]]:
+def table_columns(con: duckdb.DuckDBPyConnection, alias: str, schema: str, table: str) -> list[tuple[str, str]]:
+    """(name, type) of each column of `alias`.`schema`.`table`, in order."""
     return [(r[0], r[1]) for r in con.execute(
         "SELECT column_name, data_type FROM duckdb_columns() WHERE database_name = ? AND schema_name = ? "
         "AND table_name = ? ORDER BY column_index",
@@ -214,8 +215,8 @@ def _copy_table(con: duckdb.DuckDBPyConnection, schema: str, table: str, reuse: 
     """Bring pub.<schema>.<table> to the rows of src's; returns (the source's fingerprint, what was done)."""
     source, copy = relation("src", schema, table), relation("pub", schema, table)
     expected = fingerprint(con, source)
-    columns = _columns(con, "src", schema, table)
-    if reuse and _columns(con, "pub", schema, table) == columns:
+    columns = table_columns(con, "src", schema, table)
+    if reuse and table_columns(con, "pub", schema, table) == columns:
         current = fingerprint(con, copy)
         if current == expected:
             return expected, "kept"
@@ -275,7 +276,7 @@ def build_snapshot(
             con.execute(f"CREATE SCHEMA IF NOT EXISTS pub.{quote_ident(schema)}")
         for schema, table in tables:
             source, action = _copy_table(con, schema, table, reuse)
-            columns = [name for name, _ in _columns(con, "pub", schema, table)]
+            columns = [name for name, _ in table_columns(con, "pub", schema, table)]
             for statement in _comment_statements("pub", schema, table, columns, descriptions):
                 con.execute(statement)
             # A kept table was just found equal to the source, in this transaction.

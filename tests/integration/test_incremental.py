@@ -14,22 +14,11 @@ import duckdb
 import pytest
 
 from integration.conftest import refresh
+from reliability.common import checksums
 
 pytestmark = pytest.mark.integration
 
 NEW_EVENT = "24_2024/14_Road America"  # the latest event of raw/, both series
-
-
-def marts_checksums(warehouse) -> dict[str, tuple]:
-    con = duckdb.connect(str(warehouse), read_only=True)
-    try:
-        tables = con.execute(
-            "select table_name from information_schema.tables "
-            "where table_schema = 'marts' and table_type = 'BASE TABLE' order by 1"
-        ).fetchall()
-        return {t: con.execute(f'select count(*), sum(hash(x)) from marts."{t}" x').fetchall()[0] for (t,) in tables}
-    finally:
-        con.close()
 
 
 def changed_sessions(warehouse) -> set[str]:
@@ -71,4 +60,4 @@ def test_one_new_event_builds_incrementally_to_the_full_build(refreshed, tmp_pat
     changed = changed_sessions(warehouse)
     assert changed == sessions_under(warehouse, NEW_EVENT)  # only the new event's sessions were rebuilt
 
-    assert marts_checksums(warehouse) == marts_checksums(refreshed.warehouse)
+    assert checksums(warehouse, ("marts",)) == checksums(refreshed.warehouse, ("marts",))
