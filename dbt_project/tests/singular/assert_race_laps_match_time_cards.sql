@@ -3,10 +3,12 @@
 with laps as (
     select session_id, car_number, count(*) as time_card_laps
     from {{ ref('fct_laps') }}
+    where {{ incremental_test_filter(ref('fct_laps')) }}  -- macros/test_scope.sql
     group by session_id, car_number
 ),
 sessions_with_time_cards as (
     select distinct session_id from {{ ref('fct_laps') }}
+    where {{ incremental_test_filter(ref('fct_laps')) }}
 )
 select r.session_id, r.car_number, r.laps, coalesce(l.time_card_laps, 0) as time_card_laps
 from {{ ref('fct_session_results') }} r

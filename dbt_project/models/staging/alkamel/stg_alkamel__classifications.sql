@@ -1,10 +1,9 @@
 with
 
 source as (
-    select * from {{ source('alkamel', 'classifications') }}
-    where {{ current_files_only() }}
-        -- Alternative orders (e.g. "Results by 2nd Fastest Lap") are not the session's classification.
-        and lower(_report) = 'results'
+    select * from {{ loaded_rows('classifications') }}
+    -- Alternative orders (e.g. "Results by 2nd Fastest Lap") are not the session's classification.
+    where lower(_report) = 'results'
 ),
 
 renamed as (

@@ -1,8 +1,7 @@
 with
 
 source as (
-    select * from {{ source('alkamel', 'grids') }}
-    where {{ current_files_only() }}
+    select * from {{ loaded_rows('grids') }}
 ),
 
 renamed as (

@@ -1,8 +1,7 @@
 with
 
 source as (
-    select * from {{ source('alkamel', 'race_results') }}
-    where {{ current_files_only() }}
+    select * from {{ loaded_rows('race_results') }}
 ),
 
 renamed as (

@@ -1,8 +1,7 @@
 with
 
 source as (
-    select * from {{ source('alkamel', 'report_sessions') }}
-    where {{ current_files_only() }}
+    select * from {{ loaded_rows('report_sessions') }}
 ),
 
 renamed as (

@@ -3,9 +3,8 @@ with
 
 {% for report in ['race_results', 'classifications'] %}
 {{ report }} as (
-    select * from {{ source('alkamel', report) }}
-    where {{ current_files_only() }}
-    {%- if report == 'classifications' %} and lower(_report) = 'results'{% endif %}
+    select * from {{ loaded_rows(report) }}
+    {%- if report == 'classifications' %} where lower(_report) = 'results'{% endif %}
 ),
 {% endfor %}
 

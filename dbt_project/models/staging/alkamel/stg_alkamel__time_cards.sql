@@ -1,8 +1,7 @@
 with
 
 source as (
-    select * from {{ source('alkamel', 'time_cards') }}
-    where {{ current_files_only() }}
+    select * from {{ loaded_rows('time_cards') }}
 ),
 
 renamed as (

@@ -1,8 +1,7 @@
 with
 
 source as (
-    select * from {{ source('alkamel', 'weather') }}
-    where {{ current_files_only() }}
+    select * from {{ loaded_rows('weather') }}
 ),
 
 renamed as (
