@@ -11,7 +11,7 @@ import dagster as dg
 
 from .. import settings
 from ..project import dbt_project
-from ..publish import publish
+from ..publish import Publication, publish
 from ..publish.descriptions import from_dbt_manifest
 from ..resources import WarehousePaths
 from .dbt import pitwall_dbt
@@ -38,7 +38,7 @@ def _mb(size: int) -> float:
     description=(
         "Readers' copy of the warehouse, <warehouse dir>/published/: pitwall.duckdb (every table of "
         "marts, raw.ingested_files, meta.publication; DuckDB storage v1.0.0, readable by DuckDB 0.10 "
-        "and later) and parquet/<mart>.parquet, each written beside the old file, checked against "
+        "and later) and parquet/<mart>.parquet (fct_laps: parquet/fct_laps/season=<season>/data.parquet), each written beside the old file, checked against "
         "the build file and renamed into place. BI tools and `pitwall sql` read this, never the build file."
     ),
 )
@@ -49,8 +49,7 @@ def published_warehouse(context: dg.AssetExecutionContext, paths: WarehousePaths
     descriptions[(RAW_SCHEMA, MANIFEST_TABLE)] = (TABLE_DESCRIPTIONS[MANIFEST_TABLE], {})
     context.log.info(f"publishing {warehouse} to {folder}")
     publication = publish(warehouse, folder, run_id=context.run_id, descriptions=descriptions)
-    parquet_bytes = {p.table: p.bytes for p in publication.parquet}
-    parquet_kept = {p.table for p in publication.parquet if p.kept}
+    parquet_bytes = {t: sum(p.bytes for p in publication.parquet if p.table == t) for t in {p.table for p in publication.parquet}}
     tables = dg.MetadataValue.table(
         records=[
             dg.TableRecord({
@@ -59,7 +58,7 @@ def published_warehouse(context: dg.AssetExecutionContext, paths: WarehousePaths
                 "columns": t.columns,
                 "parquet_kb": round(parquet_bytes[t.name] / 1000, 1) if t.name in parquet_bytes else None,
                 "copy": t.action,
-                "parquet": ("kept" if t.name in parquet_kept else "written") if t.name in parquet_bytes else None,
+                "parquet": parquet_action(publication, t.name),
             })
             for t in publication.tables
         ],
@@ -67,9 +66,9 @@ def published_warehouse(context: dg.AssetExecutionContext, paths: WarehousePaths
             dg.TableColumn("table", "string"),
             dg.TableColumn("rows", "int"),
             dg.TableColumn("columns", "int"),
-            dg.TableColumn("parquet_kb", "float", description="size of parquet/<table>.parquet (marts only)"),
+            dg.TableColumn("parquet_kb", "float", description="size of the table's Parquet file(s) (marts only)"),
             dg.TableColumn("copy", "string", description="kept, updated (changed sessions only) or written in the copy"),
-            dg.TableColumn("parquet", "string", description="kept (same rows, checked) or written"),
+            dg.TableColumn("parquet", "string", description="kept (same rows, checked) or written; by season: files written of all"),
         ]),
     )
     actions = [t.action.split(" ")[0] for t in publication.tables]
@@ -77,7 +76,7 @@ def published_warehouse(context: dg.AssetExecutionContext, paths: WarehousePaths
         f"published {len(publication.tables)} tables ({_mb(publication.bytes)} MB) and "
         f"{len(publication.parquet)} Parquet files ({_mb(publication.parquet_bytes)} MB) in {publication.seconds:.1f} s; "
         f"tables kept {actions.count('kept')}, updated {actions.count('updated')}, written {actions.count('written')}; "
-        f"Parquet files kept {len(parquet_kept)}"
+        f"Parquet files kept {sum(p.kept for p in publication.parquet)}"
     )
     return dg.MaterializeResult(metadata={
         "path": dg.MetadataValue.path(str(publication.path)),
@@ -93,6 +92,16 @@ def published_warehouse(context: dg.AssetExecutionContext, paths: WarehousePaths
         "seconds": dg.MetadataValue.float(round(publication.seconds, 3)),
         "started_from_previous_copy": dg.MetadataValue.bool(publication.reused_previous),
     })
+
+
+def parquet_action(publication: Publication, table: str) -> str | None:
+    """kept / written for a one-file mart; "written 1 of 20 seasons" for a mart written by season."""
+    parts = [p for p in publication.parquet if p.table == table]
+    if not parts:
+        return None
+    if parts[0].season is None:
+        return "kept" if parts[0].kept else "written"
+    return f"written {sum(not p.kept for p in parts)} of {len(parts)} seasons"
 
 
 @dg.asset(

@@ -1,7 +1,8 @@
 """Publication: a read-only copy of the warehouse for readers, Parquet files and charts.
 
     <warehouse dir>/published/pitwall.duckdb          marts + raw.ingested_files + meta.publication
-    <warehouse dir>/published/parquet/<mart>.parquet  one file per table of marts
+    <warehouse dir>/published/parquet/<mart>.parquet  one file per table of marts, except:
+    <warehouse dir>/published/parquet/fct_laps/season=<season>/data.parquet  one file per season
     <warehouse dir>/published/charts/*.png            standings progressions and lap charts
 
 `publish()` stages the DuckDB copy and the Parquet files beside the old ones, checks them against
@@ -78,7 +79,8 @@ def publish(
     parquet_dir = published_dir / PARQUET_DIR_NAME
     published_dir.mkdir(parents=True, exist_ok=True)
     files.remove_leftovers(published_dir)
-    files.remove_leftovers(parquet_dir)
+    for folder in parquet.staging_folders(parquet_dir):
+        files.remove_leftovers(folder)
 
     snapshot: Snapshot = build_snapshot(
         build, target, run_id=run_id, descriptions=descriptions, storage_version=storage_version

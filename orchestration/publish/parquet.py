@@ -1,4 +1,8 @@
-"""One Parquet file per mart, ``<published dir>/parquet/<mart>.parquet``, for tools that read Parquet.
+"""Parquet files of the marts, for tools that read Parquet: ``<published dir>/parquet/<mart>.parquet``,
+one file per mart, except the marts in :data:`BY_SEASON` (``fct_laps``, ~10 million rows at 20
+seasons), written one file per season in the hive layout ``parquet/<mart>/season=<season>/data.parquet``:
+DuckDB, pyarrow, Spark and most BI tools read the folder as one table with a ``season`` column, and a
+new event rewrites its season's file, not all of history (20 seasons: 8 s for the whole file).
 
 Each file is written from the staged DuckDB copy under a hidden temporary name, checked against it
 (row count and a hash of every row), and renamed over the old file: a reader sees a whole file, the old or the new. The
@@ -26,6 +30,10 @@ from .snapshot import MARTS_SCHEMA, PublishError, fingerprint, quote_ident, quot
 PARQUET_DIR_NAME = "parquet"
 COMPRESSION = "zstd"
 NARROWED_TYPES = {"HUGEINT": "BIGINT", "UHUGEINT": "UBIGINT"}
+# Marts written one file per season; the season of a row is its session's (marts.dim_sessions).
+BY_SEASON = ("fct_laps",)
+SEASONS_TABLE, SESSION_COLUMN, SEASON_COLUMN = "dim_sessions", "session_id", "season"
+PARTITION_FILE_NAME = "data.parquet"
 
 
 @dataclass(frozen=True)
@@ -36,6 +44,7 @@ class StagedParquet:
     rows: int
     bytes: int
     kept: bool = False  # the file in place already held these rows (checked): not rewritten
+    season: int | None = None  # the season of a file of a mart written by season
 
 
 def _select_list(con: duckdb.DuckDBPyConnection, alias: str, schema: str, table: str) -> str:
@@ -59,42 +68,101 @@ def stage_marts(
     staged: list[StagedParquet] = []
     try:
         for table in tables:
-            target = folder / f"{table}.parquet"
-            source = relation(alias, MARTS_SCHEMA, table)
-            select = f"SELECT {_select_list(con, alias, MARTS_SCHEMA, table)} FROM {source}"
-            expected = fingerprint(con, f"({select})")
-            if table in unchanged and target.exists():
-                try:
-                    in_place = fingerprint(con, f"read_parquet({quote_literal(str(target))})")
-                except duckdb.Error:
-                    in_place = None
-                if in_place == expected:
-                    staged.append(StagedParquet(table, target, target, expected[0], target.stat().st_size, kept=True))
-                    continue
-            tmp = files.temporary_sibling(target)
-            staged.append(StagedParquet(table, tmp, target, 0, 0))  # so a failure below removes it
-            con.execute(f"COPY ({select}) TO {quote_literal(str(tmp))} (FORMAT parquet, COMPRESSION {COMPRESSION})")
-            # The file read back against the table: row count and a hash of every row (same types).
-            written = fingerprint(con, f"read_parquet({quote_literal(str(tmp))})")
-            if written != expected:
-                raise PublishError(f"{table}.parquet: {written[0]} rows / hash {written[1]}, table {expected}")
-            staged[-1] = StagedParquet(table, tmp, target, written[0], tmp.stat().st_size)
+            select = f"SELECT {_select_list(con, alias, MARTS_SCHEMA, table)} FROM {relation(alias, MARTS_SCHEMA, table)}"
+            if table in BY_SEASON:
+                _stage_by_season(con, alias, table, select, folder / table, staged)
+            else:
+                _stage_file(con, table, select, folder / f"{table}.parquet", table in unchanged, staged)
     except Exception:
         files.discard(*(s.staged for s in staged if not s.kept))
         raise
     return staged
 
 
+def _stage_file(con: duckdb.DuckDBPyConnection, table: str, select: str, target: Path, may_keep: bool,
+                staged: list[StagedParquet], season: int | None = None) -> None:
+    """Stage the rows of `select` for `target`: kept when the file in place holds exactly them
+    (checked only when `may_keep`), else written to a temporary sibling and read back."""
+    expected = fingerprint(con, f"({select})")
+    if may_keep and target.exists():
+        try:
+            in_place = fingerprint(con, _read(target))
+        except duckdb.Error:
+            in_place = None
+        if in_place == expected:
+            staged.append(StagedParquet(table, target, target, expected[0], target.stat().st_size, kept=True, season=season))
+            return
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = files.temporary_sibling(target)
+    staged.append(StagedParquet(table, tmp, target, 0, 0, season=season))  # so a failure below removes it
+    con.execute(f"COPY ({select}) TO {quote_literal(str(tmp))} (FORMAT parquet, COMPRESSION {COMPRESSION})")
+    # The file read back against the table: row count and a hash of every row (same types).
+    written = fingerprint(con, _read(tmp))
+    if written != expected:
+        raise PublishError(f"{target.name}: {written[0]} rows / hash {written[1]}, table {expected}")
+    staged[-1] = StagedParquet(table, tmp, target, written[0], tmp.stat().st_size, season=season)
+
+
+def _read(path: Path) -> str:
+    # The file's own columns only: a season folder name must not add a `season` column here.
+    return f"read_parquet({quote_literal(str(path))}, hive_partitioning = false)"
+
+
+def _stage_by_season(con: duckdb.DuckDBPyConnection, alias: str, table: str, select: str, folder: Path,
+                     staged: list[StagedParquet]) -> None:
+    """One file per season of `table`; a season's file in place is kept when it holds exactly that
+    season's rows (read back: one new event rewrites one season)."""
+    seasons_of = (f"(SELECT {quote_ident(SESSION_COLUMN)}, {quote_ident(SEASON_COLUMN)} "
+                  f"FROM {relation(alias, MARTS_SCHEMA, SEASONS_TABLE)})")
+    counts = con.execute(
+        f"SELECT s.{quote_ident(SEASON_COLUMN)}, count(*) FROM ({select}) t "
+        f"LEFT JOIN {seasons_of} s USING ({quote_ident(SESSION_COLUMN)}) GROUP BY ALL ORDER BY ALL"
+    ).fetchall()
+    missing = sum(n for season, n in counts if season is None)
+    if missing:
+        raise PublishError(f"{table}: {missing} rows whose {SESSION_COLUMN} has no season in {SEASONS_TABLE}")
+    for season, _ in counts:
+        rows = (f"{select} WHERE {quote_ident(SESSION_COLUMN)} IN (SELECT {quote_ident(SESSION_COLUMN)} "
+                f"FROM {seasons_of} WHERE {quote_ident(SEASON_COLUMN)} = {int(season)})")
+        target = folder / f"{SEASON_COLUMN}={int(season)}" / PARTITION_FILE_NAME
+        _stage_file(con, table, rows, target, True, staged, season=int(season))
+
+
 def commit(staged: list[StagedParquet], folder: Path) -> list[Path]:
-    """Rename each staged file into place; remove the files of marts that no longer exist."""
+    """Rename each staged file into place; remove the files of marts (and seasons) that no longer exist."""
     for item in staged:
         if not item.kept:
             files.commit(item.staged, item.target)
-    current = {item.target.name for item in staged}
+            files.fsync_dir(item.target.parent)
+    current = {item.target for item in staged}
     removed = []
-    for path in folder.glob("*.parquet"):
-        if path.name not in current:
+    for path in [*folder.glob("*.parquet"), *folder.glob(f"*/{SEASON_COLUMN}=*/{PARTITION_FILE_NAME}")]:
+        if path not in current:
             path.unlink(missing_ok=True)
             removed.append(path)
+    for season_folder in folder.glob(f"*/{SEASON_COLUMN}=*"):
+        _remove_if_empty(season_folder)
+    for mart_folder in folder.iterdir():
+        if mart_folder.is_dir():
+            _remove_if_empty(mart_folder)
     files.fsync_dir(folder)
     return removed
+
+
+def reader_path(folder: Path, table: str) -> str:
+    """What a reader passes to read_parquet for a mart: its file, or the glob of its season files."""
+    if table in BY_SEASON:
+        return str(folder / table / f"{SEASON_COLUMN}=*" / PARTITION_FILE_NAME)
+    return str(folder / f"{table}.parquet")
+
+
+def staging_folders(folder: Path) -> list[Path]:
+    """Every folder a publication stages files in (for the leftovers of one that died)."""
+    return [folder, *(p for p in folder.glob("*") if p.is_dir()), *folder.glob(f"*/{SEASON_COLUMN}=*")]
+
+
+def _remove_if_empty(path: Path) -> None:
+    try:
+        path.rmdir()
+    except OSError:
+        pass  # not empty (or gone)

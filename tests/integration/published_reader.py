@@ -27,6 +27,11 @@ LOCKED = {"enable_external_access": False, "autoinstall_known_extensions": False
           "autoload_known_extensions": False, "lock_configuration": True}
 
 
+def parquet_files(folder: Path, mart: str) -> Path:
+    """A mart's Parquet file, or the glob of its season files (a folder in the hive layout)."""
+    return folder / mart / "*" / "*.parquet" if (folder / mart).is_dir() else folder / f"{mart}.parquet"
+
+
 def tables_of(published: Path) -> list[str]:
     import duckdb
 
@@ -99,7 +104,7 @@ def main() -> None:
             con = duckdb.connect()
             try:
                 folder = published.parent / "parquet"
-                return {"counts": {t: con.execute(f"SELECT count(*) FROM read_parquet('{folder / (t.split('.')[1] + '.parquet')}')").fetchall()[0][0]
+                return {"counts": {t: con.execute(f"SELECT count(*) FROM read_parquet('{parquet_files(folder, t.split('.')[1])}')").fetchall()[0][0]
                                    for t in tables if t.startswith("marts.")}, "meta": {}}
             finally:
                 con.close()

@@ -35,7 +35,7 @@ def test_default_is_the_published_copy(published: Path) -> None:
     # meta.publication exists only in the published copy
     result = sql("select count(*) as n from meta.publication", "--warehouse", str(published), "--format", "csv")
     assert result.exit_code == 0, result.output
-    assert result.stdout.splitlines() == ["n", "3"]
+    assert result.stdout.splitlines() == ["n", "4"]  # dim_sessions, fct_laps, standings, ingested_files
 
 
 def test_live_is_the_build_file(published: Path) -> None:
@@ -77,7 +77,7 @@ def test_published_copy_refuses_file_access(published: Path, tmp_path: Path) -> 
     for statement in (
         f"copy marts.fct_laps to '{out}'",
         f"select * from read_csv('{secret}')",
-        f"select * from '{published.parent / 'published' / 'parquet' / 'fct_laps.parquet'}'",
+        f"select * from '{published.parent / 'published' / 'parquet' / 'standings.parquet'}'",
         "set enable_external_access = true",
     ):
         result = sql(statement, "--warehouse", str(published), "--format", "csv")

@@ -43,12 +43,13 @@ def test_copies_the_marts_tables_and_the_manifest_only(build: Path, out: Path) -
     done = pub.publish(build, out, run_id="run-1", descriptions=DESCRIPTIONS)
     assert done.path == out / "pitwall.duckdb"
     tables = rows(done.path, "SELECT schema_name, table_name FROM duckdb_tables() ORDER BY 1, 2")
-    assert tables == [("marts", "fct_laps"), ("marts", "standings"), ("meta", "publication"), ("raw", "ingested_files")]
+    assert tables == [("marts", "dim_sessions"), ("marts", "fct_laps"), ("marts", "standings"), ("meta", "publication"),
+                      ("raw", "ingested_files")]
     assert rows(done.path, "SELECT count(*) FROM duckdb_views() WHERE NOT internal") == [(0,)]
     assert [(t.qualified, t.rows) for t in done.tables] == [
-        ("marts.fct_laps", 3), ("marts.standings", 2), ("raw.ingested_files", 2)]
+        ("marts.dim_sessions", 1), ("marts.fct_laps", 3), ("marts.standings", 2), ("raw.ingested_files", 2)]
     assert rows(done.path, "SELECT table_schema, table_name, row_count, run_id, storage_version FROM meta.publication ORDER BY 1, 2") == [
-        ("marts", "fct_laps", 3, "run-1", "v1.0.0"), ("marts", "standings", 2, "run-1", "v1.0.0"),
+        ("marts", "dim_sessions", 1, "run-1", "v1.0.0"), ("marts", "fct_laps", 3, "run-1", "v1.0.0"), ("marts", "standings", 2, "run-1", "v1.0.0"),
         ("raw", "ingested_files", 2, "run-1", "v1.0.0")]
 
 
@@ -72,27 +73,31 @@ def test_descriptions_become_comments(build: Path, out: Path) -> None:
     done = pub.publish(build, out, descriptions=DESCRIPTIONS)
     assert rows(done.path, "SELECT comment FROM duckdb_tables() WHERE table_name = 'fct_laps'") == [("One row per lap.",)]
     assert rows(done.path, "SELECT column_name, comment FROM duckdb_columns() WHERE table_name = 'fct_laps' ORDER BY column_index") == [
-        ("lap_number", None), ("car", None), ("lap_s", "Lap time, seconds."), ("flag", None)]
+        ("lap_number", None), ("car", None), ("lap_s", "Lap time, seconds."), ("flag", None), ("session_id", None)]
     assert rows(done.path, "SELECT comment FROM duckdb_tables() WHERE table_name = 'ingested_files'") == [("The ingestion manifest.",)]
     assert rows(done.path, "SELECT comment IS NOT NULL FROM duckdb_tables() WHERE table_name = 'publication'") == [(True,)]
 
 
+def parquet_files(out: Path) -> list[str]:
+    return sorted(str(p.relative_to(out / "parquet")) for p in (out / "parquet").rglob("*") if p.is_file())
+
+
 def test_one_parquet_file_per_mart_equal_to_the_table(build: Path, out: Path) -> None:
     done = pub.publish(build, out)
-    assert sorted(p.name for p in (out / "parquet").iterdir()) == ["fct_laps.parquet", "standings.parquet"]
+    assert parquet_files(out) == ["dim_sessions.parquet", "fct_laps/season=2024/data.parquet", "standings.parquet"]
     con = duckdb.connect()
     try:
         con.execute(f"ATTACH '{build}' AS b (READ_ONLY)")
         for table in ("fct_laps", "standings"):
-            file = out / "parquet" / f"{table}.parquet"
-            assert con.execute(f"SELECT * FROM '{file}' ORDER BY ALL").fetchall() == \
+            file = parquet_mod.reader_path(out / "parquet", table)
+            assert con.execute(f"SELECT * FROM read_parquet('{file}', hive_partitioning = false) ORDER BY ALL").fetchall() == \
                 con.execute(f"SELECT * FROM b.marts.{table} ORDER BY ALL").fetchall()
         # HUGEINT (no Parquet type; DuckDB would write DOUBLE) is written as BIGINT
         types = dict((r[0], r[1]) for r in con.execute(f"DESCRIBE SELECT * FROM '{out / 'parquet' / 'standings.parquet'}'").fetchall())
         assert types["points"] == "BIGINT"
     finally:
         con.close()
-    assert {p.table: p.rows for p in done.parquet} == {"fct_laps": 3, "standings": 2}
+    assert {p.table: p.rows for p in done.parquet} == {"dim_sessions": 1, "fct_laps": 3, "standings": 2}
 
 
 def test_republish_replaces_everything_and_removes_dropped_marts(build: Path, out: Path) -> None:
@@ -104,7 +109,7 @@ def test_republish_replaces_everything_and_removes_dropped_marts(build: Path, ou
     done = pub.publish(build, out)
     assert rows(done.path, "SELECT count(*) FROM marts.fct_laps") == [(7,)]
     assert rows(done.path, "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'standings'") == [(0,)]
-    assert sorted(p.name for p in (out / "parquet").iterdir()) == ["fct_laps.parquet"]
+    assert parquet_files(out) == ["dim_sessions.parquet", "fct_laps/season=2024/data.parquet"]
     assert not [p for p in out.rglob("*") if files.TMP_SUFFIX in p.name or p.name.endswith(".wal")]
 
 
@@ -181,7 +186,7 @@ def add_sessions_table(build: Path, sessions: int = 40, rows_per_session: int = 
     con = duckdb.connect(str(build))
     try:
         con.execute(f"CREATE OR REPLACE TABLE marts.fct_results AS SELECT 's' || (range // {rows_per_session}) AS session_id, "
-                    f"range AS n, range * 1.5 AS value FROM range({sessions * rows_per_session})")
+                    f"range AS n, (hash(range) % 1000003) * 1.5 AS value FROM range({sessions * rows_per_session})")  # little to compress
     finally:
         con.close()
 
@@ -198,11 +203,11 @@ def test_nothing_changed_keeps_every_table_and_parquet_file(build: Path, out: Pa
     add_sessions_table(build)
     first = pub.publish(build, out, descriptions=DESCRIPTIONS)
     assert not first.reused_previous
-    parquet_before = {p.target.name: p.target.stat().st_mtime_ns for p in first.parquet}
+    parquet_before = {p.target: p.target.stat().st_mtime_ns for p in first.parquet}
     again = pub.publish(build, out, run_id="run-2", descriptions=DESCRIPTIONS)
     assert again.reused_previous and set(actions(again).values()) == {"kept"}
     assert all(p.kept for p in again.parquet)
-    assert {p.target.name: p.target.stat().st_mtime_ns for p in again.parquet} == parquet_before
+    assert {p.target: p.target.stat().st_mtime_ns for p in again.parquet} == parquet_before
     for table in ("marts.fct_laps", "marts.standings", "marts.fct_results", "raw.ingested_files"):
         assert same_rows(again.path, build, table)
     assert rows(again.path, "SELECT DISTINCT run_id FROM meta.publication") == [("run-2",)]
@@ -228,7 +233,7 @@ def test_a_few_changed_sessions_are_replaced_and_the_rest_kept(build: Path, out:
         assert same_rows(done.path, build, table)
     for table in ("fct_laps", "fct_results"):
         assert rows(build, f"SELECT * FROM marts.{table} ORDER BY ALL") == rows(
-            build, f"SELECT * FROM read_parquet('{out / 'parquet' / table}.parquet') ORDER BY ALL")
+            build, f"SELECT * FROM read_parquet('{parquet_mod.reader_path(out / 'parquet', table)}', hive_partitioning = false) ORDER BY ALL")
     assert rows(done.path, "SELECT * FROM marts.standings ORDER BY ALL") == [
         ("d1", 1, 35), ("d2", 1, 32), ("d3", 2, 1)]
 
@@ -264,16 +269,18 @@ def test_a_dropped_mart_leaves_the_copy_and_its_parquet_file(build: Path, out: P
 
 def test_a_parquet_file_changed_by_hand_is_rewritten(build: Path, out: Path) -> None:
     first = pub.publish(build, out)
-    laps = out / "parquet" / "fct_laps.parquet"
-    con = duckdb.connect()
-    try:
-        con.execute(f"COPY (SELECT * FROM read_parquet('{laps}') LIMIT 1) TO '{laps}' (FORMAT parquet)")
-    finally:
-        con.close()
+    for file in (out / "parquet" / "standings.parquet", out / "parquet" / "fct_laps" / "season=2024" / "data.parquet"):
+        con = duckdb.connect()
+        try:
+            con.execute(f"COPY (SELECT * FROM read_parquet('{file}', hive_partitioning = false) LIMIT 1) TO '{file}' (FORMAT parquet)")
+        finally:
+            con.close()
     done = pub.publish(build, out)
-    assert actions(done)["marts.fct_laps"] == "kept"
-    assert not {p.table: p for p in done.parquet}["fct_laps"].kept
-    assert rows(build, "SELECT count(*) FROM marts.fct_laps") == rows(build, f"SELECT count(*) FROM read_parquet('{laps}')")
+    for table in ("standings", "fct_laps"):
+        file = parquet_mod.reader_path(out / "parquet", table)
+        assert actions(done)[f"marts.{table}"] == "kept"
+        assert not {p.table: p for p in done.parquet}[table].kept
+        assert rows(build, f"SELECT count(*) FROM marts.{table}") == rows(build, f"SELECT count(*) FROM read_parquet('{file}')")
     assert first.parquet  # (the first publication wrote every file)
 
 
@@ -290,3 +297,63 @@ def test_a_copy_with_much_free_space_is_not_reused(build: Path, out: Path) -> No
     assert not done.reused_previous
     assert set(actions(done).values()) == {"written"}
     assert same_rows(done.path, build, "marts.fct_results")
+
+
+def test_laps_are_published_one_parquet_file_per_season(build: Path, out: Path) -> None:
+    con = duckdb.connect(str(build))
+    try:
+        con.execute("CREATE OR REPLACE TABLE marts.dim_sessions AS SELECT * FROM (VALUES ('s1', 2023), ('s2', 2024), "
+                    "('s3', 2024), ('s4', 2025)) t(session_id, season)")
+        con.execute("CREATE OR REPLACE TABLE marts.fct_laps AS SELECT range::INTEGER AS lap_number, 'car' AS car, "
+                    "90.5 + range AS lap_s, NULL::VARCHAR AS flag, 's' || (1 + range % 4) AS session_id FROM range(40)")
+    finally:
+        con.close()
+    first = pub.publish(build, out)
+    assert [f for f in parquet_files(out) if f.startswith("fct_laps")] == [
+        f"fct_laps/season={season}/data.parquet" for season in (2023, 2024, 2025)]
+    # read as one table, the folder names give each row its session's season
+    assert rows(build, f"SELECT * FROM read_parquet('{parquet_mod.reader_path(out / 'parquet', 'fct_laps')}') ORDER BY ALL") == rows(
+        build, "SELECT l.*, s.season FROM marts.fct_laps l JOIN marts.dim_sessions s USING (session_id) ORDER BY ALL")
+    assert parquet_action_of(first, "fct_laps") == "written 3 of 3 seasons"
+    mtimes = {p.season: p.target.stat().st_mtime_ns for p in first.parquet if p.table == "fct_laps"}
+
+    con = duckdb.connect(str(build))
+    try:
+        con.execute("UPDATE marts.fct_laps SET lap_s = lap_s + 1 WHERE session_id = 's3'")  # one session of 2024
+        con.execute("DELETE FROM marts.fct_laps WHERE session_id = 's4'")  # 2025 gone
+    finally:
+        con.close()
+    again = pub.publish(build, out)
+    laps = {p.season: p for p in again.parquet if p.table == "fct_laps"}
+    assert sorted(laps) == [2023, 2024] and laps[2023].kept and not laps[2024].kept
+    assert laps[2023].target.stat().st_mtime_ns == mtimes[2023]
+    assert parquet_action_of(again, "fct_laps") == "written 1 of 2 seasons"
+    assert not (out / "parquet" / "fct_laps" / "season=2025").exists()
+    assert rows(build, f"SELECT * EXCLUDE (season) FROM read_parquet('{parquet_mod.reader_path(out / 'parquet', 'fct_laps')}') ORDER BY ALL") == rows(
+        build, "SELECT * FROM marts.fct_laps ORDER BY ALL")
+
+
+def test_laps_of_a_session_without_a_season_fail_the_publication(build: Path, out: Path) -> None:
+    first = pub.publish(build, out)
+    con = duckdb.connect(str(build))
+    try:
+        con.execute("INSERT INTO marts.fct_laps VALUES (99, 'car', 1.0, NULL, 'nowhere')")
+    finally:
+        con.close()
+    with pytest.raises(PublishError, match="1 rows whose session_id has no season"):
+        pub.publish(build, out)
+    assert rows(first.path, "SELECT count(*) FROM marts.fct_laps") == [(3,)]  # the old copy stands
+    assert not [p for p in out.rglob("*") if files.TMP_SUFFIX in p.name]
+
+
+def test_the_single_laps_file_of_an_older_publication_is_removed(build: Path, out: Path) -> None:
+    old = out / "parquet" / "fct_laps.parquet"
+    old.parent.mkdir(parents=True)
+    old.write_bytes(b"PAR1")
+    pub.publish(build, out)
+    assert not old.exists() and (out / "parquet" / "fct_laps" / "season=2024" / "data.parquet").exists()
+
+
+def parquet_action_of(done, table: str) -> str | None:
+    from orchestration.assets.published import parquet_action
+    return parquet_action(done, table)
