@@ -80,10 +80,11 @@ def stage_marts(
 
 
 def _stage_file(con: duckdb.DuckDBPyConnection, table: str, select: str, target: Path, may_keep: bool,
-                staged: list[StagedParquet], season: int | None = None) -> None:
-    """Stage the rows of `select` for `target`: kept when the file in place holds exactly them
-    (checked only when `may_keep`), else written to a temporary sibling and read back."""
-    expected = fingerprint(con, f"({select})")
+                staged: list[StagedParquet], season: int | None = None, expected: tuple[int, int] | None = None) -> None:
+    """Stage the rows of `select` (whose fingerprint is `expected`, when known) for `target`: kept when
+    the file in place holds exactly them (checked only when `may_keep`), else written to a temporary
+    sibling and read back."""
+    expected = expected or fingerprint(con, f"({select})")
     if may_keep and target.exists():
         try:
             in_place = fingerprint(con, _read(target))
@@ -114,18 +115,19 @@ def _stage_by_season(con: duckdb.DuckDBPyConnection, alias: str, table: str, sel
     season's rows (read back: one new event rewrites one season)."""
     seasons_of = (f"(SELECT {quote_ident(SESSION_COLUMN)}, {quote_ident(SEASON_COLUMN)} "
                   f"FROM {relation(alias, MARTS_SCHEMA, SEASONS_TABLE)})")
-    counts = con.execute(
-        f"SELECT s.{quote_ident(SEASON_COLUMN)}, count(*) FROM ({select}) t "
+    # Every season's fingerprint in one pass over the table (hash(t): the mart's columns only).
+    seasons = con.execute(
+        f"SELECT s.{quote_ident(SEASON_COLUMN)}, count(*), coalesce(sum(hash(t)), 0) FROM ({select}) t "
         f"LEFT JOIN {seasons_of} s USING ({quote_ident(SESSION_COLUMN)}) GROUP BY ALL ORDER BY ALL"
     ).fetchall()
-    missing = sum(n for season, n in counts if season is None)
+    missing = sum(n for season, n, _ in seasons if season is None)
     if missing:
         raise PublishError(f"{table}: {missing} rows whose {SESSION_COLUMN} has no season in {SEASONS_TABLE}")
-    for season, _ in counts:
+    for season, n, digest in seasons:
         rows = (f"{select} WHERE {quote_ident(SESSION_COLUMN)} IN (SELECT {quote_ident(SESSION_COLUMN)} "
                 f"FROM {seasons_of} WHERE {quote_ident(SEASON_COLUMN)} = {int(season)})")
         target = folder / f"{SEASON_COLUMN}={int(season)}" / PARTITION_FILE_NAME
-        _stage_file(con, table, rows, target, True, staged, season=int(season))
+        _stage_file(con, table, rows, target, True, staged, season=int(season), expected=(int(n), int(digest)))
 
 
 def commit(staged: list[StagedParquet], folder: Path) -> list[Path]:
