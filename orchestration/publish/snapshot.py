@@ -188,18 +188,11 @@ def previous_copy_reusable(target: Path, storage_version: str) -> bool:
     return bool(has_meta) and version.startswith(storage_version) and (not total or free / total <= MAX_FREE_FRACTION)
 
 
-def _changed_sessions(con: duckdb.DuckDBPyConnection, source: str, copy: str) -> list[tuple[object, int]] | None:
-    """Sessions whose rows differ between the two tables (row count or hash), with their source
-    row counts; None when a changed row has no session (then the table is rewritten)."""
-    rows = con.execute(
-        f"""WITH s AS (SELECT {SESSION_COLUMN} AS k, count(*) AS n, sum(hash(t)) AS h FROM {source} t GROUP BY ALL),
-                 c AS (SELECT {SESSION_COLUMN} AS k, count(*) AS n, sum(hash(t)) AS h FROM {copy} t GROUP BY ALL)
-            SELECT k, coalesce(s.n, 0) FROM s FULL JOIN c USING (k)
-            WHERE s.n IS DISTINCT FROM c.n OR s.h IS DISTINCT FROM c.h"""
-    ).fetchall()
-    if any(k is None for k, _ in rows):
-        return None
-    return rows
+def _session_fingerprints(con: duckdb.DuckDBPyConnection, qualified: str) -> dict[object, tuple[int, int]]:
+    """fingerprint() per session: {session_id: (rows, sum of a hash of every row)}."""
+    return {k: (int(n), int(h)) for k, n, h in con.execute(
+        f"SELECT {SESSION_COLUMN}, count(*), coalesce(sum(hash(t)), 0) FROM {qualified} AS t GROUP BY ALL"
+    ).fetchall()}
 
 
 def _update_sessions(con: duckdb.DuckDBPyConnection, source: str, copy: str, sessions: list) -> None:
@@ -214,17 +207,23 @@ def _update_sessions(con: duckdb.DuckDBPyConnection, source: str, copy: str, ses
 def _copy_table(con: duckdb.DuckDBPyConnection, schema: str, table: str, reuse: bool) -> tuple[tuple[int, int], str]:
     """Bring pub.<schema>.<table> to the rows of src's; returns (the source's fingerprint, what was done)."""
     source, copy = relation("src", schema, table), relation("pub", schema, table)
-    expected = fingerprint(con, source)
     columns = table_columns(con, "src", schema, table)
-    if reuse and table_columns(con, "pub", schema, table) == columns:
-        current = fingerprint(con, copy)
-        if current == expected:
+    reuse = reuse and table_columns(con, "pub", schema, table) == columns
+    if reuse and SESSION_COLUMN in {name for name, _ in columns}:
+        # One pass over each table gives its fingerprint (the sum of the sessions') and what changed.
+        new, old = _session_fingerprints(con, source), _session_fingerprints(con, copy)
+        expected = (sum(n for n, _ in new.values()), sum(h for _, h in new.values()))
+        if new == old:
             return expected, "kept"
-        if SESSION_COLUMN in {name for name, _ in columns}:
-            sessions = _changed_sessions(con, source, copy)
-            if sessions is not None and sum(n for _, n in sessions) <= MAX_UPDATED_FRACTION * max(expected[0], 1):
-                _update_sessions(con, source, copy, [k for k, _ in sessions])
-                return expected, f"updated ({len(sessions)} sessions)"
+        changed = [k for k in new.keys() | old.keys() if new.get(k) != old.get(k)]
+        # A changed row without a session cannot be replaced by session: the table is rewritten.
+        if None not in changed and sum(new.get(k, (0, 0))[0] for k in changed) <= MAX_UPDATED_FRACTION * max(expected[0], 1):
+            _update_sessions(con, source, copy, changed)
+            return expected, f"updated ({len(changed)} sessions)"
+    else:
+        expected = fingerprint(con, source)
+        if reuse and fingerprint(con, copy) == expected:
+            return expected, "kept"
     con.execute(f"DROP TABLE IF EXISTS {copy}")
     con.execute(f"CREATE TABLE {copy} AS SELECT * FROM {source}")
     return expected, "written"
