@@ -34,17 +34,11 @@
     {%- if not execute or flags.WHICH != 'build' or flags.FULL_REFRESH -%}
         {%- do return(none) -%}
     {%- endif -%}
-    {%- set incremental = [] -%}
-    {%- for node in graph.nodes.values() -%}
-        {%- if node.resource_type == 'model' and node.config.materialized == 'incremental'
-              and node.alias == relation.identifier and node.schema == relation.schema -%}
-            {%- do incremental.append(node) -%}
-        {%- endif -%}
+    {%- for node in graph.nodes.values() if node.resource_type == 'model' and node.config.materialized == 'incremental'
+          and node.alias == relation.identifier and node.schema == relation.schema -%}
+        {%- do return(changed_seasons_current_sessions()) -%}
     {%- endfor -%}
-    {%- if not incremental -%}
-        {%- do return(none) -%}
-    {%- endif -%}
-    {%- do return(changed_seasons_current_sessions()) -%}
+    {%- do return(none) -%}
 {%- endmacro %}
 
 
