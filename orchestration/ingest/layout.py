@@ -12,9 +12,11 @@ import hashlib
 import os
 import re
 import stat as stat_module
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path, PurePosixPath
+from typing import NamedTuple
 
 DATA_EXTENSIONS = {".csv", ".json"}
 
@@ -209,28 +211,37 @@ def _describe(rel: str, absolute: str, stat: os.stat_result) -> RawFile:
     )
 
 
-def discover(root: Path) -> tuple[list[RawFile], list[OtherFile], list[OtherFile]]:
-    """Walk the raw root: (data files, skipped files, files whose path breaks the layout).
+class Discovery(NamedTuple):
+    data: list[RawFile]  # data files, described
+    skipped: list[OtherFile]  # not data: other extensions, symbolic links
+    misplaced: list[OtherFile]  # data files whose path breaks the layout
+    unchanged: list[str]  # paths whose size and modification time are as `known` says: not described
 
+
+def discover(root: Path, known: Mapping[str, tuple[int, int]] | None = None) -> Discovery:
+    """Walk the raw root and sort what is there.
+
+    `known` maps paths (relative, POSIX) to the (size, modification time in ns) the caller already
+    holds; a file that still has them is listed in `unchanged` and not described, which is most of
+    the walk's cost on a large tree where little is new.
     Symbolic links are listed and never followed, so nothing outside the raw root is read.
     Hidden files and folders (names starting with '.') are ignored.
     """
     root = Path(root).resolve()
     top = str(root)
-    data: list[RawFile] = []
-    skipped: list[OtherFile] = []
-    misplaced: list[OtherFile] = []
+    known = known or {}
+    found = Discovery([], [], [], [])
     for dirpath, dirnames, filenames in os.walk(top, followlinks=False):
-        rel_dir = os.path.relpath(dirpath, top).replace(os.sep, "/")
-        prefix = "" if rel_dir == "." else rel_dir + "/"
+        # os.walk yields top and paths under it joined with os.sep: the relative part is a slice.
+        prefix = "" if dirpath == top else dirpath[len(top) + 1:].replace(os.sep, "/") + "/"
         for name in list(dirnames):
             if name.startswith("."):
                 dirnames.remove(name)
             elif os.path.islink(os.path.join(dirpath, name)):
                 dirnames.remove(name)
                 st = os.lstat(os.path.join(dirpath, name))
-                skipped.append(OtherFile(prefix + name, os.path.join(dirpath, name), 0, st.st_mtime_ns,
-                                         "symbolic link to a folder: not followed"))
+                found.skipped.append(OtherFile(prefix + name, os.path.join(dirpath, name), 0, st.st_mtime_ns,
+                                               "symbolic link to a folder: not followed"))
         dirnames.sort()
         for name in sorted(filenames):
             if name.startswith("."):
@@ -239,18 +250,21 @@ def discover(root: Path) -> tuple[list[RawFile], list[OtherFile], list[OtherFile
             st = os.lstat(absolute)
             rel = prefix + name
             if stat_module.S_ISLNK(st.st_mode):
-                skipped.append(OtherFile(rel, absolute, 0, st.st_mtime_ns, "symbolic link: not followed"))
+                found.skipped.append(OtherFile(rel, absolute, 0, st.st_mtime_ns, "symbolic link: not followed"))
+                continue
+            if known.get(rel) == (st.st_size, st.st_mtime_ns):
+                found.unchanged.append(rel)
                 continue
             suffix = _suffix(name).lower()
             if suffix not in DATA_EXTENSIONS:
                 what = suffix.lstrip(".").upper() or "no extension"
-                skipped.append(OtherFile(rel, absolute, st.st_size, st.st_mtime_ns, f"not a data file ({what})"))
+                found.skipped.append(OtherFile(rel, absolute, st.st_size, st.st_mtime_ns, f"not a data file ({what})"))
                 continue
             try:
-                data.append(_describe(rel, absolute, st))
+                found.data.append(_describe(rel, absolute, st))
             except LayoutError as exc:
-                misplaced.append(OtherFile(rel, absolute, st.st_size, st.st_mtime_ns, str(exc)))
-    return data, skipped, misplaced
+                found.misplaced.append(OtherFile(rel, absolute, st.st_size, st.st_mtime_ns, str(exc)))
+    return found
 
 
 def sha256_of(path: str) -> str:

@@ -281,14 +281,6 @@ class Ingestor:
         report = IngestReport()
         if not self.raw_root.is_dir():
             raise FileNotFoundError(f"raw root {self.raw_root} is not a folder")
-        data_files, skipped, misplaced = discover(self.raw_root)
-        report.files_seen = len(data_files) + len(skipped) + len(misplaced)
-        if self.force_prefix and not any(self.forced(f.path) for f in data_files):
-            seasons = sorted({f.path.split("/", 1)[0] for f in data_files})
-            raise ValueError(
-                f"no data file under {self.force_prefix!r} in {self.raw_root}: give a season folder "
-                f"({', '.join(seasons[:10]) or 'none found'}) or <season>/<event folder>"
-            )
         self.warehouse.parent.mkdir(parents=True, exist_ok=True)
         con = duckdb.connect(str(self.warehouse))
         streams = Streams(self.warehouse.parent) if self.use_streams else None
@@ -298,6 +290,20 @@ class Ingestor:
                 r[0]: r[1:]
                 for r in con.execute("SELECT path, sha256, size_bytes, mtime_ns, status FROM raw.ingested_files").fetchall()
             }
+            # Files the manifest holds with the same size and time are not described again (forced
+            # ones are: they are read again); a removed file that is back counts as new.
+            found = discover(self.raw_root, {
+                path: (prev[1], prev[2]) for path, prev in known.items() if prev[3] != "removed" and not self.forced(path)
+            })
+            data_files, skipped, misplaced = found.data, found.skipped, found.misplaced
+            report.files_seen = len(data_files) + len(skipped) + len(misplaced) + len(found.unchanged)
+            report.files_unchanged += len(found.unchanged)
+            if self.force_prefix and not any(self.forced(f.path) for f in data_files):
+                seasons = sorted({p.split("/", 1)[0] for p in [f.path for f in data_files] + found.unchanged})
+                raise ValueError(
+                    f"no data file under {self.force_prefix!r} in {self.raw_root}: give a season folder "
+                    f"({', '.join(seasons[:10]) or 'none found'}) or <season>/<event folder>"
+                )
             outcomes: list[FileOutcome] = []
             touch_only: list[tuple[str, int]] = []  # content unchanged, modification time moved
             to_load: dict[tuple[str, tuple[str, ...], int], list[tuple[RawFile, str]]] = defaultdict(list)
@@ -360,7 +366,7 @@ class Ingestor:
                 if streams is not None:
                     streams.add(group, data)
 
-            seen_paths = {f.path for f in data_files} | {f.path for f in skipped} | {f.path for f in misplaced}
+            seen_paths = {f.path for f in data_files} | {f.path for f in skipped} | {f.path for f in misplaced} | set(found.unchanged)
             removed = [p for p, prev in known.items() if p not in seen_paths and prev[3] != "removed"]
             by_path = {o.path: o for o in outcomes}
 

@@ -85,10 +85,25 @@ def test_discover_lists_non_data_files_and_does_not_follow_symlinks(tmp_path):
     outside = tmp_path.parent / "outside.CSV"
     outside.write_text("secret")
     (session / "99_Link_Race.CSV").symlink_to(outside)
-    data, skipped, misplaced = discover(tmp_path)
+    data, skipped, misplaced, unchanged = discover(tmp_path)
+    assert unchanged == []
     assert [f.path for f in data] == ["24_2024/14_X/01_S/202408041410_Race/03_Results_Race_Official.CSV"]
     reasons = {s.path.rsplit("/", 1)[-1]: s.reason for s in skipped}
     assert reasons["01_Grid_Race_Official.pdf"] == "not a data file (PDF)"
     assert reasons["report.xml"] == "not a data file (XML)"
     assert "symbolic link" in reasons["99_Link_Race.CSV"]
     assert misplaced == []
+
+
+def test_discover_leaves_files_the_caller_knows_undescribed(tmp_path):
+    session = tmp_path / "24_2024/14_X/01_S/202408041410_Race"
+    session.mkdir(parents=True)
+    same, touched = session / "03_Results_Race_Official.CSV", session / "23_Time Cards_Race.CSV"
+    same.write_text("x")
+    touched.write_text("y")
+    rel = lambda f: f.relative_to(tmp_path).as_posix()  # noqa: E731
+    stat = lambda f: (f.stat().st_size, f.stat().st_mtime_ns)  # noqa: E731
+    known = {rel(same): stat(same), rel(touched): (stat(touched)[0], stat(touched)[1] - 1)}
+    found = discover(tmp_path, known)
+    assert found.unchanged == [rel(same)]
+    assert [f.path for f in found.data] == [rel(touched)]
