@@ -1,8 +1,9 @@
 {#-
-  Generic tests of the incremental fact tables (fct_laps, fct_weather, fct_session_results) in an
-  incremental `dbt build` check only the sessions this build may have rewritten: every session of
-  the series seasons that hold a changed session (macros/incremental.sql), a superset of what each
-  of those models deletes and re-inserts. The rows of every other session were not touched by the
+  Generic tests of the incremental tables (fct_laps, fct_weather, fct_session_results,
+  int_session_results_unioned) in an incremental `dbt build` check only the sessions this build may
+  have rewritten: every session of the series seasons that hold a changed session
+  (macros/incremental.sql), a superset of what each of those models deletes and re-inserts. The
+  session column is `session_id` unless the model's `meta.session_column` names another. The rows of every other session were not touched by the
   build and passed the same tests when they were written. A full refresh, `dbt test` on its own,
   and every test of any other model check every row.
 
@@ -13,7 +14,7 @@
     {%- set conditions = [] -%}
     {%- set scope = incremental_test_scope(relation) -%}
     {%- if scope is not none -%}
-        {%- do conditions.append("session_id in " ~ scope) -%}
+        {%- do conditions.append(incremental_session_column(relation) ~ " in " ~ scope) -%}
     {%- endif -%}
     {%- set where = config.get('where', '') -%}
     {%- if where -%}
@@ -39,6 +40,16 @@
         {%- do return(changed_seasons_current_sessions()) -%}
     {%- endfor -%}
     {%- do return(none) -%}
+{%- endmacro %}
+
+
+{#- The session column of an incremental model (`meta.session_column`, else session_id). -#}
+{% macro incremental_session_column(relation) -%}
+    {%- for node in graph.nodes.values() if node.resource_type == 'model'
+          and node.alias == relation.identifier and node.schema == relation.schema -%}
+        {%- do return(node.config.meta.get('session_column', 'session_id')) -%}
+    {%- endfor -%}
+    {%- do return('session_id') -%}
 {%- endmacro %}
 
 

@@ -5,7 +5,10 @@ DuckDB, pyarrow, Spark and most BI tools read the folder as one table with a ``s
 new event rewrites its season's file, not all of history (20 seasons: 8 s for the whole file).
 
 Each file is written from the staged DuckDB copy under a hidden temporary name, checked against it
-(row count and a hash of every row), and renamed over the old file: a reader sees a whole file, the old or the new. The
+(row count and a hash of every row, read back), and renamed over the old file: a reader sees a whole file, the
+old or the new. The file's footer records that fingerprint (key-value metadata ``pitwall_fingerprint``); a
+later publication keeps a file whose footer records the fingerprint of the rows it would write, without
+reading the rows again (20 seasons: 19 unchanged season files, 1.4 s), and rewrites one without it. The
 set of files is not swapped as one (each file is replaced on its own, within milliseconds of the
 others); a reader that needs every table from the same refresh reads the DuckDB copy.
 
@@ -34,6 +37,7 @@ NARROWED_TYPES = {"HUGEINT": "BIGINT", "UHUGEINT": "UBIGINT"}
 BY_SEASON = ("fct_laps",)
 SEASONS_TABLE, SESSION_COLUMN, SEASON_COLUMN = "dim_sessions", "session_id", "season"
 PARTITION_FILE_NAME = "data.parquet"
+FINGERPRINT_KEY = "pitwall_fingerprint"  # "<rows>:<hash>" in the footer of every file written here
 
 
 @dataclass(frozen=True)
@@ -61,7 +65,7 @@ def stage_marts(
     """Write `alias`.marts.<table> for each table to a hidden file in `folder`; check each one.
 
     A table in `unchanged` (its rows equal the previous publication's) keeps its file in place when
-    that file still holds exactly its rows (row count and hash read back); otherwise it is rewritten.
+    that file's footer records its rows' fingerprint; otherwise it is rewritten.
     """
     folder.mkdir(parents=True, exist_ok=True)
     unchanged = set(unchanged)
@@ -82,26 +86,36 @@ def stage_marts(
 def _stage_file(con: duckdb.DuckDBPyConnection, table: str, select: str, target: Path, may_keep: bool,
                 staged: list[StagedParquet], season: int | None = None, expected: tuple[int, int] | None = None) -> None:
     """Stage the rows of `select` (whose fingerprint is `expected`, when known) for `target`: kept when
-    the file in place holds exactly them (checked only when `may_keep`), else written to a temporary
-    sibling and read back."""
+    the footer of the file in place records that fingerprint (checked only when `may_keep`), else
+    written to a temporary sibling and read back."""
     expected = expected or fingerprint(con, f"({select})")
-    if may_keep and target.exists():
-        try:
-            in_place = fingerprint(con, _read(target))
-        except duckdb.Error:
-            in_place = None
-        if in_place == expected:
-            staged.append(StagedParquet(table, target, target, expected[0], target.stat().st_size, kept=True, season=season))
-            return
+    if may_keep and target.exists() and recorded_fingerprint(con, target) == expected:
+        staged.append(StagedParquet(table, target, target, expected[0], target.stat().st_size, kept=True, season=season))
+        return
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = files.temporary_sibling(target)
     staged.append(StagedParquet(table, tmp, target, 0, 0, season=season))  # so a failure below removes it
-    con.execute(f"COPY ({select}) TO {quote_literal(str(tmp))} (FORMAT parquet, COMPRESSION {COMPRESSION})")
+    recorded = quote_literal(f"{expected[0]}:{expected[1]}")
+    con.execute(f"COPY ({select}) TO {quote_literal(str(tmp))} "
+                f"(FORMAT parquet, COMPRESSION {COMPRESSION}, KV_METADATA {{{FINGERPRINT_KEY}: {recorded}}})")
     # The file read back against the table: row count and a hash of every row (same types).
     written = fingerprint(con, _read(tmp))
     if written != expected:
         raise PublishError(f"{target.name}: {written[0]} rows / hash {written[1]}, table {expected}")
     staged[-1] = StagedParquet(table, tmp, target, written[0], tmp.stat().st_size, season=season)
+
+
+def recorded_fingerprint(con: duckdb.DuckDBPyConnection, path: Path) -> tuple[int, int] | None:
+    """The fingerprint a file's footer records (it was written only after the file was read back and
+    matched), or None: no such key, or not a readable Parquet file."""
+    try:
+        values = con.execute(
+            "SELECT decode(value) FROM parquet_kv_metadata(?) WHERE decode(key) = ?", [str(path), FINGERPRINT_KEY]
+        ).fetchall()
+        rows, digest = values[0][0].split(":")
+        return int(rows), int(digest)
+    except (duckdb.Error, IndexError, ValueError):
+        return None
 
 
 def _read(path: Path) -> str:
@@ -111,8 +125,8 @@ def _read(path: Path) -> str:
 
 def _stage_by_season(con: duckdb.DuckDBPyConnection, alias: str, table: str, select: str, folder: Path,
                      staged: list[StagedParquet]) -> None:
-    """One file per season of `table`; a season's file in place is kept when it holds exactly that
-    season's rows (read back: one new event rewrites one season)."""
+    """One file per season of `table`; a season's file in place is kept when its footer records that
+    season's rows' fingerprint (one new event rewrites one season)."""
     seasons_of = (f"(SELECT {quote_ident(SESSION_COLUMN)}, {quote_ident(SEASON_COLUMN)} "
                   f"FROM {relation(alias, MARTS_SCHEMA, SEASONS_TABLE)})")
     # Every season's fingerprint in one pass over the table (hash(t): the mart's columns only).

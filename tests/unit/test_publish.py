@@ -11,7 +11,7 @@ import pytest
 from orchestration import publish as pub
 from orchestration.publish import parquet as parquet_mod
 from orchestration.publish import files
-from orchestration.publish.snapshot import PublishError
+from orchestration.publish.snapshot import PublishError, fingerprint
 from publish_helpers import make_build
 
 
@@ -95,6 +95,10 @@ def test_one_parquet_file_per_mart_equal_to_the_table(build: Path, out: Path) ->
         # HUGEINT (no Parquet type; DuckDB would write DOUBLE) is written as BIGINT
         types = dict((r[0], r[1]) for r in con.execute(f"DESCRIBE SELECT * FROM '{out / 'parquet' / 'standings.parquet'}'").fetchall())
         assert types["points"] == "BIGINT"
+        # Each footer records the fingerprint of the file's rows (what the next publication compares).
+        for file in (out / "parquet").rglob("*.parquet"):
+            read = f"read_parquet('{file}', hive_partitioning = false)"
+            assert parquet_mod.recorded_fingerprint(con, file) == fingerprint(con, read)
     finally:
         con.close()
     assert {p.table: p.rows for p in done.parquet} == {"dim_sessions": 1, "fct_laps": 3, "standings": 2}

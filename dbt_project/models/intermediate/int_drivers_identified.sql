@@ -19,13 +19,22 @@ sessions as (
     select session_id, start_at from {{ ref('int_sessions_identified') }}
 ),
 
+name_keys as (
+    -- The key of each distinct spelling, not of every driver block (a regular expression per row costs seconds).
+    select first_name, last_name, {{ name_key("coalesce(first_name, '') || ' ' || coalesce(last_name, '')") }} as name_key
+    from (select distinct first_name, last_name from result_drivers)
+),
+
 named as (
     select
         result_drivers.*,
         sessions.start_at,
-        {{ name_key("coalesce(first_name, '') || ' ' || coalesce(last_name, '')") }} as name_key
+        name_keys.name_key
     from result_drivers
     join sessions on sessions.session_id = result_drivers.session_key
+    join name_keys
+        on name_keys.first_name is not distinct from result_drivers.first_name
+        and name_keys.last_name is not distinct from result_drivers.last_name
 ),
 
 ids_by_name as (

@@ -3,6 +3,9 @@
   Series: the series folder name through series_aliases; events published without a series
   folder are matched by an alias contained in the event folder name (e.g. '22_PCCNA COTA').
 -#}
+{#- A table, not a view: every model and the scope of each test of an incremental build
+    (macros/test_scope.sql) reads it; as a view each read matched the aliases again. -#}
+{{ config(materialized='table') }}
 with
 
 files as (

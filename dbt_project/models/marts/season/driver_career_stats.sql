@@ -23,9 +23,9 @@ laps as (
         session_id,
         car_number,
         driver_id,
-        count(*) as laps_completed,
-        count(*) filter (where is_class_leader) as laps_led
-    from {{ ref('fct_laps') }}
+        cast(sum(laps_completed) as bigint) as laps_completed,  -- a count, as before: not sum()'s HUGEINT
+        cast(sum(laps_led) as bigint) as laps_led
+    from {{ ref('int_laps_summarized') }}
     group by session_id, car_number, driver_id
 ),
 

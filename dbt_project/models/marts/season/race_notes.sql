@@ -41,16 +41,16 @@ lap_summary as (
     select
         session_id,
         car_number,
-        count(*) as laps,
-        count(*) filter (where is_class_leader) as laps_led,
-        bool_or(lap_number = 1 and is_class_leader) as led_lap_1
-    from {{ ref('fct_laps') }}
+        cast(sum(laps_completed) as bigint) as laps,  -- a count, as before: not sum()'s HUGEINT
+        cast(sum(laps_led) as bigint) as laps_led,
+        bool_or(led_lap_1) as led_lap_1
+    from {{ ref('int_laps_summarized') }}
     group by session_id, car_number
 ),
 
 class_laps as (
-    select session_id, class_id, max(lap_number) as class_laps
-    from {{ ref('fct_laps') }}
+    select session_id, class_id, max(last_lap_number) as class_laps
+    from {{ ref('int_laps_summarized') }}
     group by session_id, class_id
 ),
 
