@@ -13,6 +13,19 @@
   itself makes the orchestration run `dbt build --full-refresh`.
 -#}
 
+{#- Sessions with a file added, changed, superseded, removed or restored: the ingestion manifest
+    against the record of the last build (both relations hold path, sha256, status, session_key). -#}
+{% macro changed_file_sessions_sql(manifest, built_files) -%}
+    select session_key from (
+        (select path, sha256, status, session_key from {{ manifest }}
+         except select path, sha256, status, session_key from {{ built_files }})
+        union all
+        (select path, sha256, status, session_key from {{ built_files }}
+         except select path, sha256, status, session_key from {{ manifest }})
+    )
+{%- endmacro %}
+
+
 {% macro built_state_relation(identifier) -%}
     {{ return(adapter.get_relation(database=target.database, schema='meta', identifier=identifier)) }}
 {%- endmacro %}
@@ -66,6 +79,27 @@
         select session_id from {{ model_relation('int_sessions_identified') }} join scope using (series_id, season)
     {%- endset -%}
     {{ return(sql_key_list(run_query(sql).columns[0].values())) }}
+{%- endmacro %}
+
+
+{#- The sessions whose files changed since the last build, as a SQL list literal, or none when there
+    is no record of a last build. Called from tests, which run before int_sessions_changed may
+    have been rebuilt: the manifest and the record do not change during a build. -#}
+{% macro changed_file_sessions() -%}
+    {%- set built_files = built_state_relation('dbt_built_files') -%}
+    {%- if not execute or built_files is none -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set sql = changed_file_sessions_sql(source_relation('alkamel', 'ingested_files'), built_files) -%}
+    {{ return(sql_key_list(run_query("select distinct session_key from (" ~ sql ~ ") where session_key is not null").columns[0].values())) }}
+{%- endmacro %}
+
+
+{% macro source_relation(source_name, table_name) -%}
+    {%- for node in graph.sources.values() if node.source_name == source_name and node.name == table_name -%}
+        {{ return(api.Relation.create(database=node.database, schema=node.schema, identifier=node.identifier)) }}
+    {%- endfor -%}
+    {{ exceptions.raise_compiler_error("no source " ~ source_name ~ "." ~ table_name) }}
 {%- endmacro %}
 
 

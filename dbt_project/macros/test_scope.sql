@@ -1,11 +1,17 @@
 {#-
-  Generic tests of the incremental tables (fct_laps, fct_weather, fct_session_results,
-  int_session_results_unioned) in an incremental `dbt build` check only the sessions this build may
-  have rewritten: every session of the series seasons that hold a changed session
-  (macros/incremental.sql), a superset of what each of those models deletes and re-inserts. The
-  session column is `session_id` unless the model's `meta.session_column` names another. The rows of every other session were not touched by the
-  build and passed the same tests when they were written. A full refresh, `dbt test` on its own,
-  and every test of any other model check every row.
+  What the tests of an incremental `dbt build` check. A full refresh, `dbt test` on its own, and
+  every test of a model not named here check every row.
+
+  - Tests of the incremental tables (fct_laps, fct_weather, fct_session_results, int_laps_summarized,
+    int_session_results_unioned) check every session of the series seasons that hold a changed
+    session (macros/incremental.sql): a superset of what each of those models deletes and re-inserts.
+  - Tests of a model whose `meta.test_scope` is `changed_files` (the staging views of the report
+    tables, whose rows of a session come from that session's files alone) check the sessions with a
+    file added, changed, superseded, removed or restored since the last build.
+
+  Rows outside the scope were not changed by the build and passed the same tests when they were
+  written; rows with no session at all are always checked (so not_null of the session column still
+  bites). The session column is `session_id` unless the model's `meta.session_column` names another.
 
   dbt wraps the model of each generic test in get_where_subquery (as it does for the `where`
   config, which still applies on top); overriding it here is the documented extension point.
@@ -14,7 +20,7 @@
     {%- set conditions = [] -%}
     {%- set scope = incremental_test_scope(relation) -%}
     {%- if scope is not none -%}
-        {%- do conditions.append(incremental_session_column(relation) ~ " in " ~ scope) -%}
+        {%- do conditions.append(scope_condition(incremental_session_column(relation), scope)) -%}
     {%- endif -%}
     {%- set where = config.get('where', '') -%}
     {%- if where -%}
@@ -30,26 +36,42 @@
 {%- endmacro %}
 
 
-{#- The sessions a test of `relation` must check, as a SQL list literal, or none for every row. -#}
-{% macro incremental_test_scope(relation) -%}
-    {%- if not execute or flags.WHICH != 'build' or flags.FULL_REFRESH -%}
-        {%- do return(none) -%}
-    {%- endif -%}
-    {%- for node in graph.nodes.values() if node.resource_type == 'model' and node.config.materialized == 'incremental'
+{#- The model node of a relation, or none. -#}
+{% macro model_node(relation) -%}
+    {%- for node in graph.nodes.values() if node.resource_type == 'model'
           and node.alias == relation.identifier and node.schema == relation.schema -%}
-        {%- do return(changed_seasons_current_sessions()) -%}
+        {%- do return(node) -%}
     {%- endfor -%}
     {%- do return(none) -%}
 {%- endmacro %}
 
 
-{#- The session column of an incremental model (`meta.session_column`, else session_id). -#}
+{#- The sessions a test of `relation` must check, as a SQL list literal, or none for every row. -#}
+{% macro incremental_test_scope(relation) -%}
+    {%- if not execute or flags.WHICH != 'build' or flags.FULL_REFRESH -%}
+        {%- do return(none) -%}
+    {%- endif -%}
+    {%- set node = model_node(relation) -%}
+    {%- if node is none -%}
+        {%- do return(none) -%}
+    {%- elif node.config.materialized == 'incremental' -%}
+        {%- do return(changed_seasons_current_sessions()) -%}
+    {%- elif node.config.meta.get('test_scope') == 'changed_files' -%}
+        {%- do return(changed_file_sessions()) -%}
+    {%- endif -%}
+    {%- do return(none) -%}
+{%- endmacro %}
+
+
+{#- The session column of a model (`meta.session_column`, else session_id). -#}
 {% macro incremental_session_column(relation) -%}
-    {%- for node in graph.nodes.values() if node.resource_type == 'model'
-          and node.alias == relation.identifier and node.schema == relation.schema -%}
-        {%- do return(node.config.meta.get('session_column', 'session_id')) -%}
-    {%- endfor -%}
-    {%- do return('session_id') -%}
+    {%- set node = model_node(relation) -%}
+    {%- do return('session_id' if node is none else node.config.meta.get('session_column', 'session_id')) -%}
+{%- endmacro %}
+
+
+{% macro scope_condition(column, scope) -%}
+    {{- '(' ~ column ~ ' in ' ~ scope ~ ' or ' ~ column ~ ' is null)' -}}
 {%- endmacro %}
 
 
@@ -57,5 +79,5 @@
     generic test of it would check ('true' when every row is checked). -#}
 {% macro incremental_test_filter(relation, column='session_id') -%}
     {%- set scope = incremental_test_scope(relation) -%}
-    {{- 'true' if scope is none else column ~ ' in ' ~ scope -}}
+    {{- 'true' if scope is none else scope_condition(column, scope) -}}
 {%- endmacro %}

@@ -90,8 +90,11 @@ def publish(
         con = scratch_connection()
         try:
             con.execute(f"ATTACH {quote_literal(str(snapshot.staged))} AS pub (READ_ONLY)")
-            staged = parquet.stage_marts(con, "pub", [t.name for t in snapshot.marts], parquet_dir,
-                                         unchanged=[t.name for t in snapshot.marts if t.action == "kept"])
+            staged = parquet.stage_marts(
+                con, "pub", [t.name for t in snapshot.marts], parquet_dir,
+                unchanged=[t.name for t in snapshot.marts if t.action == "kept"],
+                session_fingerprints={t.name: t.sessions for t in snapshot.marts if t.sessions is not None},
+            )
             con.execute("DETACH pub")
         finally:
             con.close()

@@ -21,7 +21,7 @@ Nothing here knows about Dagster.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -60,21 +60,28 @@ def _select_list(con: duckdb.DuckDBPyConnection, alias: str, schema: str, table:
 
 
 def stage_marts(
-    con: duckdb.DuckDBPyConnection, alias: str, tables: Iterable[str], folder: Path, unchanged: Iterable[str] = ()
+    con: duckdb.DuckDBPyConnection, alias: str, tables: Iterable[str], folder: Path, unchanged: Iterable[str] = (),
+    session_fingerprints: Mapping[str, Mapping[object, tuple[int, int]]] | None = None,
 ) -> list[StagedParquet]:
     """Write `alias`.marts.<table> for each table to a hidden file in `folder`; check each one.
 
     A table in `unchanged` (its rows equal the previous publication's) keeps its file in place when
-    that file's footer records its rows' fingerprint; otherwise it is rewritten.
+    that file's footer records its rows' fingerprint; otherwise it is rewritten. `session_fingerprints`
+    ({table: {session_id: (rows, hash)}}, as the DuckDB copy found them) spares a mart written by
+    season a pass over its rows to fingerprint each season.
     """
     folder.mkdir(parents=True, exist_ok=True)
     unchanged = set(unchanged)
+    session_fingerprints = session_fingerprints or {}
     staged: list[StagedParquet] = []
     try:
         for table in tables:
-            select = f"SELECT {_select_list(con, alias, MARTS_SCHEMA, table)} FROM {relation(alias, MARTS_SCHEMA, table)}"
+            columns = _select_list(con, alias, MARTS_SCHEMA, table)
+            select = f"SELECT {columns} FROM {relation(alias, MARTS_SCHEMA, table)}"
             if table in BY_SEASON:
-                _stage_by_season(con, alias, table, select, folder / table, staged)
+                # The per-session fingerprints hash the table's own columns: usable when none is narrowed.
+                sessions = session_fingerprints.get(table) if "CAST(" not in columns else None
+                _stage_by_season(con, alias, table, select, folder / table, staged, sessions)
             else:
                 _stage_file(con, table, select, folder / f"{table}.parquet", table in unchanged, staged)
     except Exception:
@@ -124,16 +131,27 @@ def _read(path: Path) -> str:
 
 
 def _stage_by_season(con: duckdb.DuckDBPyConnection, alias: str, table: str, select: str, folder: Path,
-                     staged: list[StagedParquet]) -> None:
+                     staged: list[StagedParquet], sessions: Mapping[object, tuple[int, int]] | None = None) -> None:
     """One file per season of `table`; a season's file in place is kept when its footer records that
-    season's rows' fingerprint (one new event rewrites one season)."""
+    season's rows' fingerprint (one new event rewrites one season). A season's fingerprint is the
+    sum of its sessions' (`sessions`, when given) or comes from one pass over the table."""
     seasons_of = (f"(SELECT {quote_ident(SESSION_COLUMN)}, {quote_ident(SEASON_COLUMN)} "
                   f"FROM {relation(alias, MARTS_SCHEMA, SEASONS_TABLE)})")
-    # Every season's fingerprint in one pass over the table (hash(t): the mart's columns only).
-    seasons = con.execute(
-        f"SELECT s.{quote_ident(SEASON_COLUMN)}, count(*), coalesce(sum(hash(t)), 0) FROM ({select}) t "
-        f"LEFT JOIN {seasons_of} s USING ({quote_ident(SESSION_COLUMN)}) GROUP BY ALL ORDER BY ALL"
-    ).fetchall()
+    if sessions is not None:
+        season_of = dict(con.execute(f"SELECT * FROM {seasons_of}").fetchall())
+        sums: dict[int | None, list[int]] = {}
+        for session, (n, digest) in sessions.items():
+            total = sums.setdefault(season_of.get(session), [0, 0])
+            total[0] += n
+            total[1] += digest
+        seasons = sorted(((season, n, digest) for season, (n, digest) in sums.items()),
+                         key=lambda row: (row[0] is None, row[0] or 0))
+    else:
+        # Every season's fingerprint in one pass over the table (hash(t): the mart's columns only).
+        seasons = con.execute(
+            f"SELECT s.{quote_ident(SEASON_COLUMN)}, count(*), coalesce(sum(hash(t)), 0) FROM ({select}) t "
+            f"LEFT JOIN {seasons_of} s USING ({quote_ident(SESSION_COLUMN)}) GROUP BY ALL ORDER BY ALL"
+        ).fetchall()
     missing = sum(n for season, n, _ in seasons if season is None)
     if missing:
         raise PublishError(f"{table}: {missing} rows whose {SESSION_COLUMN} has no season in {SEASONS_TABLE}")

@@ -27,7 +27,7 @@ from __future__ import annotations
 import shutil
 import time
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Optional
@@ -85,6 +85,9 @@ class TableCopy:
     rows: int
     columns: int
     action: str = "written"  # written | kept | updated (<n> sessions)
+    # {session_id: (rows, hash)} of a table with a session column, as fingerprint() per session:
+    # what the Parquet files by season are checked against without reading the table again.
+    sessions: Mapping[object, tuple[int, int]] | None = field(default=None, compare=False, repr=False)
 
     @property
     def qualified(self) -> str:
@@ -204,29 +207,35 @@ def _update_sessions(con: duckdb.DuckDBPyConnection, source: str, copy: str, ses
     con.execute("DROP TABLE changed_sessions")
 
 
-def _copy_table(con: duckdb.DuckDBPyConnection, schema: str, table: str, reuse: bool) -> tuple[tuple[int, int], str]:
-    """Bring pub.<schema>.<table> to the rows of src's; returns (the source's fingerprint, what was done)."""
+def _copy_table(
+    con: duckdb.DuckDBPyConnection, schema: str, table: str, reuse: bool
+) -> tuple[tuple[int, int], str, dict[object, tuple[int, int]] | None]:
+    """Bring pub.<schema>.<table> to the rows of src's; returns (the source's fingerprint, what was
+    done, the source's fingerprint per session when the table has a session column)."""
     source, copy = relation("src", schema, table), relation("pub", schema, table)
     columns = table_columns(con, "src", schema, table)
     reuse = reuse and table_columns(con, "pub", schema, table) == columns
-    if reuse and SESSION_COLUMN in {name for name, _ in columns}:
+    if SESSION_COLUMN in {name for name, _ in columns}:
         # One pass over each table gives its fingerprint (the sum of the sessions') and what changed.
-        new, old = _session_fingerprints(con, source), _session_fingerprints(con, copy)
+        new = _session_fingerprints(con, source)
         expected = (sum(n for n, _ in new.values()), sum(h for _, h in new.values()))
-        if new == old:
-            return expected, "kept"
-        changed = [k for k in new.keys() | old.keys() if new.get(k) != old.get(k)]
-        # A changed row without a session cannot be replaced by session: the table is rewritten.
-        if None not in changed and sum(new.get(k, (0, 0))[0] for k in changed) <= MAX_UPDATED_FRACTION * max(expected[0], 1):
-            _update_sessions(con, source, copy, changed)
-            return expected, f"updated ({len(changed)} sessions)"
+        if reuse:
+            old = _session_fingerprints(con, copy)
+            if new == old:
+                return expected, "kept", new
+            changed = [k for k in new.keys() | old.keys() if new.get(k) != old.get(k)]
+            # A changed row without a session cannot be replaced by session: the table is rewritten.
+            if None not in changed and sum(new.get(k, (0, 0))[0] for k in changed) <= MAX_UPDATED_FRACTION * max(expected[0], 1):
+                _update_sessions(con, source, copy, changed)
+                return expected, f"updated ({len(changed)} sessions)", new
     else:
+        new = None
         expected = fingerprint(con, source)
         if reuse and fingerprint(con, copy) == expected:
-            return expected, "kept"
+            return expected, "kept", new
     con.execute(f"DROP TABLE IF EXISTS {copy}")
     con.execute(f"CREATE TABLE {copy} AS SELECT * FROM {source}")
-    return expected, "written"
+    return expected, "written", new
 
 
 def build_snapshot(
@@ -274,7 +283,7 @@ def build_snapshot(
         for schema in sorted({s for s, _ in tables} | {META_SCHEMA}):
             con.execute(f"CREATE SCHEMA IF NOT EXISTS pub.{quote_ident(schema)}")
         for schema, table in tables:
-            source, action = _copy_table(con, schema, table, reuse)
+            source, action, sessions = _copy_table(con, schema, table, reuse)
             columns = [name for name, _ in table_columns(con, "pub", schema, table)]
             for statement in _comment_statements("pub", schema, table, columns, descriptions):
                 con.execute(statement)
@@ -282,7 +291,7 @@ def build_snapshot(
             copied = source if action == "kept" else fingerprint(con, relation("pub", schema, table))
             if source != copied:
                 raise PublishError(f"{schema}.{table}: copy has {copied[0]} rows / hash {copied[1]}, build file {source}")
-            copies.append(TableCopy(schema, table, copied[0], len(columns), action))
+            copies.append(TableCopy(schema, table, copied[0], len(columns), action, sessions))
         meta = relation("pub", META_SCHEMA, META_TABLE)
         con.execute(
             f"CREATE TABLE {meta} (table_schema VARCHAR, table_name VARCHAR, row_count BIGINT, "

@@ -4,8 +4,8 @@ The warehouse is built from raw/ without its latest event, the event's files are
 `pitwall refresh` runs again: dbt builds incrementally (no --full-refresh) and rebuilds only the
 new event's sessions in the fact tables. Every marts table must then equal the one of the session's
 full build of raw/ (row count and a hash of every row). The tests of the fact tables check every
-row in the full build and, in the incremental one, the sessions of the new event's series seasons
-(dbt_project/macros/test_scope.sql).
+row in the full build and, in the incremental one, the sessions of the new event's series seasons;
+those of the staging views the new event's sessions (dbt_project/macros/test_scope.sql).
 """
 
 from __future__ import annotations
@@ -45,9 +45,13 @@ def sessions_under(warehouse, prefix: str) -> set[str]:
         con.close()
 
 
-# A generic test and a singular test of the fact tables, whose compiled SQL shows what they checked.
-SCOPED_TESTS = ("test.pitwall.unique_combination_fct_laps_session_id__car_number__lap_number",
-                "test.pitwall.assert_one_class_leader_per_lap")
+# Tests whose compiled SQL shows what they checked: a generic and a singular test of fct_laps (in an
+# incremental build, the sessions of the changed series seasons) and a generic test of a staging view
+# (the sessions whose files changed).
+SEASON_SCOPED_TESTS = ("test.pitwall.unique_combination_fct_laps_session_id__car_number__lap_number",
+                       "test.pitwall.assert_one_class_leader_per_lap")
+SESSION_SCOPED_TESTS = ("test.pitwall.not_null_stg_alkamel__time_cards_car_number",)
+SCOPED_TESTS = SEASON_SCOPED_TESTS + SESSION_SCOPED_TESTS
 
 
 def sessions_each_test_checked() -> dict[str, set[str] | None]:
@@ -57,8 +61,8 @@ def sessions_each_test_checked() -> dict[str, set[str] | None]:
     for result in results:
         if result["unique_id"].startswith(SCOPED_TESTS):
             assert result["status"] == "pass", result
-            match = re.search(r"session_id in \(([^)]*)\)", result["compiled_code"])
-            scopes[result["unique_id"].split(".")[2]] = set(re.findall(r"'([0-9a-f]+)'", match[1])) if match else None
+            match = re.search(r"\((session_id|session_key) in \(([^)]*)\) or \1 is null\)", result["compiled_code"])
+            scopes[result["unique_id"].split(".")[2]] = set(re.findall(r"'([0-9a-f]+)'", match[2])) if match else None
     assert len(scopes) == len(SCOPED_TESTS)
     return scopes
 
@@ -97,6 +101,7 @@ def test_one_new_event_builds_incrementally_to_the_full_build(refreshed, tmp_pat
     assert changed == sessions_under(warehouse, NEW_EVENT)  # only the new event's sessions were rebuilt
     scope = sessions_of_the_series_seasons_of(warehouse, changed)
     assert changed < scope  # the series seasons hold earlier events too
-    assert sessions_each_test_checked() == {name.split(".")[2]: scope for name in SCOPED_TESTS}
+    assert sessions_each_test_checked() == {name.split(".")[2]: scope for name in SEASON_SCOPED_TESTS} | {
+        name.split(".")[2]: changed for name in SESSION_SCOPED_TESTS}
 
     assert checksums(warehouse, ("marts",)) == checksums(refreshed.warehouse, ("marts",))

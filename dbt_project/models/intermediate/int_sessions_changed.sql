@@ -8,20 +8,12 @@
 
 with
 
-manifest as (
-    select path, sha256, status, session_key from {{ source('alkamel', 'ingested_files') }}
-),
-
 {% if files is none or drivers is none or flags.FULL_REFRESH %}
 -- No record of a previous build (or a full refresh): every session counts as changed.
 changed as (
-    select session_key from manifest
+    select session_key from {{ source('alkamel', 'ingested_files') }}
 ),
 {% else %}
-built_files as (
-    select path, sha256, status, session_key from {{ files }}
-),
-
 identities as (
     select session_key, car_number, driver_order, driver_id from {{ ref('int_drivers_identified') }}
 ),
@@ -32,11 +24,7 @@ built_identities as (
 
 changed as (
     -- a file added, changed, superseded, removed or restored
-    select session_key from (
-        (select * from manifest except select * from built_files)
-        union all
-        (select * from built_files except select * from manifest)
-    )
+    {{ changed_file_sessions_sql(source('alkamel', 'ingested_files'), files) }}
     union all
     -- a driver of the session now resolves to another driver_id (identity spans sessions)
     select session_key from (
