@@ -1,6 +1,8 @@
 {#-
-  Incremental builds of the large fact tables (fct_laps, fct_weather, fct_session_results): only the
-  sessions whose inputs changed since the last complete, successful build are rebuilt.
+  Incremental builds of the large tables (fct_laps, fct_weather, fct_session_results and the
+  intermediate int_session_results_unioned, int_session_results_ranked, int_laps_summarized): only
+  the sessions whose inputs changed since the last complete, successful build are rebuilt (with the
+  rest of their series season where a row depends on it).
 
   The last build is recorded by the orchestration (orchestration/build_state.py) in the warehouse,
   and models/intermediate/int_sessions_changed.sql compares it with the inputs once per run:
@@ -42,21 +44,22 @@
 
 
 {#- For the tables whose rows depend on the rest of their series season (points dropped, grids from
-    qualifying): every session of each series season that holds a changed session, before or now. -#}
-{% macro changed_season_sessions(relation) -%}
+    qualifying): every session of each series season that holds a changed session, before or now.
+    `column` is the session column of `relation`. -#}
+{% macro changed_season_sessions(relation, column='session_id') -%}
     {%- if not execute -%}
         {{ return("(null)") }}
     {%- endif -%}
     {%- set changed = changed_sessions() -%}
     {%- set sql -%}
         with scope as (
-            select series_id, season from {{ relation }} where session_id in {{ changed }}
+            select series_id, season from {{ relation }} where {{ column }} in {{ changed }}
             union
             select series_id, season from {{ ref('int_sessions_identified') }} where session_id in {{ changed }}
         )
         select session_id from {{ ref('int_sessions_identified') }} join scope using (series_id, season)
         union
-        select session_id from {{ relation }} join scope using (series_id, season)
+        select {{ column }} from {{ relation }} join scope using (series_id, season)
         union
         select session_key from (select unnest([{{ changed[1:-1] }}]) as session_key) where session_key is not null
     {%- endset -%}

@@ -2,9 +2,8 @@
   What the tests of an incremental `dbt build` check. A full refresh, `dbt test` on its own, and
   every test of a model not named here check every row.
 
-  - Tests of the incremental tables (fct_laps, fct_weather, fct_session_results, int_laps_summarized,
-    int_session_results_unioned) check every session of the series seasons that hold a changed
-    session (macros/incremental.sql): a superset of what each of those models deletes and re-inserts.
+  - Tests of the incremental tables (macros/incremental.sql) check every session of the series
+    seasons that hold a changed session: a superset of what each of them deletes and re-inserts.
   - Tests of a model whose `meta.test_scope` is `changed_files` (the staging views of the report
     tables, whose rows of a session come from that session's files alone) check the sessions with a
     file added, changed, superseded, removed or restored since the last build.

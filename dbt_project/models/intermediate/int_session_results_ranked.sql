@@ -4,11 +4,23 @@
     without an overall position are not counted.
   - Grid: the race's grid report when there is one; otherwise the order of the event's last
     qualifying session before the race (cars that did not qualify start behind, by car number).
+  An incremental table (macros/incremental.sql): a build rebuilds the series seasons that hold a
+  changed session (a race's grid may come from another session of its event), and the season
+  models read every session's ranks from here instead of ranking all of history again.
 -#}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{% if is_incremental() %}delete from {{ this }} where session_key in {{ changed_season_sessions(this, 'session_key') }}{% endif %}",
+) }}
+-- depends_on: {{ ref('int_sessions_changed') }}
+{% if is_incremental() %}{% set scope = changed_season_sessions(this, 'session_key') %}{% endif %}
 with
 
 results as (
     select * from {{ ref('int_session_results_unioned') }}
+    {% if is_incremental() %}where session_key in {{ scope }}{% endif %}
 ),
 
 sessions as (
@@ -17,6 +29,13 @@ sessions as (
 
 grids as (
     select * from {{ ref('stg_alkamel__grids') }}
+    {% if is_incremental() %}where session_key in {{ scope }}{% endif %}
+),
+
+team_keys as (
+    -- The name key of each distinct spelling, not of every row (a regular expression per row costs seconds).
+    select team_name, {{ name_key('team_name') }} as team_key
+    from (select distinct team_name from results where team_name is not null)
 ),
 
 class_ranked as (
@@ -110,10 +129,11 @@ select
     sessions.event_id,
     sessions.session_type,
     -- The warehouse's keys for car entries, classes and teams (one place for their definitions).
-    {{ surrogate_key(['sessions.series_id', 'sessions.season', 'final.car_number', name_key('final.team_name')]) }} as car_id,
+    {{ surrogate_key(['sessions.series_id', 'sessions.season', 'final.car_number', 'team_keys.team_key']) }} as car_id,
     {{ surrogate_key(['sessions.series_id', 'final.class_name']) }} as class_id,
-    md5({{ name_key('final.team_name') }}) as team_id,
+    md5(team_keys.team_key) as team_id,
     final.grid_position - final.finish_position as positions_gained,
     final.class_grid_position - final.class_position as class_positions_gained
 from final
 join sessions on sessions.session_id = final.session_key
+left join team_keys on team_keys.team_name = final.team_name
