@@ -682,10 +682,11 @@ class Ingestor:
                 {"p": removed},
             )
         restored = [o for o in outcomes if o.status == "restored"]
-        for o in restored:
+        if restored:  # one statement: an UPDATE per file scans the manifest once per file
             con.execute(
-                "UPDATE raw.ingested_files SET status = 'loaded', reason = NULL, mtime_ns = ? WHERE path = ?",
-                [o.mtime_ns, o.path],
+                "UPDATE raw.ingested_files AS m SET status = 'loaded', reason = NULL, mtime_ns = t.mtime_ns "
+                "FROM (SELECT unnest($p::VARCHAR[]) AS path, unnest($m::BIGINT[]) AS mtime_ns) t WHERE m.path = t.path",
+                {"p": [o.path for o in restored], "m": [o.mtime_ns for o in restored]},
             )
         fresh = [o for o in outcomes if o.status != "restored"]
         if not fresh:

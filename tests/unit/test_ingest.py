@@ -185,7 +185,9 @@ def test_removed_file_keeps_rows_and_stops_counting(real_raw, warehouse):
     assert query(warehouse, "SELECT count(*) FROM raw.time_cards WHERE _file_path = ?", [TIME_CARDS]) == [(rows,)]
     (real_raw / TIME_CARDS).write_bytes(kept)
     report = ingest(real_raw, warehouse)
-    assert manifest(warehouse)[TIME_CARDS][0] == "loaded" and report.files_read == 0
+    assert manifest(warehouse)[TIME_CARDS][:2] == ("loaded", None) and report.files_read == 0
+    mtime = query(warehouse, "SELECT mtime_ns FROM raw.ingested_files WHERE path = ?", [TIME_CARDS])
+    assert mtime == [((real_raw / TIME_CARDS).stat().st_mtime_ns,)]  # the restored file's own time
 
 
 def test_failed_run_leaves_the_warehouse_as_it_was(real_raw, warehouse, monkeypatch):
