@@ -15,6 +15,24 @@
   itself makes the orchestration run `dbt build --full-refresh`.
 -#}
 
+{#- The config of a table built incrementally by session: an append whose pre-hook deletes the
+    changed sessions' rows, or, with `whole_seasons`, every session of a series season that holds a
+    changed session (for rows that depend on the rest of their season). `column` is the table's
+    session column; it is also what an incremental build's tests filter on (macros/test_scope.sql).
+    The model still filters its inputs to the same sessions and declares
+    `-- depends_on: ref('int_sessions_changed')`. -#}
+{% macro incremental_by_session(column='session_id', whole_seasons=false) -%}
+    {%- set changed = "changed_season_sessions(this, '" ~ column ~ "')" if whole_seasons else "changed_sessions()" -%}
+    {{ config(
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='fail',
+        pre_hook="{% if is_incremental() %}delete from {{ this }} where " ~ column ~ " in {{ " ~ changed ~ " }}{% endif %}",
+        meta={'session_column': column},
+    ) }}
+{%- endmacro %}
+
+
 {#- Sessions with a file added, changed, superseded, removed or restored: the ingestion manifest
     against the record of the last build (both relations hold path, sha256, status, session_key). -#}
 {% macro changed_file_sessions_sql(manifest, built_files) -%}

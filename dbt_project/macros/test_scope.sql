@@ -10,7 +10,8 @@
 
   Rows outside the scope were not changed by the build and passed the same tests when they were
   written; rows with no session at all are always checked (so not_null of the session column still
-  bites). The session column is `session_id` unless the model's `meta.session_column` names another.
+  bites). The session column is the model's `meta.session_column` (set by incremental_by_session,
+  or for the staging views in dbt_project.yml), else `session_id`.
 
   dbt wraps the model of each generic test in get_where_subquery (as it does for the `where`
   config, which still applies on top); overriding it here is the documented extension point.

@@ -669,12 +669,16 @@ class Ingestor:
 
     @staticmethod
     def _write_manifest(con, outcomes: list[FileOutcome], touch_only, removed: list[str], now: datetime) -> None:
-        if touch_only:
+        def set_mtimes(files: list[tuple[str, int]], also: str = "") -> None:
+            """One UPDATE for all the files (path, mtime_ns): an UPDATE per file scans the manifest each time."""
             con.execute(
-                "UPDATE raw.ingested_files AS m SET mtime_ns = t.mtime_ns "
+                f"UPDATE raw.ingested_files AS m SET mtime_ns = t.mtime_ns{also} "
                 "FROM (SELECT unnest($p::VARCHAR[]) AS path, unnest($m::BIGINT[]) AS mtime_ns) t WHERE m.path = t.path",
-                {"p": [p for p, _ in touch_only], "m": [m for _, m in touch_only]},
+                {"p": [p for p, _ in files], "m": [m for _, m in files]},
             )
+
+        if touch_only:
+            set_mtimes(touch_only)
         if removed:
             con.execute(
                 "UPDATE raw.ingested_files SET status = 'removed', reason = 'file no longer in the raw root; rows kept' "
@@ -682,12 +686,8 @@ class Ingestor:
                 {"p": removed},
             )
         restored = [o for o in outcomes if o.status == "restored"]
-        if restored:  # one statement: an UPDATE per file scans the manifest once per file
-            con.execute(
-                "UPDATE raw.ingested_files AS m SET status = 'loaded', reason = NULL, mtime_ns = t.mtime_ns "
-                "FROM (SELECT unnest($p::VARCHAR[]) AS path, unnest($m::BIGINT[]) AS mtime_ns) t WHERE m.path = t.path",
-                {"p": [o.path for o in restored], "m": [o.mtime_ns for o in restored]},
-            )
+        if restored:
+            set_mtimes([(o.path, o.mtime_ns) for o in restored], also=", status = 'loaded', reason = NULL")
         fresh = [o for o in outcomes if o.status != "restored"]
         if not fresh:
             return

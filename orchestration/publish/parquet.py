@@ -51,9 +51,9 @@ class StagedParquet:
     season: int | None = None  # the season of a file of a mart written by season
 
 
-def _select_list(con: duckdb.DuckDBPyConnection, alias: str, schema: str, table: str) -> str:
+def _select_list(columns: list[tuple[str, str]]) -> str:
     parts = []
-    for name, data_type in table_columns(con, alias, schema, table):
+    for name, data_type in columns:
         narrowed = NARROWED_TYPES.get(data_type)
         parts.append(f"CAST({quote_ident(name)} AS {narrowed}) AS {quote_ident(name)}" if narrowed else quote_ident(name))
     return ", ".join(parts)
@@ -76,11 +76,12 @@ def stage_marts(
     staged: list[StagedParquet] = []
     try:
         for table in tables:
-            columns = _select_list(con, alias, MARTS_SCHEMA, table)
-            select = f"SELECT {columns} FROM {relation(alias, MARTS_SCHEMA, table)}"
+            columns = table_columns(con, alias, MARTS_SCHEMA, table)
+            select = f"SELECT {_select_list(columns)} FROM {relation(alias, MARTS_SCHEMA, table)}"
             if table in BY_SEASON:
                 # The per-session fingerprints hash the table's own columns: usable when none is narrowed.
-                sessions = session_fingerprints.get(table) if "CAST(" not in columns else None
+                narrowed = any(data_type in NARROWED_TYPES for _, data_type in columns)
+                sessions = None if narrowed else session_fingerprints.get(table)
                 _stage_by_season(con, alias, table, select, folder / table, staged, sessions)
             else:
                 _stage_file(con, table, select, folder / f"{table}.parquet", table in unchanged, staged)

@@ -1,12 +1,7 @@
 {#- The laps of each driver of each car in each session, counted once: the season aggregates read this
     instead of every lap of history. Incremental like fct_laps (macros/incremental.sql): a build
     replaces the changed sessions' rows. -#}
-{{ config(
-    materialized='incremental',
-    incremental_strategy='append',
-    on_schema_change='fail',
-    pre_hook="{% if is_incremental() %}delete from {{ this }} where session_id in {{ changed_sessions() }}{% endif %}",
-) }}
+{{ incremental_by_session() }}
 -- depends_on: {{ ref('int_sessions_changed') }}
 with
 

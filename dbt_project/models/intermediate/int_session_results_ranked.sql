@@ -8,12 +8,7 @@
   changed session (a race's grid may come from another session of its event), and the season
   models read every session's ranks from here instead of ranking all of history again.
 -#}
-{{ config(
-    materialized='incremental',
-    incremental_strategy='append',
-    on_schema_change='fail',
-    pre_hook="{% if is_incremental() %}delete from {{ this }} where session_key in {{ changed_season_sessions(this, 'session_key') }}{% endif %}",
-) }}
+{{ incremental_by_session('session_key', whole_seasons=true) }}
 -- depends_on: {{ ref('int_sessions_changed') }}
 {% if is_incremental() %}{% set scope = changed_season_sessions(this, 'session_key') %}{% endif %}
 with

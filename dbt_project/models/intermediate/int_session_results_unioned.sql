@@ -1,12 +1,7 @@
 {#- Race and qualifying/practice classifications in one shape: one row per car per session.
     An incremental table (macros/incremental.sql): a session's rows come from its own files only, so a
     build re-reads the changed sessions; the dimensions read every session's rows from here. -#}
-{{ config(
-    materialized='incremental',
-    incremental_strategy='append',
-    on_schema_change='fail',
-    pre_hook="{% if is_incremental() %}delete from {{ this }} where session_key in {{ changed_sessions() }}{% endif %}",
-) }}
+{{ incremental_by_session('session_key') }}
 -- depends_on: {{ ref('int_sessions_changed') }}
 with
 

@@ -1,11 +1,6 @@
 {#- Incremental (macros/incremental.sql): a build rebuilds only the series seasons that hold a changed
     session (points dropped and grids depend on the rest of the season). -#}
-{{ config(
-    materialized='incremental',
-    incremental_strategy='append',
-    on_schema_change='fail',
-    pre_hook="{% if is_incremental() %}delete from {{ this }} where session_id in {{ changed_season_sessions(this) }}{% endif %}",
-) }}
+{{ incremental_by_session(whole_seasons=true) }}
 -- depends_on: {{ ref('int_sessions_changed') }}
 -- depends_on: {{ ref('int_sessions_identified') }}
 {% if is_incremental() %}{% set scope = changed_season_sessions(this) %}{% endif %}

@@ -1,10 +1,5 @@
 {#- Incremental (macros/incremental.sql): a build rebuilds only the sessions whose inputs changed. -#}
-{{ config(
-    materialized='incremental',
-    incremental_strategy='append',
-    on_schema_change='fail',
-    pre_hook="{% if is_incremental() %}delete from {{ this }} where session_id in {{ changed_sessions() }}{% endif %}",
-) }}
+{{ incremental_by_session() }}
 -- depends_on: {{ ref('int_sessions_changed') }}
 with
 
