@@ -669,12 +669,15 @@ class Ingestor:
 
     @staticmethod
     def _write_manifest(con, outcomes: list[FileOutcome], touch_only, removed: list[str], now: datetime) -> None:
-        def set_mtimes(files: list[tuple[str, int]], also: str = "") -> None:
-            """One UPDATE for all the files (path, mtime_ns): an UPDATE per file scans the manifest each time."""
+        def set_mtimes(files: list[tuple[str, int]], restore: bool = False) -> None:
+            """One UPDATE for all the files (path, mtime_ns), counting them again when `restore`:
+            an UPDATE per file scans the manifest each time."""
             con.execute(
-                f"UPDATE raw.ingested_files AS m SET mtime_ns = t.mtime_ns{also} "
+                "UPDATE raw.ingested_files AS m SET mtime_ns = t.mtime_ns, "
+                "status = CASE WHEN $restore THEN 'loaded' ELSE m.status END, "
+                "reason = CASE WHEN $restore THEN NULL ELSE m.reason END "
                 "FROM (SELECT unnest($p::VARCHAR[]) AS path, unnest($m::BIGINT[]) AS mtime_ns) t WHERE m.path = t.path",
-                {"p": [p for p, _ in files], "m": [m for _, m in files]},
+                {"p": [p for p, _ in files], "m": [m for _, m in files], "restore": restore},
             )
 
         if touch_only:
@@ -687,7 +690,7 @@ class Ingestor:
             )
         restored = [o for o in outcomes if o.status == "restored"]
         if restored:
-            set_mtimes([(o.path, o.mtime_ns) for o in restored], also=", status = 'loaded', reason = NULL")
+            set_mtimes([(o.path, o.mtime_ns) for o in restored], restore=True)
         fresh = [o for o in outcomes if o.status != "restored"]
         if not fresh:
             return
