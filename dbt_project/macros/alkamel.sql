@@ -68,14 +68,17 @@
         else 'th' end)
 {%- endmacro %}
 
+{#- The two lookups below read their seed as one map, built once per query: a correlated subquery per
+    row kept DuckDB from pushing a view's filters (an incremental build's session scope) down to the
+    raw table scans (a not_null test of one event's classifications at 20 seasons: 0.19 s -> 0.01 s).
+    Like the subquery, the map refuses duplicate aliases. -#}
+
 {#- A delivered class name normalised through the class_aliases seed (the delivered text when no alias matches). -#}
 {% macro normalise_class(column) -%}
-    coalesce((select class_aliases.class_name from {{ ref('class_aliases') }} as class_aliases
-              where class_aliases.alias = {{ column }}), {{ column }})
+    coalesce((select map(list(alias), list(class_name)) from {{ ref('class_aliases') }})[{{ column }}], {{ column }})
 {%- endmacro %}
 
 {#- A delivered STATUS normalised through the status_aliases seed (case-insensitive); null when unknown. -#}
 {% macro normalise_status(column) -%}
-    (select status_aliases.status from {{ ref('status_aliases') }} as status_aliases
-     where lower(status_aliases.alias) = lower({{ column }}))
+    (select map(list(lower(alias)), list(status)) from {{ ref('status_aliases') }})[lower({{ column }})]
 {%- endmacro %}

@@ -18,9 +18,9 @@
 {#- The config of a table built incrementally by session: an append whose pre-hook deletes the
     changed sessions' rows, or, with `whole_seasons`, every session of a series season that holds a
     changed session (for rows that depend on the rest of their season). `column` is the table's
-    session column; it is also what an incremental build's tests filter on (macros/test_scope.sql).
-    The model still filters its inputs to the same sessions and declares
-    `-- depends_on: ref('int_sessions_changed')`. -#}
+    session column; an incremental build's tests check the same sessions the pre-hook rewrites
+    (meta.test_scope, read by macros/test_scope.sql). The model still filters its inputs to the
+    same sessions and declares `-- depends_on: ref('int_sessions_changed')`. -#}
 {% macro incremental_by_session(column='session_id', whole_seasons=false) -%}
     {%- set changed = "changed_season_sessions(this, '" ~ column ~ "')" if whole_seasons else "changed_sessions()" -%}
     {{ config(
@@ -28,7 +28,7 @@
         incremental_strategy='append',
         on_schema_change='fail',
         pre_hook="{% if is_incremental() %}delete from {{ this }} where " ~ column ~ " in {{ " ~ changed ~ " }}{% endif %}",
-        meta={'session_column': column},
+        meta={'session_column': column, 'test_scope': 'changed_seasons' if whole_seasons else 'changed_sessions'},
     ) }}
 {%- endmacro %}
 
@@ -82,6 +82,16 @@
         select session_key from (select unnest([{{ changed[1:-1] }}]) as session_key) where session_key is not null
     {%- endset -%}
     {{ return(sql_key_list(run_query(sql).columns[0].values())) }}
+{%- endmacro %}
+
+
+{#- The changed sessions (int_sessions_changed), as a SQL list literal. Called from tests, which may
+    not ref() models they were not parsed with: the relation comes from the graph. -#}
+{% macro changed_sessions_for_tests() -%}
+    {%- if not execute -%}
+        {{ return("(null)") }}
+    {%- endif -%}
+    {{ return(sql_key_list(run_query("select session_id from " ~ model_relation('int_sessions_changed')).columns[0].values())) }}
 {%- endmacro %}
 
 

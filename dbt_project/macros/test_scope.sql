@@ -2,11 +2,16 @@
   What the tests of an incremental `dbt build` check. A full refresh, `dbt test` on its own, and
   every test of a model not named here check every row.
 
-  - Tests of the incremental tables (macros/incremental.sql) check every session of the series
-    seasons that hold a changed session: a superset of what each of them deletes and re-inserts.
-  - Tests of a model whose `meta.test_scope` is `changed_files` (the staging views of the report
-    tables, whose rows of a session come from that session's files alone) check the sessions with a
-    file added, changed, superseded, removed or restored since the last build.
+  A model's `meta.test_scope` says which rows an incremental build may have changed:
+  - `changed_sessions` (the incremental tables, set by incremental_by_session in
+    macros/incremental.sql): the changed sessions, the rows the pre-hook deleted and re-inserted;
+  - `changed_seasons` (incremental tables with `whole_seasons`): every session of the series seasons
+    that hold a changed session;
+  - `changed_files` (the staging views of the report tables, whose rows of a session come from that
+    session's files alone; set in dbt_project.yml): the sessions with a file added, changed,
+    superseded, removed or restored since the last build;
+  - anything else (`all`, or no meta): every row.
+  A singular test spanning two models filters each on its own scope (incremental_test_filter).
 
   Rows outside the scope were not changed by the build and passed the same tests when they were
   written; rows with no session at all are always checked (so not_null of the session column still
@@ -52,11 +57,12 @@
         {%- do return(none) -%}
     {%- endif -%}
     {%- set node = model_node(relation) -%}
-    {%- if node is none -%}
-        {%- do return(none) -%}
-    {%- elif node.config.materialized == 'incremental' -%}
+    {%- set scope = none if node is none else node.config.meta.get('test_scope') -%}
+    {%- if scope == 'changed_sessions' -%}
+        {%- do return(changed_sessions_for_tests()) -%}
+    {%- elif scope == 'changed_seasons' -%}
         {%- do return(changed_seasons_current_sessions()) -%}
-    {%- elif node.config.meta.get('test_scope') == 'changed_files' -%}
+    {%- elif scope == 'changed_files' -%}
         {%- do return(changed_file_sessions()) -%}
     {%- endif -%}
     {%- do return(none) -%}

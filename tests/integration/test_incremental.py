@@ -4,8 +4,9 @@ The warehouse is built from raw/ without its latest event, the event's files are
 `pitwall refresh` runs again: dbt builds incrementally (no --full-refresh) and rebuilds only the
 new event's sessions in the fact tables. Every marts table must then equal the one of the session's
 full build of raw/ (row count and a hash of every row). The tests of the fact tables check every
-row in the full build and, in the incremental one, the sessions of the new event's series seasons;
-those of the staging views the new event's sessions (dbt_project/macros/test_scope.sql).
+row in the full build and, in the incremental one, the sessions each table rewrote: the new event's
+sessions (fct_laps, and the staging views), or its series seasons (fct_session_results, whose
+positions depend on the rest of the season); dbt_project/macros/test_scope.sql.
 """
 
 from __future__ import annotations
@@ -45,12 +46,13 @@ def sessions_under(warehouse, prefix: str) -> set[str]:
         con.close()
 
 
-# Tests whose compiled SQL shows what they checked: a generic and a singular test of fct_laps (in an
-# incremental build, the sessions of the changed series seasons) and a generic test of a staging view
-# (the sessions whose files changed).
-SEASON_SCOPED_TESTS = ("test.pitwall.unique_combination_fct_laps_session_id__car_number__lap_number",
-                       "test.pitwall.assert_one_class_leader_per_lap")
-SESSION_SCOPED_TESTS = ("test.pitwall.not_null_stg_alkamel__time_cards_car_number",)
+# Tests whose compiled SQL shows what they checked, in an incremental build: a generic test of
+# fct_session_results (the sessions of the changed series seasons), a generic and a singular test of
+# fct_laps and a generic test of a staging view (the changed sessions).
+SEASON_SCOPED_TESTS = ("test.pitwall.unique_combination_fct_session_results_session_id__car_number",)
+SESSION_SCOPED_TESTS = ("test.pitwall.unique_combination_fct_laps_session_id__car_number__lap_number",
+                        "test.pitwall.assert_one_class_leader_per_lap",
+                        "test.pitwall.not_null_stg_alkamel__time_cards_car_number")
 SCOPED_TESTS = SEASON_SCOPED_TESTS + SESSION_SCOPED_TESTS
 
 
