@@ -5,8 +5,8 @@
   A model's `meta.test_scope` says which rows an incremental build may have changed:
   - `changed_sessions` (the incremental tables, set by incremental_by_session in
     macros/incremental.sql): the changed sessions, the rows the pre-hook deleted and re-inserted;
-  - `changed_seasons` (incremental tables with `whole_seasons`): every session of the series seasons
-    that hold a changed session;
+  - `changed_seasons` (incremental tables with `whole_seasons`, and int_competitor_race_results,
+    a view over one): every session of the series seasons that hold a changed session;
   - `changed_files` (the staging views of the report tables, whose rows of a session come from that
     session's files alone; set in dbt_project.yml): the sessions with a file added, changed,
     superseded, removed or restored since the last build;

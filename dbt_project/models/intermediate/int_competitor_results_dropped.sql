@@ -1,6 +1,10 @@
 {#- A table, not a view: the standings, fct_session_results and the tests each read it, and each
-    read of a view would score, rank and drop every race of history again. -#}
-{{ config(materialized='table') }}
+    read of a view would score, rank and drop every race of history again. Incremental by series
+    season (macros/incremental.sql): drops are counted within a season. -#}
+{{ incremental_by_session(whole_seasons=true) }}
+-- depends_on: {{ ref('int_sessions_changed') }}
+-- depends_on: {{ ref('int_sessions_identified') }}
+{% if is_incremental() %}{% set scope = changed_season_sessions(this) %}{% endif %}
 {#-
   Every competitor result of a series season as it stands after each race (round) of the season.
   - round_number: the race's order within the series season (races in the warehouse, by start time).
@@ -14,6 +18,7 @@ with
 results as (
     select * from {{ ref('int_competitor_race_results') }}
     where has_points_system
+    {% if is_incremental() %}and session_id in {{ scope }}{% endif %}
 ),
 
 rounds as (

@@ -5,11 +5,18 @@
     car with the fastest race lap of its class (`points_systems`);
   - non-starters get the system's non_starter_points and no bonus;
   - a series season without a points system gets null points (no made-up points).
+  An incremental table (macros/incremental.sql) by series season, like int_session_results_ranked
+  it reads: a race's pole bonus follows a grid that may come from another session of its event.
 -#}
+{{ incremental_by_session('session_key', whole_seasons=true) }}
+-- depends_on: {{ ref('int_sessions_changed') }}
+-- depends_on: {{ ref('int_sessions_identified') }}
+{% if is_incremental() %}{% set scope = changed_season_sessions(this, 'session_key') %}{% endif %}
 with
 
 results as (
     select * from {{ ref('int_session_results_ranked') }}
+    {% if is_incremental() %}where session_key in {{ scope }}{% endif %}
 ),
 
 systems as (
