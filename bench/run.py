@@ -361,7 +361,9 @@ def run_paired(workloads: list[Workload], args, samples: list[Sample], info: dic
     """The one-new-event refresh of the smallest and the largest synthetic trees again, alternating, each
     from the warehouse its workload kept from just before the event (see refresh_inc_paired above)."""
     kept = [w for w in workloads if w.synthetic_seasons and info["workloads"][w.name].get("before_event")]
-    if len(kept) < 2:
+    if len(kept) < 2:  # one synthetic tree (make bench): nothing to pair
+        for w in kept:
+            shutil.rmtree(Path(info["workloads"][w.name]["before_event"]).parent, ignore_errors=True)
         return
     small = min(kept, key=lambda w: w.synthetic_seasons)
     big = max(kept, key=lambda w: w.synthetic_seasons)
