@@ -612,7 +612,8 @@ def targets(t: dict, info: dict) -> list[str]:
                     by_seasons[big] <= 1.2 * by_seasons[small])
     for w, by in t.items():
         peaks = [c["rss"] for c in by.values() if c.get("rss") and c is not by.get("pandas")]
-        pitwall_peaks = [by[c]["rss"] for c in ("ingest", "refresh_full", "refresh_noop", "refresh_inc") if by.get(c, {}).get("rss")]
+        pitwall_peaks = [by[c]["rss"] for c in ("ingest", "refresh_full", "refresh_noop", "refresh_inc", "refresh_inc_paired")
+                         if by.get(c, {}).get("rss")]
         if pitwall_peaks:
             add("peak memory ≤ 4 GB (pitwall)", w, f"{max(pitwall_peaks) / 1024:.2f} GB", max(pitwall_peaks) <= 4096)
         bi = by.get("bi", {}).get("extra", {}).get("queries")

@@ -52,12 +52,16 @@
 
 
 {#- The changed session keys as a SQL list literal, `('k1', 'k2')`: a constant filter, which DuckDB
-    pushes down through the views' windows (all partitioned by session) to the raw table scans. -#}
-{% macro changed_sessions() -%}
+    pushes down through the views' windows (all partitioned by session) to the raw table scans.
+    `relation` is int_sessions_changed: a model passes nothing (its ref(), which dbt checks against
+    the model's depends_on); a test passes model_relation('int_sessions_changed'), since tests may
+    not ref() models they were not parsed with. -#}
+{% macro changed_sessions(relation=none) -%}
     {%- if not execute -%}
         {{ return("(null)") }}
     {%- endif -%}
-    {{ return(sql_key_list(run_query("select session_id from " ~ ref('int_sessions_changed')).columns[0].values())) }}
+    {%- set changed_relation = relation if relation is not none else ref('int_sessions_changed') -%}
+    {{ return(sql_key_list(run_query("select session_id from " ~ changed_relation).columns[0].values())) }}
 {%- endmacro %}
 
 
@@ -82,16 +86,6 @@
         select session_key from (select unnest([{{ changed[1:-1] }}]) as session_key) where session_key is not null
     {%- endset -%}
     {{ return(sql_key_list(run_query(sql).columns[0].values())) }}
-{%- endmacro %}
-
-
-{#- The changed sessions (int_sessions_changed), as a SQL list literal. Called from tests, which may
-    not ref() models they were not parsed with: the relation comes from the graph. -#}
-{% macro changed_sessions_for_tests() -%}
-    {%- if not execute -%}
-        {{ return("(null)") }}
-    {%- endif -%}
-    {{ return(sql_key_list(run_query("select session_id from " ~ model_relation('int_sessions_changed')).columns[0].values())) }}
 {%- endmacro %}
 
 

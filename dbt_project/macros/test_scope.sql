@@ -59,7 +59,7 @@
     {%- set node = model_node(relation) -%}
     {%- set scope = none if node is none else node.config.meta.get('test_scope') -%}
     {%- if scope == 'changed_sessions' -%}
-        {%- do return(changed_sessions_for_tests()) -%}
+        {%- do return(changed_sessions(model_relation('int_sessions_changed'))) -%}
     {%- elif scope == 'changed_seasons' -%}
         {%- do return(changed_seasons_current_sessions()) -%}
     {%- elif scope == 'changed_files' -%}
