@@ -2,7 +2,8 @@
   Incremental builds of the large tables (fct_laps, fct_weather, fct_session_results and the
   intermediate int_session_results_unioned, int_session_results_ranked, int_laps_summarized): only
   the sessions whose inputs changed since the last complete, successful build are rebuilt (with the
-  rest of their series season where a row depends on it).
+  rest of their series season where a row depends on it). int_drivers_identified, which
+  int_sessions_changed reads, is incremental on its own terms (macros/identity.sql).
 
   The last build is recorded by the orchestration (orchestration/build_state.py) in the warehouse,
   and models/intermediate/int_sessions_changed.sql compares it with the inputs once per run:

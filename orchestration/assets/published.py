@@ -38,7 +38,7 @@ def _mb(size: int) -> float:
     description=(
         "Readers' copy of the warehouse, <warehouse dir>/published/: pitwall.duckdb (every table of "
         "marts, raw.ingested_files, meta.publication; DuckDB storage v1.0.0, readable by DuckDB 0.10 "
-        "and later) and parquet/<mart>.parquet (fct_laps: parquet/fct_laps/season=<season>/data.parquet), each written beside the old file, checked against "
+        "and later) and parquet/<mart>.parquet (fct_laps, fct_weather and bridge_session_result_drivers: parquet/<mart>/season=<season>/data.parquet), each written beside the old file, checked against "
         "the build file and renamed into place. BI tools and `pitwall sql` read this, never the build file."
     ),
 )
@@ -139,7 +139,7 @@ def published_charts(context: dg.AssetExecutionContext, paths: WarehousePaths) -
     standings = [c for c in charts if c.kind == "standings"]
     previews = laps[:1] + [c for c in standings if not laps or c.series_id == laps[0].series_id][:1]
     for chart in (previews or charts)[:PREVIEWS]:
-        encoded = base64.b64encode(chart.preview_png).decode("ascii")
+        encoded = base64.b64encode(chart.preview_png()).decode("ascii")
         metadata[f"preview_{chart.kind}"] = dg.MetadataValue.md(
             f"**{chart.title}** (`{chart.path}`)\n\n![{chart.title}](data:image/png;base64,{encoded})"
         )

@@ -2,7 +2,8 @@
 
     <warehouse dir>/published/pitwall.duckdb          marts + raw.ingested_files + meta.publication
     <warehouse dir>/published/parquet/<mart>.parquet  one file per table of marts, except:
-    <warehouse dir>/published/parquet/fct_laps/season=<season>/data.parquet  one file per season
+    <warehouse dir>/published/parquet/<fact>/season=<season>/data.parquet  one file per season
+        (fct_laps, fct_weather, bridge_session_result_drivers)
     <warehouse dir>/published/charts/*.png            standings progressions and lap charts
 
 `publish()` stages the DuckDB copy and the Parquet files beside the old ones, checks them against

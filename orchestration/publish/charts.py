@@ -22,13 +22,14 @@ from pathlib import Path
 import duckdb
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from PIL import Image
 
 from . import files
 
 CHARTS_DIR_NAME = "charts"
 TOP_DRIVERS = 10
 DPI = 110
-PREVIEW_DPI = 50  # the small copy embedded in Dagster metadata
+PREVIEW_SCALE = 50 / DPI  # the small copy embedded in Dagster metadata (about 50 dpi)
 CLASS_COLOURS = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf"]
 
 
@@ -40,7 +41,17 @@ class Chart:
     bytes: int
     series_id: str
     season: int
-    preview_png: bytes  # a low-resolution rendering of the same figure
+
+    def preview_png(self) -> bytes:
+        """A smaller copy of the chart's file, scaled down on request: only the charts shown as
+        previews pay for it (rendering a second copy of every chart cost ~0.25 s each)."""
+        with Image.open(self.path) as image:
+            width, height = image.size
+            small = image.convert("RGB").resize(
+                (max(1, round(width * PREVIEW_SCALE)), max(1, round(height * PREVIEW_SCALE))), Image.Resampling.LANCZOS)
+        buffer = io.BytesIO()
+        small.save(buffer, format="PNG")
+        return buffer.getvalue()
 
 
 def slug(*parts: object) -> str:
@@ -52,7 +63,7 @@ def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) 
     return con.execute(sql, params or []).fetchall()
 
 
-def _save(fig: Figure, target: Path) -> tuple[int, bytes]:
+def _save(fig: Figure, target: Path) -> int:
     FigureCanvasAgg(fig)
     staged = files.temporary_sibling(target)
     try:
@@ -61,9 +72,7 @@ def _save(fig: Figure, target: Path) -> tuple[int, bytes]:
     except Exception:
         files.discard(staged)
         raise
-    preview = io.BytesIO()
-    fig.savefig(preview, format="png", dpi=PREVIEW_DPI)
-    return target.stat().st_size, preview.getvalue()
+    return target.stat().st_size
 
 
 # ------------------------------------------------------------------------------ standings progression
@@ -204,17 +213,15 @@ def draw_charts(published: Path, folder: Path) -> list[Chart]:
             if fig is None:
                 continue
             target = folder / f"standings_{slug(series_id, season, class_name)}.png"
-            size, preview = _save(fig, target)
-            charts.append(Chart("standings", f"{series_name} {season} {class_name} standings", target, size,
-                                series_id, season, preview))
+            charts.append(Chart("standings", f"{series_name} {season} {class_name} standings", target,
+                                _save(fig, target), series_id, season))
         for session_id, series_id, series_name, season, event_name, session_name in lap_chart_subjects(con):
             title = f"{series_name} {season} {event_name} {session_name}: lap chart".replace("  ", " ")
             fig = lap_chart_figure(con, session_id, title)
             if fig is None:
                 continue
             target = folder / f"lap_chart_{slug(series_id, season, event_name, session_name)}.png"
-            size, preview = _save(fig, target)
-            charts.append(Chart("lap_chart", title, target, size, series_id, season, preview))
+            charts.append(Chart("lap_chart", title, target, _save(fig, target), series_id, season))
     finally:
         con.close()
     produced = {c.path.name for c in charts}

@@ -159,12 +159,14 @@ SESSION_COLUMN = "session_id"
 
 
 def table_columns(con: duckdb.DuckDBPyConnection, alias: str, schema: str, table: str) -> list[tuple[str, str]]:
-    """(name, type) of each column of `alias`.`schema`.`table`, in order."""
-    return [(r[0], r[1]) for r in con.execute(
-        "SELECT column_name, data_type FROM duckdb_columns() WHERE database_name = ? AND schema_name = ? "
-        "AND table_name = ? ORDER BY column_index",
-        [alias, schema, table],
-    ).fetchall()]
+    """(name, type) of each column of `alias`.`schema`.`table`, in order; [] when there is no such table.
+    (pragma_table_info reads one table's entry; duckdb_columns() lists every column of every
+    attached database, views included: ~7 ms a call, ~0.3 s a publication.)"""
+    try:
+        return [(r[0], r[1]) for r in con.execute(
+            "SELECT name, type FROM pragma_table_info(?)", [relation(alias, schema, table)]).fetchall()]
+    except duckdb.CatalogException:
+        return []
 
 
 def previous_copy_reusable(target: Path, storage_version: str) -> bool:

@@ -11,6 +11,8 @@ positions depend on the rest of the season); dbt_project/macros/test_scope.sql.
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import re
 import shutil
@@ -18,6 +20,7 @@ import shutil
 import duckdb
 import pytest
 
+from helpers import RAW
 from integration.conftest import refresh
 from orchestration.assets.dbt import DBT_TARGET_PATH
 from reliability.common import checksums
@@ -107,3 +110,79 @@ def test_one_new_event_builds_incrementally_to_the_full_build(refreshed, tmp_pat
         name.split(".")[2]: changed for name in SESSION_SCOPED_TESTS}
 
     assert checksums(warehouse, ("marts",)) == checksums(refreshed.warehouse, ("marts",))
+
+
+# A driver whose every file before the new event lacks the IMSA id (blanked below), and whose new
+# event's files carry it: identity by name until then, by id after (int_drivers_identified).
+LATE_ID_DRIVER = ("Niamh", "Silverton")
+LATE_ID = "81804"
+
+
+def blank_imsa_id(csv_path, first_name: str, last_name: str) -> int:
+    """Blank the IMSA driver id of every driver block of `first_name last_name` in an Al Kamel CSV
+    (DRIVER_ and DRIVERn_ columns); returns how many were blanked."""
+    text = csv_path.read_text(encoding="utf-8-sig")
+    rows = list(csv.reader(io.StringIO(text), delimiter=";"))
+    header = rows[0]
+    prefixes = [c[: -len("IMSA_DriverId")] for c in header if c.upper().endswith("_IMSA_DRIVERID")]
+    blanked = 0
+    for row in rows[1:]:
+        for prefix in prefixes:
+            first, last, ident = (header.index(prefix + suffix) for suffix in ("FIRSTNAME", "SECONDNAME", "IMSA_DriverId"))
+            if len(row) > ident and row[first].strip() == first_name and row[last].strip() == last_name and row[ident]:
+                row[ident] = ""
+                blanked += 1
+    if blanked:
+        out = io.StringIO()
+        csv.writer(out, delimiter=";", lineterminator="\r\n").writerows(rows)
+        csv_path.write_text("\ufeff" + out.getvalue(), encoding="utf-8")
+    return blanked
+
+
+def identities_of(warehouse, first_name: str, last_name: str) -> set[tuple[str, str]]:
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        return set(con.execute("select driver_id, identity_key from marts.dim_drivers where first_name = ? and last_name = ?",
+                               [first_name, last_name]).fetchall())
+    finally:
+        con.close()
+
+
+def test_an_id_first_delivered_by_the_new_event_reaches_the_drivers_earlier_sessions(tmp_path):
+    """The new event is the first to deliver a driver's IMSA id: the incremental build moves every
+    earlier session of that name to the id (they are rewritten though their files did not change)
+    and equals a full build of the same files."""
+    raw = tmp_path / "raw"
+    shutil.copytree(RAW, raw)
+    blanked = sum(blank_imsa_id(path, *LATE_ID_DRIVER) for path in raw.rglob("*.CSV")
+                  if not str(path.relative_to(raw)).startswith(NEW_EVENT))
+    assert blanked > 0
+    held = tmp_path / "held"
+    shutil.move(str(raw / NEW_EVENT), str(held))
+    warehouse = tmp_path / "warehouse" / "pitwall.duckdb"
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+
+    refresh(raw, warehouse, home)
+    by_name = identities_of(warehouse, *LATE_ID_DRIVER)
+    assert [key for _, key in by_name] == ["name:" + " ".join(LATE_ID_DRIVER).lower()]
+    earlier = sessions_of_driver(warehouse, next(iter(by_name))[0])
+    shutil.move(str(held), str(raw / NEW_EVENT))
+    second = refresh(raw, warehouse, home)
+    assert "--full-refresh" not in second.stdout + second.stderr
+
+    assert [key for _, key in identities_of(warehouse, *LATE_ID_DRIVER)] == ["imsa:" + LATE_ID]
+    assert earlier and earlier <= changed_sessions(warehouse)  # rewritten for the identity alone
+    assert not earlier & sessions_under(warehouse, NEW_EVENT)
+    full = tmp_path / "full" / "pitwall.duckdb"
+    refresh(raw, full, home)
+    assert checksums(warehouse, ("marts",)) == checksums(full, ("marts",))
+
+
+def sessions_of_driver(warehouse, driver_id: str) -> set[str]:
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        return {r[0] for r in con.execute(
+            "select distinct session_id from marts.bridge_session_result_drivers where driver_id = ?", [driver_id]).fetchall()}
+    finally:
+        con.close()

@@ -197,8 +197,9 @@ def published_state(folder: Path) -> tuple:
     sums = checksums(copy, schemas=("marts", "raw"))
     con = duckdb.connect()
     try:
-        parquet = {p.name: con.execute("SELECT count(*), sum(hash(t)) FROM read_parquet(?) t", [str(p)]).fetchall()[0]
-                   for p in sorted((folder / "parquet").glob("*.parquet"))}
+        parquet = {str(p.relative_to(folder)): con.execute(
+                       "SELECT count(*), sum(hash(t)) FROM read_parquet(?, hive_partitioning = false) t", [str(p)]).fetchall()[0]
+                   for p in sorted((folder / "parquet").rglob("*.parquet"))}
     finally:
         con.close()
     return sums, parquet

@@ -1,18 +1,30 @@
-{#- A table, not a view: identity resolution spans every session of history, and dim_drivers, the
-    bridge, fct_laps, int_sessions_changed and the tests each read it (seconds per read at 20 seasons). -#}
-{{ config(materialized='table') }}
+{#- Incremental: an incremental build rewrites only the driver blocks of the sessions
+    driver_identity_sessions() names (macros/identity.sql): those whose files changed since the last
+    build, and every session of a name whose IMSA id those files change. Rebuilt whole at 20 seasons
+    this wrote 643,199 rows per build (2.6 s inside dbt), on the path every incremental table waits on. -#}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{% if is_incremental() %}delete from {{ this }} where session_key in {{ driver_identity_sessions(this) }}{% endif %}",
+) }}
 {#-
   Driver identity, one rule for the whole warehouse:
   - the IMSA driver id when the file carries one: identity_key = 'imsa:<id>';
   - otherwise the normalised full name (accents stripped, lower case, punctuation collapsed,
     the '(J)' junior marker removed): identity_key = 'name:<first> <last>'.
   driver_id = md5(identity_key). A name seen with an IMSA id in some files and without in
-  others is joined to the id, so one person keeps one driver_id.
+  others is joined to the id (the smallest one delivered with that name), so one person keeps
+  one driver_id.
 -#}
+{%- set rewritten = driver_identity_sessions(this) if is_incremental() else none %}
 with
 
 result_drivers as (
     select * from {{ ref('stg_alkamel__result_drivers') }}
+    {%- if rewritten is not none %}
+    where session_key in {{ rewritten }}
+    {%- endif %}
 ),
 
 sessions as (
@@ -37,11 +49,21 @@ named as (
         and name_keys.last_name is not distinct from result_drivers.last_name
 ),
 
+delivered_ids as (
+    select name_key, imsa_driver_id from named where imsa_driver_id is not null
+    {%- if rewritten is not none %}
+    union all
+    -- the blocks this build keeps (the same names' ids: driver_identity_sessions() rewrites a name's
+    -- every session when its id changes)
+    select name_key, delivered_imsa_driver_id from {{ this }}
+    where delivered_imsa_driver_id is not null and session_key not in {{ rewritten }}
+    {%- endif %}
+),
+
 ids_by_name as (
     -- Names that were ever delivered with an IMSA id take that id everywhere.
     select name_key, min(imsa_driver_id) as imsa_driver_id
-    from named
-    where imsa_driver_id is not null
+    from delivered_ids
     group by name_key
 ),
 
@@ -71,6 +93,7 @@ select
     country,
     short_name,
     coalesce(imsa_driver_id, case when identity_key like 'imsa:%' then substr(identity_key, 6) end) as imsa_driver_id,
+    imsa_driver_id as delivered_imsa_driver_id,
     driver_rating,
     name_key,
     start_at
