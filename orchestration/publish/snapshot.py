@@ -18,6 +18,10 @@ their own file instead, ``<warehouse dir>/published/pitwall.duckdb``:
   free space inside): a table whose rows did not change is kept, a table with a ``session_id``
   whose changes touch a few sessions has only those sessions' rows replaced, any other is
   rewritten. One new event on top of years of history then costs what is new, not a full copy.
+  Which sessions changed: the build file's rows of each session (count and hash) against those the
+  previous copy recorded in ``meta.publication_sessions`` when it was published; the whole table is
+  then checked against the build file, and rewritten if that check fails (the record did not
+  describe the copy).
 
 Nothing here knows about Dagster.
 """
@@ -49,6 +53,19 @@ META_DESCRIPTION = (
     "This copy's publication: one row per table it holds, with its row count, when it was "
     "published (UTC) and by which refresh run."
 )
+SESSIONS_TABLE = "publication_sessions"
+SESSIONS_DESCRIPTION = (
+    "Row count and hash of each session's rows, per published table with a session_id, as this copy "
+    "holds them: the next publication compares the build file's sessions with these to replace only "
+    "the sessions that changed."
+)
+SESSIONS_COLUMNS = {
+    "table_schema": "Schema of the published table.",
+    "table_name": "Name of the published table.",
+    "session_id": "The session (null for rows without one).",
+    "row_count": "Rows of the session in the table.",
+    "row_hash": "Sum of DuckDB's hash() of each of those rows.",
+}
 META_COLUMNS = {
     "table_schema": "Schema of the published table.",
     "table_name": "Name of the published table.",
@@ -200,6 +217,38 @@ def _session_fingerprints(con: duckdb.DuckDBPyConnection, qualified: str) -> dic
     ).fetchall()}
 
 
+def _recorded_session_fingerprints(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, str], dict[object, tuple[int, int]]]:
+    """What the previous copy (attached as pub) recorded of its tables' sessions; {} when nothing."""
+    try:
+        rows = con.execute(f"SELECT table_schema, table_name, session_id, row_count, row_hash "
+                           f"FROM {relation('pub', META_SCHEMA, SESSIONS_TABLE)}").fetchall()
+    except duckdb.CatalogException:
+        return {}
+    recorded: dict[tuple[str, str], dict[object, tuple[int, int]]] = {}
+    for schema, table, session, n, digest in rows:
+        recorded.setdefault((schema, table), {})[session] = (int(n), int(digest))
+    return recorded
+
+
+def _recorded_keys(sessions: dict[object, tuple[int, int]]) -> dict[object, tuple[int, int]]:
+    return {None if k is None else str(k): v for k, v in sessions.items()}
+
+
+def _record_session_fingerprints(con: duckdb.DuckDBPyConnection, copies: list[TableCopy]) -> None:
+    """meta.publication_sessions of the new copy: every verified table's sessions."""
+    target = relation("pub", META_SCHEMA, SESSIONS_TABLE)
+    con.execute(f"CREATE TABLE {target} (table_schema VARCHAR, table_name VARCHAR, session_id VARCHAR, "
+                "row_count BIGINT, row_hash HUGEINT)")
+    for copy in copies:
+        if copy.sessions:
+            sessions = _recorded_keys(copy.sessions)
+            keys = list(sessions)
+            # Hashes are sums of 64-bit hashes (HUGEINT): passed as text, cast in DuckDB.
+            con.execute(f"INSERT INTO {target} SELECT ?, ?, unnest(?), unnest(?), CAST(unnest(?) AS HUGEINT)",
+                        [copy.schema, copy.name, keys, [sessions[k][0] for k in keys],
+                         [str(sessions[k][1]) for k in keys]])
+
+
 def _update_sessions(con: duckdb.DuckDBPyConnection, source: str, copy: str, sessions: list) -> None:
     con.execute("CREATE OR REPLACE TEMP TABLE changed_sessions (k VARCHAR)")
     con.executemany("INSERT INTO changed_sessions VALUES (?)", [[str(k)] for k in sessions])
@@ -210,10 +259,12 @@ def _update_sessions(con: duckdb.DuckDBPyConnection, source: str, copy: str, ses
 
 
 def _copy_table(
-    con: duckdb.DuckDBPyConnection, schema: str, table: str, reuse: bool
+    con: duckdb.DuckDBPyConnection, schema: str, table: str, reuse: bool,
+    recorded: dict[object, tuple[int, int]] | None = None,
 ) -> tuple[tuple[int, int], str, dict[object, tuple[int, int]] | None]:
     """Bring pub.<schema>.<table> to the rows of src's; returns (the source's fingerprint, what was
-    done, the source's fingerprint per session when the table has a session column)."""
+    done, the source's fingerprint per session when the table has a session column). `recorded`: the
+    previous copy's sessions as it recorded them (else they are read from the copy itself)."""
     source, copy = relation("src", schema, table), relation("pub", schema, table)
     columns = table_columns(con, "src", schema, table)
     reuse = reuse and table_columns(con, "pub", schema, table) == columns
@@ -222,12 +273,14 @@ def _copy_table(
         new = _session_fingerprints(con, source)
         expected = (sum(n for n, _ in new.values()), sum(h for _, h in new.values()))
         if reuse:
-            old = _session_fingerprints(con, copy)
-            if new == old:
+            old = recorded if recorded is not None else _session_fingerprints(con, copy)
+            # compared with session ids as meta.publication_sessions holds them (text)
+            fresh = _recorded_keys(new) if recorded is not None else new
+            if fresh == old:
                 return expected, "kept", new
-            changed = [k for k in new.keys() | old.keys() if new.get(k) != old.get(k)]
+            changed = [k for k in fresh.keys() | old.keys() if fresh.get(k) != old.get(k)]
             # A changed row without a session cannot be replaced by session: the table is rewritten.
-            if None not in changed and sum(new.get(k, (0, 0))[0] for k in changed) <= MAX_UPDATED_FRACTION * max(expected[0], 1):
+            if None not in changed and sum(fresh.get(k, (0, 0))[0] for k in changed) <= MAX_UPDATED_FRACTION * max(expected[0], 1):
                 _update_sessions(con, source, copy, changed)
                 return expected, f"updated ({len(changed)} sessions)", new
     else:
@@ -262,6 +315,7 @@ def build_snapshot(
     published_at = datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)
     descriptions = dict(descriptions or {})
     descriptions.setdefault((META_SCHEMA, META_TABLE), (META_DESCRIPTION, META_COLUMNS))
+    descriptions.setdefault((META_SCHEMA, SESSIONS_TABLE), (SESSIONS_DESCRIPTION, SESSIONS_COLUMNS))
     reuse = previous_copy_reusable(target, storage_version)
     con = scratch_connection()
     try:
@@ -274,6 +328,7 @@ def build_snapshot(
                 f"ATTACH {quote_literal(str(staged))} AS pub (STORAGE_VERSION {quote_literal(storage_version)})"
             )
         tables = tables_to_publish(con, "src")
+        recorded = _recorded_session_fingerprints(con) if reuse else {}
         copies: list[TableCopy] = []
         con.execute("BEGIN TRANSACTION")
         # What the previous copy holds and this one must not: tables no longer published, old metadata.
@@ -285,15 +340,24 @@ def build_snapshot(
         for schema in sorted({s for s, _ in tables} | {META_SCHEMA}):
             con.execute(f"CREATE SCHEMA IF NOT EXISTS pub.{quote_ident(schema)}")
         for schema, table in tables:
-            source, action, sessions = _copy_table(con, schema, table, reuse)
+            source, action, sessions = _copy_table(con, schema, table, reuse, recorded.get((schema, table)))
+            copy = relation("pub", schema, table)
+            # Checked whole, whatever was done (a table kept by its recorded sessions included).
+            copied = fingerprint(con, copy)
+            if source != copied and action != "written":
+                # The record did not describe the copy (e.g. the file was edited): rewrite the table.
+                con.execute(f"DROP TABLE {copy}")
+                con.execute(f"CREATE TABLE {copy} AS SELECT * FROM {relation('src', schema, table)}")
+                action, copied = "written", fingerprint(con, copy)
+            if source != copied:
+                raise PublishError(f"{schema}.{table}: copy has {copied[0]} rows / hash {copied[1]}, build file {source}")
             columns = [name for name, _ in table_columns(con, "pub", schema, table)]
             for statement in _comment_statements("pub", schema, table, columns, descriptions):
                 con.execute(statement)
-            # A kept table was just found equal to the source, in this transaction.
-            copied = source if action == "kept" else fingerprint(con, relation("pub", schema, table))
-            if source != copied:
-                raise PublishError(f"{schema}.{table}: copy has {copied[0]} rows / hash {copied[1]}, build file {source}")
             copies.append(TableCopy(schema, table, copied[0], len(columns), action, sessions))
+        _record_session_fingerprints(con, copies)
+        for statement in _comment_statements("pub", META_SCHEMA, SESSIONS_TABLE, SESSIONS_COLUMNS, descriptions):
+            con.execute(statement)
         meta = relation("pub", META_SCHEMA, META_TABLE)
         con.execute(
             f"CREATE TABLE {meta} (table_schema VARCHAR, table_name VARCHAR, row_count BIGINT, "

@@ -51,7 +51,7 @@ def differing_rows(con, left: str, right: str) -> int:
 def test_published_copy_and_parquet_match_the_build_file_table_by_table(refreshed, published) -> None:
     marts = [t for s, t in tables_of(refreshed.warehouse, ("marts",))]
     assert len(marts) >= 16
-    assert tables_of(published) == [("marts", t) for t in marts] + [("meta", "publication"), ("raw", "ingested_files")]
+    assert tables_of(published) == [("marts", t) for t in marts] + [("meta", "publication"), ("meta", "publication_sessions"), ("raw", "ingested_files")]
     parquet_dir = published.parent / "parquet"
     assert sorted(p.name for p in parquet_dir.iterdir()) == sorted(t if t in BY_SEASON else f"{t}.parquet" for t in marts)
     con = duckdb.connect()

@@ -44,7 +44,7 @@ def test_copies_the_marts_tables_and_the_manifest_only(build: Path, out: Path) -
     assert done.path == out / "pitwall.duckdb"
     tables = rows(done.path, "SELECT schema_name, table_name FROM duckdb_tables() ORDER BY 1, 2")
     assert tables == [("marts", "dim_sessions"), ("marts", "fct_laps"), ("marts", "standings"), ("meta", "publication"),
-                      ("raw", "ingested_files")]
+                      ("meta", "publication_sessions"), ("raw", "ingested_files")]
     assert rows(done.path, "SELECT count(*) FROM duckdb_views() WHERE NOT internal") == [(0,)]
     assert [(t.qualified, t.rows) for t in done.tables] == [
         ("marts.dim_sessions", 1), ("marts.fct_laps", 3), ("marts.standings", 2), ("raw.ingested_files", 2)]
@@ -240,6 +240,26 @@ def test_a_few_changed_sessions_are_replaced_and_the_rest_kept(build: Path, out:
             build, f"SELECT * FROM read_parquet('{parquet_mod.reader_path(out / 'parquet', table)}', hive_partitioning = false) ORDER BY ALL")
     assert rows(done.path, "SELECT * FROM marts.standings ORDER BY ALL") == [
         ("d1", 1, 35), ("d2", 1, 32), ("d3", 2, 1)]
+
+
+def test_a_copy_whose_record_of_sessions_is_wrong_is_repaired(build: Path, out: Path) -> None:
+    """The next publication finds changed sessions by meta.publication_sessions; a copy edited by hand
+    (its rows no longer what the record says) fails the whole-table check and is rewritten."""
+    add_sessions_table(build)
+    first = pub.publish(build, out)
+    assert rows(first.path, "SELECT count(*) FROM meta.publication_sessions WHERE table_name = 'fct_results'") == [
+        (len(rows(build, "SELECT DISTINCT session_id FROM marts.fct_results")),)]
+    con = duckdb.connect(str(first.path))
+    try:
+        con.execute("UPDATE marts.fct_results SET value = value + 1 WHERE session_id = 's5'")  # record untouched
+    finally:
+        con.close()
+    again = pub.publish(build, out)
+    assert actions(again)["marts.fct_results"] == "written"
+    assert same_rows(again.path, build, "marts.fct_results")
+    recorded = rows(again.path, "SELECT session_id, row_count, row_hash FROM meta.publication_sessions "
+                                "WHERE table_name = 'fct_results' ORDER BY 1")
+    assert recorded == rows(build, "SELECT session_id, count(*), sum(hash(t)) FROM marts.fct_results t GROUP BY 1 ORDER BY 1")
 
 
 def test_many_changed_rows_or_a_new_column_rewrite_the_table(build: Path, out: Path) -> None:
