@@ -37,6 +37,11 @@
     nullif(trim(regexp_replace(lower(strip_accents({{ column }})), '[^a-z0-9]+', ' ', 'g')), '')
 {%- endmacro %}
 
+{#- A driver block's name key: first and last name, either may be missing. -#}
+{% macro driver_name_key(first_name='first_name', last_name='last_name') -%}
+    {{ name_key("coalesce(" ~ first_name ~ ", '') || ' ' || coalesce(" ~ last_name ~ ", '')") }}
+{%- endmacro %}
+
 {#- Stable surrogate key: md5 of the parts joined by '|', nulls spelled out so they differ from ''. -#}
 {% macro surrogate_key(columns) -%}
     md5(concat_ws('|'

@@ -25,7 +25,7 @@
     {%- set names_sql -%}
         with
         incoming as (
-            select {{ name_key("coalesce(first_name, '') || ' ' || coalesce(last_name, '')") }} as name_key,
+            select {{ driver_name_key() }} as name_key,
                    min(imsa_driver_id) as imsa_driver_id
             from {{ model_relation('stg_alkamel__result_drivers') }}
             where session_key in {{ changed }} and imsa_driver_id is not null

@@ -33,7 +33,7 @@ sessions as (
 
 name_keys as (
     -- The key of each distinct spelling, not of every driver block (a regular expression per row costs seconds).
-    select first_name, last_name, {{ name_key("coalesce(first_name, '') || ' ' || coalesce(last_name, '')") }} as name_key
+    select first_name, last_name, {{ driver_name_key() }} as name_key
     from (select distinct first_name, last_name from result_drivers)
 ),
 
