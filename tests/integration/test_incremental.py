@@ -186,3 +186,91 @@ def sessions_of_driver(warehouse, driver_id: str) -> set[str]:
             "select distinct session_id from marts.bridge_session_result_drivers where driver_id = ?", [driver_id]).fetchall()}
     finally:
         con.close()
+
+
+# A race's notes depend on more than its own files: the rest of its season, the drivers' earlier
+# races (career counts) and the names they print (each driver's and team's latest spelling).
+CORRECTED_RACE = "23_2023/22_PCCNA COTA/202310211410_Race 1/03_Results_Race 1_Official.CSV"
+CORRECTED_CAR = "38"  # Niamh Silverton's winning car, corrected below to a non-starter
+RESPELLED = {"Northcott": "Northcott-Hale", "Foxglove Motorsports": "FOXGLOVE MOTORSPORTS"}
+
+
+def with_status(csv_path, car_number: str, status: str) -> None:
+    """Set the STATUS of `car_number` in an Al Kamel results CSV (what a steward's correction changes)."""
+    text = csv_path.read_text(encoding="utf-8-sig")
+    rows = list(csv.reader(io.StringIO(text), delimiter=";"))
+    number, status_column = rows[0].index("NUMBER"), rows[0].index("STATUS")
+    hits = [row for row in rows[1:] if len(row) > status_column and row[number] == car_number]
+    assert len(hits) == 1
+    hits[0][status_column] = status
+    out = io.StringIO()
+    csv.writer(out, delimiter=";", lineterminator="\r\n").writerows(rows)
+    csv_path.write_text("\ufeff" + out.getvalue(), encoding="utf-8")
+
+
+def respell(folder, spellings: dict[str, str]) -> int:
+    """Replace names in every file under `folder`; returns how many files changed."""
+    changed = 0
+    for path in folder.rglob("*.CSV"):
+        text = path.read_text(encoding="utf-8-sig")
+        new = text
+        for old, spelling in spellings.items():
+            new = new.replace(old, spelling)
+        if new != text:
+            path.write_text("\ufeff" + new, encoding="utf-8")
+            changed += 1
+    return changed
+
+
+def notes_of(warehouse) -> dict[tuple[str, str, str, str], tuple]:
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        return {row[:4]: row[4:] for row in con.execute(
+            "select session_id, driver_id, kind, class_id, value_1, value_2, sentence from marts.race_notes").fetchall()}
+    finally:
+        con.close()
+
+
+def test_new_spellings_and_a_correction_reach_the_notes_of_races_whose_files_did_not_change(tmp_path):
+    """A race's notes are rewritten when their names or their drivers' careers change, though the
+    race's files and its series season did not: the new event brings new spellings of two drivers'
+    and a team's name (each one's latest), which the notes of the previous season must print; then
+    a correction to that season's first race (its winner a non-starter) changes the career counts
+    printed by the next season's notes. The last incremental build must equal a full build."""
+    raw = tmp_path / "raw"
+    shutil.copytree(RAW, raw)
+    held = tmp_path / "held"
+    shutil.move(str(raw / NEW_EVENT), str(held))
+    warehouse = tmp_path / "warehouse" / "pitwall.duckdb"
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    refresh(raw, warehouse, home)
+    first = notes_of(warehouse)
+
+    assert respell(held, RESPELLED) > 0
+    shutil.move(str(held), str(raw / NEW_EVENT))
+    renamed = refresh(raw, warehouse, home)
+    assert "--full-refresh" not in renamed.stdout + renamed.stderr
+    second = notes_of(warehouse)
+    outside = changed_outside_their_seasons(warehouse, first, second)
+    assert any("Northcott-Hale" in sentence for sentence in outside)  # 2023 notes, the new event is 2024
+    assert any("FOXGLOVE MOTORSPORTS" in sentence for sentence in outside)
+    printed = " ".join(sentence for *_, sentence in second.values())
+    assert all(old not in printed.replace(new, "") for old, new in RESPELLED.items())
+
+    with_status(raw / CORRECTED_RACE, CORRECTED_CAR, "DNS")
+    corrected = refresh(raw, warehouse, home)
+    assert "--full-refresh" not in corrected.stdout + corrected.stderr
+    outside = changed_outside_their_seasons(warehouse, second, notes_of(warehouse))
+    assert any("Niamh Silverton's" in sentence and "career starts" in sentence for sentence in outside)  # 2024
+
+    full = tmp_path / "full" / "pitwall.duckdb"
+    refresh(raw, full, home)
+    assert checksums(warehouse, ("marts",)) == checksums(full, ("marts",))
+
+
+def changed_outside_their_seasons(warehouse, before: dict, after: dict) -> list[str]:
+    """The sentences of notes that changed, in races outside the series seasons of the sessions the
+    last build found changed (which it rewrites for their season alone)."""
+    seasons = sessions_of_the_series_seasons_of(warehouse, changed_sessions(warehouse))
+    return [after[key][2] for key in before.keys() & after.keys() if before[key] != after[key] and key[0] not in seasons]

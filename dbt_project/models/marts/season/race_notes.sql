@@ -1,4 +1,15 @@
-{#- Notable facts of every race, one row per fact and driver; each kind's definition is in race_notes.yml. -#}
+{#- Notable facts of every race, one row per fact and driver; each kind's definition is in race_notes.yml.
+    Incremental: a build rewrites the notes of the races race_notes_sessions() names (macros/race_notes.sql),
+    counting over the whole series careers of their drivers. Rebuilt whole at 20 seasons, it was the last
+    node of every build (2 s, its windows over every race result). -#}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{% if is_incremental() %}delete from {{ this }} where session_id in {{ race_notes_sessions(this) }}{% endif %}",
+) }}
+-- depends_on: {{ ref('int_sessions_changed') }}
+{%- set rewritten = race_notes_sessions(this) if is_incremental() else none %}
 with
 
 results as (
@@ -45,18 +56,77 @@ lap_summary as (
         cast(sum(laps_led) as bigint) as laps_led,
         bool_or(led_lap_1) as led_lap_1
     from {{ ref('int_laps_summarized') }}
+    {% if rewritten %}where session_id in {{ rewritten }}{% endif %}
     group by session_id, car_number
 ),
 
 class_laps as (
     select session_id, class_id, max(last_lap_number) as class_laps
     from {{ ref('int_laps_summarized') }}
+    {% if rewritten %}where session_id in {{ rewritten }}{% endif %}
     group by session_id, class_id
 ),
+{% if rewritten %}
+
+careers_counted as (
+    -- the drivers of the rewritten races, in each series: their whole careers are counted
+    select distinct bridge.driver_id, results.series_id
+    from results
+    join bridge on bridge.session_id = results.session_id and bridge.car_number = results.car_number
+    where results.session_id in {{ rewritten }}
+),
+{% endif %}
 
 driver_races as (
+    -- one row per driver per race, only what the running counts need (windows sort every column they carry)
     select
         bridge.driver_id,
+        bridge.session_id,
+        bridge.car_number,
+        bridge.driver_order,
+        results.series_id,
+        results.season,
+        results.class_id,
+        results.class_position,
+        results.status,
+        results.positions_gained,
+        sessions.event_id as race_event_id,
+        sessions.start_at
+    from results
+    join bridge on bridge.session_id = results.session_id and bridge.car_number = results.car_number
+    join sessions on sessions.session_id = results.session_id
+    join drivers on drivers.driver_id = bridge.driver_id
+    join classes on classes.class_id = results.class_id
+    join series on series.series_id = results.series_id
+    {% if rewritten %}
+    join careers_counted on careers_counted.driver_id = bridge.driver_id and careers_counted.series_id = results.series_id
+    {% endif %}
+),
+
+counted as (
+    select
+        driver_races.*,
+        count(*) filter (where class_position = 1) over season_so_far as season_win_number,
+        count(*) filter (where class_position = 1) over career_so_far as series_win_number,
+        count(*) filter (where status <> 'not_started') over career_so_far as career_starts
+    from driver_races
+    window
+        season_so_far as (partition by driver_id, series_id, season
+                          order by start_at rows between unbounded preceding and current row),
+        career_so_far as (partition by driver_id, series_id
+                          order by start_at rows between unbounded preceding and current row)
+),
+
+race_max_positions_gained as (
+    select session_id, max(positions_gained) as race_max_positions_gained
+    from driver_races
+    group by session_id
+),
+
+noted as (
+    -- the races whose notes this build writes (an incremental build counts over more), with all they print
+    select
+        counted.driver_id,
         results.*,
         sessions.start_at,
         sessions.session_name,
@@ -67,35 +137,26 @@ driver_races as (
         series.series_name,
         series.careers_counted_from is not null and cast(sessions.start_at as date) >= series.careers_counted_from as careers_known,
         results.status <> 'not_started' as started,
-        count(*) filter (where results.class_position = 1) over season_so_far as season_win_number,
-        count(*) filter (where results.class_position = 1) over career_so_far as series_win_number,
-        count(*) filter (where results.status <> 'not_started') over career_so_far as career_starts,
-        max(results.positions_gained) over (partition by results.session_id) as race_max_positions_gained
-    from results
-    join bridge on bridge.session_id = results.session_id and bridge.car_number = results.car_number
-    join sessions on sessions.session_id = results.session_id
-    join drivers on drivers.driver_id = bridge.driver_id
-    left join teams on teams.team_id = results.team_id
-    join classes on classes.class_id = results.class_id
-    join series on series.series_id = results.series_id
-    window
-        season_so_far as (partition by bridge.driver_id, results.series_id, results.season
-                          order by sessions.start_at rows between unbounded preceding and current row),
-        career_so_far as (partition by bridge.driver_id, results.series_id
-                          order by sessions.start_at rows between unbounded preceding and current row)
-),
-
-labelled as (
-    select
-        driver_races.*,
-        driver_races.full_name || ' (No. ' || driver_races.car_number || coalesce(', ' || driver_races.team_name, '') || ')' as who,
+        counted.season_win_number,
+        counted.series_win_number,
+        counted.career_starts,
+        race_max_positions_gained.race_max_positions_gained,
+        drivers.full_name || ' (No. ' || results.car_number || coalesce(', ' || teams.team_name, '') || ')' as who,
         lap_summary.laps as time_card_laps,
         lap_summary.laps_led,
         lap_summary.led_lap_1,
         class_laps.class_laps
-    from driver_races
-    left join lap_summary on lap_summary.session_id = driver_races.session_id and lap_summary.car_number = driver_races.car_number
-    left join class_laps on class_laps.session_id = driver_races.session_id and class_laps.class_id = driver_races.class_id
+    from counted
+    join results on results.session_id = counted.session_id and results.car_number = counted.car_number
+    join sessions on sessions.session_id = counted.session_id
+    join drivers on drivers.driver_id = counted.driver_id
+    left join teams on teams.team_id = results.team_id
+    join classes on classes.class_id = results.class_id
+    join series on series.series_id = results.series_id
+    join race_max_positions_gained on race_max_positions_gained.session_id = counted.session_id
+    left join lap_summary on lap_summary.session_id = counted.session_id and lap_summary.car_number = counted.car_number
+    left join class_laps on class_laps.session_id = counted.session_id and class_laps.class_id = results.class_id
+    {% if rewritten %}where counted.session_id in {{ rewritten }}{% endif %}
 ),
 
 event_wins as (
@@ -106,7 +167,7 @@ event_wins as (
         count(*) as event_races,
         count(*) filter (where class_position = 1) as event_wins,
         max(start_at) as last_race_start
-    from labelled
+    from driver_races
     group by driver_id, race_event_id, class_id
 ),
 
@@ -122,7 +183,7 @@ notes as (
         season_win_number as value_1, cast(null as bigint) as value_2,
         who || ' won ' || class_name || ' in ' || session_name || ': ' || full_name || '''s '
             || {{ ordinal('season_win_number') }} || ' win of the ' || cast(season as varchar) || ' season.' as sentence
-    from labelled where class_position = 1
+    from noted where class_position = 1
 
     union all
     -- series_win: the winner's Nth series win in M career starts (from the 2nd win on).
@@ -130,21 +191,21 @@ notes as (
         series_win_number, career_starts,
         full_name || '''s ' || {{ ordinal('series_win_number') }} || ' ' || series_name || ' win in '
             || cast(career_starts as varchar) || ' career starts.'
-    from labelled where class_position = 1 and series_win_number > 1 and careers_known
+    from noted where class_position = 1 and series_win_number > 1 and careers_known
 
     union all
     -- first_career_win: the winner's first series win.
     select session_id, driver_id, car_number, class_id, 'first_career_win', 21,
         1, career_starts,
         'First ' || series_name || ' win for ' || full_name || ', in ' || {{ ordinal('career_starts') }} || ' career start.'
-    from labelled where class_position = 1 and series_win_number = 1 and careers_known
+    from noted where class_position = 1 and series_win_number = 1 and careers_known
 
     union all
     -- led_every_lap: the car led its class at the end of every lap the class completed.
     select session_id, driver_id, car_number, class_id, 'led_every_lap', 30,
         laps_led, class_laps,
         who || ' led every lap of ' || class_name || ' (' || cast(laps_led as varchar) || ' laps).'
-    from labelled where laps_led is not null and laps_led = class_laps and class_laps > 0
+    from noted where laps_led is not null and laps_led = class_laps and class_laps > 0
 
     union all
     -- class_lead_lap_1: led the class at the end of lap 1 without starting from class pole.
@@ -152,14 +213,14 @@ notes as (
         class_grid_position, cast(null as bigint),
         who || ' took the ' || class_name || ' lead on lap 1 from ' || {{ ordinal('class_grid_position') }}
             || ' on the class grid.'
-    from labelled where led_lap_1 and class_grid_position > 1
+    from noted where led_lap_1 and class_grid_position > 1
 
     union all
     -- pole_to_win: started from class pole and won the class.
     select session_id, driver_id, car_number, class_id, 'pole_to_win', 50,
         1, 1,
         who || ' won ' || class_name || ' from class pole.'
-    from labelled where class_grid_position = 1 and class_position = 1
+    from noted where class_grid_position = 1 and class_position = 1
 
     union all
     -- most_positions_gained: the race-high number of places gained overall (grid - finish), ties all noted.
@@ -168,19 +229,19 @@ notes as (
         who || ' gained ' || cast(positions_gained as varchar) || ' places, from ' || {{ ordinal('grid_position') }}
             || ' on the grid to ' || {{ ordinal('finish_position') }} || ' overall (' || {{ ordinal('class_position') }}
             || ' in ' || class_name || '), the most of anyone in the race.'
-    from labelled where positions_gained = race_max_positions_gained and positions_gained > 0
+    from noted where positions_gained = race_max_positions_gained and positions_gained > 0
 
     union all
     -- weekend_sweep: won the class in every race of the event (two races or more); noted on the last one.
-    select labelled.session_id, labelled.driver_id, labelled.car_number, labelled.class_id, 'weekend_sweep', 70,
+    select noted.session_id, noted.driver_id, noted.car_number, noted.class_id, 'weekend_sweep', 70,
         event_wins.event_wins, event_races.races,
-        labelled.who || ' swept the ' || labelled.class_name || ' wins of the weekend (' || cast(event_wins.event_wins as varchar)
+        noted.who || ' swept the ' || noted.class_name || ' wins of the weekend (' || cast(event_wins.event_wins as varchar)
             || ' of ' || cast(event_races.races as varchar) || ').'
-    from labelled
+    from noted
     join event_wins
-        on event_wins.driver_id = labelled.driver_id and event_wins.race_event_id = labelled.race_event_id
-        and event_wins.class_id = labelled.class_id and event_wins.last_race_start = labelled.start_at
-    join event_races on event_races.event_id = labelled.race_event_id and event_races.class_id = labelled.class_id
+        on event_wins.driver_id = noted.driver_id and event_wins.race_event_id = noted.race_event_id
+        and event_wins.class_id = noted.class_id and event_wins.last_race_start = noted.start_at
+    join event_races on event_races.event_id = noted.race_event_id and event_races.class_id = noted.class_id
     where event_races.races >= 2 and event_wins.event_wins = event_races.races
 
     union all
@@ -189,7 +250,7 @@ notes as (
         cast(null as bigint), cast(null as bigint),
         who || ' made a ' || series_name || ' debut, finishing ' || coalesce({{ ordinal('class_position') }}, 'unclassified')
             || ' in ' || class_name || '.'
-    from labelled where started and career_starts = 1 and careers_known
+    from noted where started and career_starts = 1 and careers_known
 ),
 
 leaders as (
@@ -221,16 +282,24 @@ leaders as (
         on second.series_id = standings.series_id and second.season = standings.season
         and second.class_id = standings.class_id and second.round_number = standings.round_number
     where standings.position = 1
+        {% if rewritten %}and standings.after_session_id in {{ rewritten }}{% endif %}
         -- only classes that ran in this race
         and exists (select 1 from results where results.session_id = standings.after_session_id and results.class_id = standings.class_id)
+),
+
+all_notes as (
+    select all_notes.*, sessions.event_id, sessions.series_id, sessions.season, sessions.start_at
+    from (select * from notes union all select * from leaders) as all_notes
+    join sessions on sessions.session_id = all_notes.session_id
 ),
 
 final as (
     select
         all_notes.session_id,
-        sessions.event_id,
-        sessions.series_id,
-        sessions.season,
+        all_notes.event_id,
+        all_notes.series_id,
+        all_notes.season,
+        all_notes.start_at,
         all_notes.class_id,
         all_notes.driver_id,
         all_notes.car_number,
@@ -238,9 +307,13 @@ final as (
         cast(all_notes.value_1 as bigint) as value_1,
         cast(all_notes.value_2 as bigint) as value_2,
         all_notes.sentence,
-        all_notes.kind_order
-    from (select * from notes union all select * from leaders) as all_notes
-    join sessions on sessions.session_id = all_notes.session_id
+        all_notes.kind_order,
+        -- the names the sentence prints, kept so that a later build finds the notes a new spelling changes
+        drivers.full_name as driver_name,
+        teams.team_name,
+        series.series_name
+    from all_notes
+    {{ race_notes_name_joins('all_notes') }}
 )
 
 select * from final
