@@ -3,7 +3,9 @@
   intermediate int_session_results_unioned, int_session_results_ranked, int_laps_summarized): only
   the sessions whose inputs changed since the last complete, successful build are rebuilt (with the
   rest of their series season where a row depends on it). int_drivers_identified, which
-  int_sessions_changed reads, is incremental on its own terms (macros/identity.sql).
+  int_sessions_changed reads, is incremental on its own terms (macros/identity.sql), and so is
+  race_notes, whose notes depend on their season, their drivers' careers and names
+  (macros/race_notes.sql).
 
   The last build is recorded by the orchestration (orchestration/build_state.py) in the warehouse,
   and models/intermediate/int_sessions_changed.sql compares it with the inputs once per run:
