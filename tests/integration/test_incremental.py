@@ -17,36 +17,40 @@ import json
 import re
 import shutil
 
-import duckdb
 import pytest
 
 from helpers import RAW
 from integration.conftest import refresh
 from orchestration.assets.dbt import DBT_TARGET_PATH
-from reliability.common import checksums
+from reliability.common import checksums, rows
 
 pytestmark = pytest.mark.integration
 
 NEW_EVENT = "24_2024/14_Road America"  # the latest event of raw/, both series
 
 
+def without_new_event(tmp_path, source):
+    """A copy of the tree `source` with NEW_EVENT moved aside, and a fresh warehouse path and Dagster
+    home: (raw, the held-out event folder, warehouse, home)."""
+    raw = tmp_path / "raw"
+    shutil.copytree(source, raw)
+    held = tmp_path / "held"
+    shutil.move(str(raw / NEW_EVENT), str(held))
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    return raw, held, tmp_path / "warehouse" / "pitwall.duckdb", home
+
+
 def changed_sessions(warehouse) -> set[str]:
-    con = duckdb.connect(str(warehouse), read_only=True)
-    try:
-        return {r[0] for r in con.execute("select session_id from intermediate.int_sessions_changed").fetchall()}
-    finally:
-        con.close()
+    return {r[0] for r in rows(warehouse, "select session_id from intermediate.int_sessions_changed")}
 
 
 def sessions_under(warehouse, prefix: str) -> set[str]:
-    con = duckdb.connect(str(warehouse), read_only=True)
-    try:
-        return {r[0] for r in con.execute(
-            "select distinct session_key from raw.ingested_files where starts_with(path, ?) and session_key is not null",
-            [prefix + "/"],
-        ).fetchall()}
-    finally:
-        con.close()
+    return {r[0] for r in rows(
+        warehouse,
+        "select distinct session_key from raw.ingested_files where starts_with(path, ?) and session_key is not null",
+        [prefix + "/"],
+    )}
 
 
 # Tests whose compiled SQL shows what they checked, in an incremental build: a generic test of
@@ -73,26 +77,16 @@ def sessions_each_test_checked() -> dict[str, set[str] | None]:
 
 
 def sessions_of_the_series_seasons_of(warehouse, sessions: set[str]) -> set[str]:
-    con = duckdb.connect(str(warehouse), read_only=True)
-    try:
-        return {r[0] for r in con.execute(
-            "select session_id from marts.dim_sessions join (select distinct series_id, season "
-            "from marts.dim_sessions where list_contains(?, session_id)) using (series_id, season)",
-            [sorted(sessions)],
-        ).fetchall()}
-    finally:
-        con.close()
+    return {r[0] for r in rows(
+        warehouse,
+        "select session_id from marts.dim_sessions join (select distinct series_id, season "
+        "from marts.dim_sessions where list_contains(?, session_id)) using (series_id, season)",
+        [sorted(sessions)],
+    )}
 
 
 def test_one_new_event_builds_incrementally_to_the_full_build(refreshed, tmp_path):
-    raw = tmp_path / "raw"
-    shutil.copytree(refreshed.raw, raw)
-    held = tmp_path / "held"
-    shutil.move(str(raw / NEW_EVENT), str(held))
-    warehouse = tmp_path / "warehouse" / "pitwall.duckdb"
-    home = tmp_path / "dagster_home"
-    home.mkdir()
-
+    raw, held, warehouse, home = without_new_event(tmp_path, refreshed.raw)
     first = refresh(raw, warehouse, home)
     assert "build --full-refresh" in first.stdout + first.stderr
     assert all(scope is None for scope in sessions_each_test_checked().values())  # a full build tests every row
@@ -118,50 +112,46 @@ LATE_ID_DRIVER = ("Niamh", "Silverton")
 LATE_ID = "81804"
 
 
+def read_report(csv_path) -> list[list[str]]:
+    """The rows of an Al Kamel CSV (header first), as the files are written: UTF-8 with BOM, ';'."""
+    return list(csv.reader(io.StringIO(csv_path.read_text(encoding="utf-8-sig")), delimiter=";"))
+
+
+def write_report(csv_path, report: list[list[str]]) -> None:
+    out = io.StringIO()
+    csv.writer(out, delimiter=";", lineterminator="\r\n").writerows(report)
+    csv_path.write_text("\ufeff" + out.getvalue(), encoding="utf-8")
+
+
 def blank_imsa_id(csv_path, first_name: str, last_name: str) -> int:
     """Blank the IMSA driver id of every driver block of `first_name last_name` in an Al Kamel CSV
     (DRIVER_ and DRIVERn_ columns); returns how many were blanked."""
-    text = csv_path.read_text(encoding="utf-8-sig")
-    rows = list(csv.reader(io.StringIO(text), delimiter=";"))
-    header = rows[0]
+    report = read_report(csv_path)
+    header = report[0]
     prefixes = [c[: -len("IMSA_DriverId")] for c in header if c.upper().endswith("_IMSA_DRIVERID")]
     blanked = 0
-    for row in rows[1:]:
+    for row in report[1:]:
         for prefix in prefixes:
             first, last, ident = (header.index(prefix + suffix) for suffix in ("FIRSTNAME", "SECONDNAME", "IMSA_DriverId"))
             if len(row) > ident and row[first].strip() == first_name and row[last].strip() == last_name and row[ident]:
                 row[ident] = ""
                 blanked += 1
     if blanked:
-        out = io.StringIO()
-        csv.writer(out, delimiter=";", lineterminator="\r\n").writerows(rows)
-        csv_path.write_text("\ufeff" + out.getvalue(), encoding="utf-8")
+        write_report(csv_path, report)
     return blanked
 
 
 def identities_of(warehouse, first_name: str, last_name: str) -> set[tuple[str, str]]:
-    con = duckdb.connect(str(warehouse), read_only=True)
-    try:
-        return set(con.execute("select driver_id, identity_key from marts.dim_drivers where first_name = ? and last_name = ?",
-                               [first_name, last_name]).fetchall())
-    finally:
-        con.close()
+    return set(rows(warehouse, "select driver_id, identity_key from marts.dim_drivers where first_name = ? and last_name = ?",
+                    [first_name, last_name]))
 
 
 def test_an_id_first_delivered_by_the_new_event_reaches_the_drivers_earlier_sessions(tmp_path):
     """The new event is the first to deliver a driver's IMSA id: the incremental build moves every
     earlier session of that name to the id (they are rewritten though their files did not change)
     and equals a full build of the same files."""
-    raw = tmp_path / "raw"
-    shutil.copytree(RAW, raw)
-    blanked = sum(blank_imsa_id(path, *LATE_ID_DRIVER) for path in raw.rglob("*.CSV")
-                  if not str(path.relative_to(raw)).startswith(NEW_EVENT))
-    assert blanked > 0
-    held = tmp_path / "held"
-    shutil.move(str(raw / NEW_EVENT), str(held))
-    warehouse = tmp_path / "warehouse" / "pitwall.duckdb"
-    home = tmp_path / "dagster_home"
-    home.mkdir()
+    raw, held, warehouse, home = without_new_event(tmp_path, RAW)
+    assert sum(blank_imsa_id(path, *LATE_ID_DRIVER) for path in raw.rglob("*.CSV")) > 0  # every file but the new event's
 
     refresh(raw, warehouse, home)
     by_name = identities_of(warehouse, *LATE_ID_DRIVER)
@@ -180,12 +170,8 @@ def test_an_id_first_delivered_by_the_new_event_reaches_the_drivers_earlier_sess
 
 
 def sessions_of_driver(warehouse, driver_id: str) -> set[str]:
-    con = duckdb.connect(str(warehouse), read_only=True)
-    try:
-        return {r[0] for r in con.execute(
-            "select distinct session_id from marts.bridge_session_result_drivers where driver_id = ?", [driver_id]).fetchall()}
-    finally:
-        con.close()
+    return {r[0] for r in rows(
+        warehouse, "select distinct session_id from marts.bridge_session_result_drivers where driver_id = ?", [driver_id])}
 
 
 # A race's notes depend on more than its own files: the rest of its season, the drivers' earlier
@@ -197,15 +183,12 @@ RESPELLED = {"Northcott": "Northcott-Hale", "Foxglove Motorsports": "FOXGLOVE MO
 
 def with_status(csv_path, car_number: str, status: str) -> None:
     """Set the STATUS of `car_number` in an Al Kamel results CSV (what a steward's correction changes)."""
-    text = csv_path.read_text(encoding="utf-8-sig")
-    rows = list(csv.reader(io.StringIO(text), delimiter=";"))
-    number, status_column = rows[0].index("NUMBER"), rows[0].index("STATUS")
-    hits = [row for row in rows[1:] if len(row) > status_column and row[number] == car_number]
+    report = read_report(csv_path)
+    number, status_column = report[0].index("NUMBER"), report[0].index("STATUS")
+    hits = [row for row in report[1:] if len(row) > status_column and row[number] == car_number]
     assert len(hits) == 1
     hits[0][status_column] = status
-    out = io.StringIO()
-    csv.writer(out, delimiter=";", lineterminator="\r\n").writerows(rows)
-    csv_path.write_text("\ufeff" + out.getvalue(), encoding="utf-8")
+    write_report(csv_path, report)
 
 
 def respell(folder, spellings: dict[str, str]) -> int:
@@ -223,12 +206,8 @@ def respell(folder, spellings: dict[str, str]) -> int:
 
 
 def notes_of(warehouse) -> dict[tuple[str, str, str, str], tuple]:
-    con = duckdb.connect(str(warehouse), read_only=True)
-    try:
-        return {row[:4]: row[4:] for row in con.execute(
-            "select session_id, driver_id, kind, class_id, value_1, value_2, sentence from marts.race_notes").fetchall()}
-    finally:
-        con.close()
+    return {row[:4]: row[4:] for row in rows(
+        warehouse, "select session_id, driver_id, kind, class_id, value_1, value_2, sentence from marts.race_notes")}
 
 
 def test_new_spellings_and_a_correction_reach_the_notes_of_races_whose_files_did_not_change(tmp_path):
@@ -237,13 +216,7 @@ def test_new_spellings_and_a_correction_reach_the_notes_of_races_whose_files_did
     and a team's name (each one's latest), which the notes of the previous season must print; then
     a correction to that season's first race (its winner a non-starter) changes the career counts
     printed by the next season's notes. The last incremental build must equal a full build."""
-    raw = tmp_path / "raw"
-    shutil.copytree(RAW, raw)
-    held = tmp_path / "held"
-    shutil.move(str(raw / NEW_EVENT), str(held))
-    warehouse = tmp_path / "warehouse" / "pitwall.duckdb"
-    home = tmp_path / "dagster_home"
-    home.mkdir()
+    raw, held, warehouse, home = without_new_event(tmp_path, RAW)
     refresh(raw, warehouse, home)
     first = notes_of(warehouse)
 
