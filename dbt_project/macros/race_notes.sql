@@ -15,7 +15,6 @@
         {{ return("(null)") }}
     {%- endif -%}
     {%- set changed = changed_sessions() -%}
-    {%- set built_drivers = built_state_relation('dbt_built_drivers') -%}
     {%- set sql -%}
         with
         seasons as (
@@ -30,11 +29,7 @@
             select session_id, start_at from {{ notes }} join seasons using (series_id, season)
         ),
         moved_drivers as (
-            select driver_id from {{ ref('bridge_session_result_drivers') }} where session_id in {{ changed }}
-            {%- if built_drivers is not none %}
-            union
-            select driver_id from {{ built_drivers }} where session_id in {{ changed }}
-            {%- endif %}
+            {{ changed_drivers_sql(changed) }}
         ),
         career_races as (
             select bridge.session_id

@@ -3,7 +3,18 @@
   per class (grain `class`). Races only. A win is class position 1; a podium class position <= 3;
   a pole is class grid position 1; a fastest lap is the class's fastest race lap; a lap led is a
   lap at whose end the car led its class (fct_laps.is_class_leader) with the driver at the wheel.
+  Incremental by driver: a build rewrites the rows of the drivers of the changed sessions
+  (changed_drivers(), macros/incremental.sql), over their whole careers. Rebuilt whole at 20
+  seasons it took 1.1 s of a 20 s build against 0.25 s at 1 season.
 -#}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{% if is_incremental() %}delete from {{ this }} where driver_id in {{ changed_drivers() }}{% endif %}",
+) }}
+-- depends_on: {{ ref('int_sessions_changed') }}
+{%- set rewritten = changed_drivers() if is_incremental() else none %}
 with
 
 results as (
@@ -12,6 +23,9 @@ results as (
 
 drivers as (
     select * from {{ ref('bridge_session_result_drivers') }}
+    {%- if rewritten is not none %}
+    where driver_id in {{ rewritten }}
+    {%- endif %}
 ),
 
 sessions as (
@@ -26,6 +40,9 @@ laps as (
         cast(sum(laps_completed) as bigint) as laps_completed,  -- a count, as before: not sum()'s HUGEINT
         cast(sum(laps_led) as bigint) as laps_led
     from {{ ref('int_laps_summarized') }}
+    {%- if rewritten is not none %}
+    where driver_id in {{ rewritten }}
+    {%- endif %}
     group by session_id, car_number, driver_id
 ),
 
