@@ -38,7 +38,7 @@ def _mb(size: int) -> float:
     description=(
         "Readers' copy of the warehouse, <warehouse dir>/published/: pitwall.duckdb (every table of "
         "marts, raw.ingested_files, meta.publication; DuckDB storage v1.0.0, readable by DuckDB 0.10 "
-        "and later) and parquet/<mart>.parquet (fct_laps, fct_weather and bridge_session_result_drivers: parquet/<mart>/season=<season>/data.parquet), each written beside the old file, checked against "
+        "and later) and parquet/<mart>.parquet (fct_laps, fct_weather, bridge_session_result_drivers and fct_session_results: parquet/<mart>/season=<season>/data.parquet), each written beside the old file, checked against "
         "the build file and renamed into place. BI tools and `pitwall sql` read this, never the build file."
     ),
 )

@@ -1,11 +1,12 @@
 """Parquet files of the marts, for tools that read Parquet: ``<published dir>/parquet/<mart>.parquet``,
-one file per mart, except the marts in :data:`BY_SEASON` (the session-level facts without a season
-column of their own: ``fct_laps``, ~10 million rows at 20 seasons, ``fct_weather`` and
-``bridge_session_result_drivers``, ~0.6 million each), written one file per season in the hive layout
+one file per mart, except the session-level facts in :data:`BY_SEASON` (``fct_laps``, ~10 million
+rows at 20 seasons, ``fct_weather``, ``bridge_session_result_drivers`` and ``fct_session_results``,
+~0.4-0.6 million each), written one file per season in the hive layout
 ``parquet/<mart>/season=<season>/data.parquet``: DuckDB, pyarrow, Spark and most BI tools read the
 folder as one table with a ``season`` column, and a new event rewrites its season's file, not all of
-history (20 seasons: 8 s for the whole fct_laps file, 0.4 s for the other two). ``fct_session_results``
-stays one file: it has a ``season`` column, which Spark refuses to find in the folder names as well.
+history (20 seasons: 8 s for the whole fct_laps file; 0.7 s for the whole fct_session_results file
+against 0.05 s for one season's). A mart with a ``season`` column of its own (fct_session_results)
+leaves it out of the files: the folder names give it back, and Spark refuses a column found in both.
 
 Each file is written from the staged DuckDB copy under a hidden temporary name, checked against it
 (row count and a hash of every row, read back), and renamed over the old file: a reader sees a whole file, the
@@ -37,7 +38,7 @@ PARQUET_DIR_NAME = "parquet"
 COMPRESSION = "zstd"
 NARROWED_TYPES = {"HUGEINT": "BIGINT", "UHUGEINT": "UBIGINT"}
 # Marts written one file per season; the season of a row is its session's (marts.dim_sessions).
-BY_SEASON = ("fct_laps", "fct_weather", "bridge_session_result_drivers")
+BY_SEASON = ("fct_laps", "fct_weather", "bridge_session_result_drivers", "fct_session_results")
 SEASONS_TABLE, SESSION_COLUMN, SEASON_COLUMN = "dim_sessions", "session_id", "season"
 PARTITION_FILE_NAME = "data.parquet"
 FINGERPRINT_KEY = "pitwall_fingerprint"  # "<rows>:<hash>" in the footer of every file written here
@@ -79,12 +80,16 @@ def stage_marts(
     staged: list[StagedParquet] = []
     try:
         for table in tables:
-            columns = table_columns(con, alias, MARTS_SCHEMA, table)
+            own = table_columns(con, alias, MARTS_SCHEMA, table)
+            columns = file_columns(table, own)
             select = f"SELECT {_select_list(columns)} FROM {relation(alias, MARTS_SCHEMA, table)}"
             if table in BY_SEASON:
-                # The per-session fingerprints hash the table's own columns: usable when none is narrowed.
+                # The per-session fingerprints hash the table's own columns: usable when the file
+                # holds every one of them (no season left out), none narrowed.
                 narrowed = any(data_type in NARROWED_TYPES for _, data_type in columns)
-                sessions = None if narrowed else session_fingerprints.get(table)
+                sessions = session_fingerprints.get(table) if columns == own and not narrowed else None
+                if columns != own:
+                    _check_own_seasons(con, alias, table)
                 _stage_by_season(con, alias, table, select, folder / table, staged, sessions)
             else:
                 _stage_file(con, table, select, folder / f"{table}.parquet", table in unchanged, staged)
@@ -92,6 +97,22 @@ def stage_marts(
         files.discard(*(s.staged for s in staged if not s.kept))
         raise
     return staged
+
+
+def file_columns(table: str, columns: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The columns of a mart's Parquet files: all of them, except the season of a mart written by
+    season (its folder names carry it)."""
+    return [c for c in columns if c[0] != SEASON_COLUMN] if table in BY_SEASON else columns
+
+
+def _check_own_seasons(con: duckdb.DuckDBPyConnection, alias: str, table: str) -> None:
+    """The season a mart's rows carry is their session's (the folder a reader takes it from)."""
+    sessions = relation(alias, MARTS_SCHEMA, SEASONS_TABLE)
+    differing = con.execute(
+        f"SELECT count(*) FROM {relation(alias, MARTS_SCHEMA, table)} t JOIN {sessions} s USING ({quote_ident(SESSION_COLUMN)}) "
+        f"WHERE t.{quote_ident(SEASON_COLUMN)} IS DISTINCT FROM s.{quote_ident(SEASON_COLUMN)}").fetchall()[0][0]
+    if differing:
+        raise PublishError(f"{table}: {differing} rows whose {SEASON_COLUMN} is not their session's in {SEASONS_TABLE}")
 
 
 def _stage_file(con: duckdb.DuckDBPyConnection, table: str, select: str, target: Path, may_keep: bool,

@@ -370,6 +370,45 @@ def test_laps_of_a_session_without_a_season_fail_the_publication(build: Path, ou
     assert not [p for p in out.rglob("*") if files.TMP_SUFFIX in p.name]
 
 
+def test_session_results_leave_their_own_season_to_the_folder_names(build: Path, out: Path) -> None:
+    con = duckdb.connect(str(build))
+    try:
+        con.execute("CREATE OR REPLACE TABLE marts.dim_sessions AS SELECT * FROM (VALUES ('s1', 2023), ('s2', 2024)) t(session_id, season)")
+        con.execute("CREATE TABLE marts.fct_session_results AS SELECT * FROM (VALUES ('s1', 2023, '7', 1), ('s1', 2023, '9', 2), "
+                    "('s2', 2024, '7', 2), ('s2', 2024, '9', 1)) t(session_id, season, car_number, class_position)")
+    finally:
+        con.close()
+    first = pub.publish(build, out)
+    assert [f for f in parquet_files(out) if f.startswith("fct_session_results")] == [
+        f"fct_session_results/season={season}/data.parquet" for season in (2023, 2024)]
+    folder = parquet_mod.reader_path(out / "parquet", "fct_session_results")
+    # no season inside the files (Spark refuses a column also in the folder names) ...
+    assert [r[0] for r in rows(build, f"DESCRIBE SELECT * FROM read_parquet('{folder}', hive_partitioning = false)")] == [
+        "session_id", "car_number", "class_position"]
+    # ... read as one table, the folder names give it back
+    assert rows(build, f"SELECT session_id, season, car_number, class_position FROM read_parquet('{folder}') ORDER BY ALL") == rows(
+        build, "SELECT * FROM marts.fct_session_results ORDER BY ALL")
+    assert parquet_action_of(first, "fct_session_results") == "written 2 of 2 seasons"
+
+    con = duckdb.connect(str(build))
+    try:
+        con.execute("UPDATE marts.fct_session_results SET class_position = 3 - class_position WHERE session_id = 's2'")
+    finally:
+        con.close()
+    again = pub.publish(build, out)
+    assert parquet_action_of(again, "fct_session_results") == "written 1 of 2 seasons"
+    assert rows(build, f"SELECT session_id, season, car_number, class_position FROM read_parquet('{folder}') ORDER BY ALL") == rows(
+        build, "SELECT * FROM marts.fct_session_results ORDER BY ALL")
+
+    con = duckdb.connect(str(build))
+    try:  # a row whose season is not its session's would be read back with the folder's
+        con.execute("UPDATE marts.fct_session_results SET season = 2025 WHERE session_id = 's2' AND car_number = '7'")
+    finally:
+        con.close()
+    with pytest.raises(PublishError, match="1 rows whose season is not their session's"):
+        pub.publish(build, out)
+
+
 def test_the_single_laps_file_of_an_older_publication_is_removed(build: Path, out: Path) -> None:
     old = out / "parquet" / "fct_laps.parquet"
     old.parent.mkdir(parents=True)
