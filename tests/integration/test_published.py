@@ -67,10 +67,10 @@ def test_published_copy_and_parquet_match_the_build_file_table_by_table(refreshe
                 file = f"read_parquet('{reader_path(parquet_dir, table)}', hive_partitioning = false)"
                 assert con.execute(f"SELECT count(*) FROM {file}").fetchall()[0][0] == build_rows, table
                 # the files' columns: the table's, but a season that the folder names carry
-                columns = [r[0] for r in con.execute(f"DESCRIBE build.{schema}.{table}").fetchall()]
-                kept = ", ".join(f'"{c}"' for c, _ in file_columns(table, [(c, "") for c in columns]))
+                columns = [(r[0], r[1]) for r in con.execute(f"DESCRIBE build.{schema}.{table}").fetchall()]
+                kept = ", ".join(f'"{name}"' for name, _ in file_columns(table, columns))
                 assert differing_rows(con, f"(SELECT {kept} FROM build.{schema}.{table})", file) == 0, table
-                if "season" in columns and table in BY_SEASON:
+                if "season" in dict(columns) and table in BY_SEASON:
                     hive = f"read_parquet('{reader_path(parquet_dir, table)}')"
                     assert differing_rows(con, f"(SELECT {kept}, season FROM build.{schema}.{table})",
                                           f"(SELECT {kept}, season FROM {hive})") == 0, table

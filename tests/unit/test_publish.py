@@ -23,6 +23,16 @@ def rows(path: Path, sql: str) -> list[tuple]:
         con.close()
 
 
+def write(path: Path, *statements: str) -> None:
+    """Run `statements` on the DuckDB file at `path`, then close it."""
+    con = duckdb.connect(str(path))
+    try:
+        for statement in statements:
+            con.execute(statement)
+    finally:
+        con.close()
+
+
 @pytest.fixture
 def build(tmp_path: Path) -> Path:
     return make_build(tmp_path / "warehouse" / "pitwall.duckdb")
@@ -107,9 +117,7 @@ def test_one_parquet_file_per_mart_equal_to_the_table(build: Path, out: Path) ->
 def test_republish_replaces_everything_and_removes_dropped_marts(build: Path, out: Path) -> None:
     pub.publish(build, out)
     make_build(build, laps=7)
-    con = duckdb.connect(str(build))
-    con.execute("DROP TABLE marts.standings")
-    con.close()
+    write(build, "DROP TABLE marts.standings")
     done = pub.publish(build, out)
     assert rows(done.path, "SELECT count(*) FROM marts.fct_laps") == [(7,)]
     assert rows(done.path, "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'standings'") == [(0,)]
@@ -187,12 +195,8 @@ def test_a_parquet_file_that_differs_is_not_published(build: Path, out: Path, mo
 
 
 def add_sessions_table(build: Path, sessions: int = 40, rows_per_session: int = 50) -> None:
-    con = duckdb.connect(str(build))
-    try:
-        con.execute(f"CREATE OR REPLACE TABLE marts.fct_results AS SELECT 's' || (range // {rows_per_session}) AS session_id, "
-                    f"range AS n, (hash(range) % 1000003) * 1.5 AS value FROM range({sessions * rows_per_session})")  # little to compress
-    finally:
-        con.close()
+    write(build, f"CREATE OR REPLACE TABLE marts.fct_results AS SELECT 's' || (range // {rows_per_session}) AS session_id, "
+                 f"range AS n, (hash(range) % 1000003) * 1.5 AS value FROM range({sessions * rows_per_session})")  # little to compress
 
 
 def actions(done) -> dict[str, str]:
@@ -221,14 +225,11 @@ def test_nothing_changed_keeps_every_table_and_parquet_file(build: Path, out: Pa
 def test_a_few_changed_sessions_are_replaced_and_the_rest_kept(build: Path, out: Path) -> None:
     add_sessions_table(build)
     pub.publish(build, out)
-    con = duckdb.connect(str(build))
-    try:
-        con.execute("DELETE FROM marts.fct_results WHERE session_id = 's3'")  # a session gone
-        con.execute("UPDATE marts.fct_results SET value = -1 WHERE session_id = 's7' AND n % 2 = 0")  # one changed
-        con.execute("INSERT INTO marts.fct_results VALUES ('s99', -5, 1.0)")  # a new one
-        con.execute("INSERT INTO marts.standings VALUES ('d3', 2, 1::HUGEINT)")  # no session column
-    finally:
-        con.close()
+    write(build,
+          "DELETE FROM marts.fct_results WHERE session_id = 's3'",  # a session gone
+          "UPDATE marts.fct_results SET value = -1 WHERE session_id = 's7' AND n % 2 = 0",  # one changed
+          "INSERT INTO marts.fct_results VALUES ('s99', -5, 1.0)",  # a new one
+          "INSERT INTO marts.standings VALUES ('d3', 2, 1::HUGEINT)")  # no session column
     done = pub.publish(build, out)
     assert actions(done)["marts.fct_results"] == "updated (3 sessions)"
     assert actions(done)["marts.standings"] == "written"
@@ -249,11 +250,7 @@ def test_a_copy_whose_record_of_sessions_is_wrong_is_repaired(build: Path, out: 
     first = pub.publish(build, out)
     assert rows(first.path, "SELECT count(*) FROM meta.publication_sessions WHERE table_name = 'fct_results'") == [
         (len(rows(build, "SELECT DISTINCT session_id FROM marts.fct_results")),)]
-    con = duckdb.connect(str(first.path))
-    try:
-        con.execute("UPDATE marts.fct_results SET value = value + 1 WHERE session_id = 's5'")  # record untouched
-    finally:
-        con.close()
+    write(first.path, "UPDATE marts.fct_results SET value = value + 1 WHERE session_id = 's5'")  # record untouched
     again = pub.publish(build, out)
     assert actions(again)["marts.fct_results"] == "written"
     assert same_rows(again.path, build, "marts.fct_results")
@@ -265,12 +262,9 @@ def test_a_copy_whose_record_of_sessions_is_wrong_is_repaired(build: Path, out: 
 def test_many_changed_rows_or_a_new_column_rewrite_the_table(build: Path, out: Path) -> None:
     add_sessions_table(build)
     pub.publish(build, out)
-    con = duckdb.connect(str(build))
-    try:
-        con.execute("UPDATE marts.fct_results SET value = value + 1 WHERE n % 2 = 0")  # every session
-        con.execute("ALTER TABLE marts.fct_laps ADD COLUMN pit BOOLEAN")
-    finally:
-        con.close()
+    write(build,
+          "UPDATE marts.fct_results SET value = value + 1 WHERE n % 2 = 0",  # every session
+          "ALTER TABLE marts.fct_laps ADD COLUMN pit BOOLEAN")
     done = pub.publish(build, out)
     assert actions(done)["marts.fct_results"] == "written"
     assert actions(done)["marts.fct_laps"] == "written"
@@ -281,11 +275,7 @@ def test_many_changed_rows_or_a_new_column_rewrite_the_table(build: Path, out: P
 def test_a_dropped_mart_leaves_the_copy_and_its_parquet_file(build: Path, out: Path) -> None:
     add_sessions_table(build)
     pub.publish(build, out)
-    con = duckdb.connect(str(build))
-    try:
-        con.execute("DROP TABLE marts.fct_results")
-    finally:
-        con.close()
+    write(build, "DROP TABLE marts.fct_results")
     done = pub.publish(build, out)
     assert ("marts", "fct_results") not in rows(done.path, "SELECT schema_name, table_name FROM duckdb_tables()")
     assert not (out / "parquet" / "fct_results.parquet").exists()
@@ -311,12 +301,7 @@ def test_a_parquet_file_changed_by_hand_is_rewritten(build: Path, out: Path) -> 
 def test_a_copy_with_much_free_space_is_not_reused(build: Path, out: Path) -> None:
     add_sessions_table(build, sessions=200, rows_per_session=2000)
     pub.publish(build, out)
-    con = duckdb.connect(str(out / "pitwall.duckdb"))
-    try:
-        con.execute("DROP TABLE marts.fct_results")  # frees most of the file's blocks
-        con.execute("CHECKPOINT")
-    finally:
-        con.close()
+    write(out / "pitwall.duckdb", "DROP TABLE marts.fct_results", "CHECKPOINT")  # frees most of the file's blocks
     done = pub.publish(build, out)
     assert not done.reused_previous
     assert set(actions(done).values()) == {"written"}
@@ -324,14 +309,11 @@ def test_a_copy_with_much_free_space_is_not_reused(build: Path, out: Path) -> No
 
 
 def test_laps_are_published_one_parquet_file_per_season(build: Path, out: Path) -> None:
-    con = duckdb.connect(str(build))
-    try:
-        con.execute("CREATE OR REPLACE TABLE marts.dim_sessions AS SELECT * FROM (VALUES ('s1', 2023), ('s2', 2024), "
-                    "('s3', 2024), ('s4', 2025)) t(session_id, season)")
-        con.execute("CREATE OR REPLACE TABLE marts.fct_laps AS SELECT range::INTEGER AS lap_number, 'car' AS car, "
-                    "90.5 + range AS lap_s, NULL::VARCHAR AS flag, 's' || (1 + range % 4) AS session_id FROM range(40)")
-    finally:
-        con.close()
+    write(build,
+          "CREATE OR REPLACE TABLE marts.dim_sessions AS SELECT * FROM (VALUES ('s1', 2023), ('s2', 2024), "
+          "('s3', 2024), ('s4', 2025)) t(session_id, season)",
+          "CREATE OR REPLACE TABLE marts.fct_laps AS SELECT range::INTEGER AS lap_number, 'car' AS car, "
+          "90.5 + range AS lap_s, NULL::VARCHAR AS flag, 's' || (1 + range % 4) AS session_id FROM range(40)")
     first = pub.publish(build, out)
     assert [f for f in parquet_files(out) if f.startswith("fct_laps")] == [
         f"fct_laps/season={season}/data.parquet" for season in (2023, 2024, 2025)]
@@ -341,12 +323,9 @@ def test_laps_are_published_one_parquet_file_per_season(build: Path, out: Path) 
     assert parquet_action_of(first, "fct_laps") == "written 3 of 3 seasons"
     mtimes = {p.season: p.target.stat().st_mtime_ns for p in first.parquet if p.table == "fct_laps"}
 
-    con = duckdb.connect(str(build))
-    try:
-        con.execute("UPDATE marts.fct_laps SET lap_s = lap_s + 1 WHERE session_id = 's3'")  # one session of 2024
-        con.execute("DELETE FROM marts.fct_laps WHERE session_id = 's4'")  # 2025 gone
-    finally:
-        con.close()
+    write(build,
+          "UPDATE marts.fct_laps SET lap_s = lap_s + 1 WHERE session_id = 's3'",  # one session of 2024
+          "DELETE FROM marts.fct_laps WHERE session_id = 's4'")  # 2025 gone
     again = pub.publish(build, out)
     laps = {p.season: p for p in again.parquet if p.table == "fct_laps"}
     assert sorted(laps) == [2023, 2024] and laps[2023].kept and not laps[2024].kept
@@ -359,11 +338,7 @@ def test_laps_are_published_one_parquet_file_per_season(build: Path, out: Path) 
 
 def test_laps_of_a_session_without_a_season_fail_the_publication(build: Path, out: Path) -> None:
     first = pub.publish(build, out)
-    con = duckdb.connect(str(build))
-    try:
-        con.execute("INSERT INTO marts.fct_laps VALUES (99, 'car', 1.0, NULL, 'nowhere')")
-    finally:
-        con.close()
+    write(build, "INSERT INTO marts.fct_laps VALUES (99, 'car', 1.0, NULL, 'nowhere')")
     with pytest.raises(PublishError, match="1 rows whose session_id has no season"):
         pub.publish(build, out)
     assert rows(first.path, "SELECT count(*) FROM marts.fct_laps") == [(3,)]  # the old copy stands
@@ -371,13 +346,10 @@ def test_laps_of_a_session_without_a_season_fail_the_publication(build: Path, ou
 
 
 def test_session_results_leave_their_own_season_to_the_folder_names(build: Path, out: Path) -> None:
-    con = duckdb.connect(str(build))
-    try:
-        con.execute("CREATE OR REPLACE TABLE marts.dim_sessions AS SELECT * FROM (VALUES ('s1', 2023), ('s2', 2024)) t(session_id, season)")
-        con.execute("CREATE TABLE marts.fct_session_results AS SELECT * FROM (VALUES ('s1', 2023, '7', 1), ('s1', 2023, '9', 2), "
-                    "('s2', 2024, '7', 2), ('s2', 2024, '9', 1)) t(session_id, season, car_number, class_position)")
-    finally:
-        con.close()
+    write(build,
+          "CREATE OR REPLACE TABLE marts.dim_sessions AS SELECT * FROM (VALUES ('s1', 2023), ('s2', 2024)) t(session_id, season)",
+          "CREATE TABLE marts.fct_session_results AS SELECT * FROM (VALUES ('s1', 2023, '7', 1), ('s1', 2023, '9', 2), "
+          "('s2', 2024, '7', 2), ('s2', 2024, '9', 1)) t(session_id, season, car_number, class_position)")
     first = pub.publish(build, out)
     assert [f for f in parquet_files(out) if f.startswith("fct_session_results")] == [
         f"fct_session_results/season={season}/data.parquet" for season in (2023, 2024)]
@@ -390,21 +362,14 @@ def test_session_results_leave_their_own_season_to_the_folder_names(build: Path,
         build, "SELECT * FROM marts.fct_session_results ORDER BY ALL")
     assert parquet_action_of(first, "fct_session_results") == "written 2 of 2 seasons"
 
-    con = duckdb.connect(str(build))
-    try:
-        con.execute("UPDATE marts.fct_session_results SET class_position = 3 - class_position WHERE session_id = 's2'")
-    finally:
-        con.close()
+    write(build, "UPDATE marts.fct_session_results SET class_position = 3 - class_position WHERE session_id = 's2'")
     again = pub.publish(build, out)
     assert parquet_action_of(again, "fct_session_results") == "written 1 of 2 seasons"
     assert rows(build, f"SELECT session_id, season, car_number, class_position FROM read_parquet('{folder}') ORDER BY ALL") == rows(
         build, "SELECT * FROM marts.fct_session_results ORDER BY ALL")
 
-    con = duckdb.connect(str(build))
-    try:  # a row whose season is not its session's would be read back with the folder's
-        con.execute("UPDATE marts.fct_session_results SET season = 2025 WHERE session_id = 's2' AND car_number = '7'")
-    finally:
-        con.close()
+    # a row whose season is not its session's would be read back with the folder's
+    write(build, "UPDATE marts.fct_session_results SET season = 2025 WHERE session_id = 's2' AND car_number = '7'")
     with pytest.raises(PublishError, match="1 rows whose season is not their session's"):
         pub.publish(build, out)
 
