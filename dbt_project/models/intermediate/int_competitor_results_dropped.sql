@@ -56,3 +56,4 @@ final as (
 )
 
 select * from final
+{{ whole_seasons_order() }}

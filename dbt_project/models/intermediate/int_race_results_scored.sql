@@ -117,3 +117,4 @@ select
     *,
     position_points + pole_points + fastest_lap_points as points
 from final
+{{ whole_seasons_order() }}

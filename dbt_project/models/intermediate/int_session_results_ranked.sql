@@ -132,3 +132,4 @@ select
 from final
 join sessions on sessions.session_id = final.session_key
 left join team_keys on team_keys.team_name = final.team_name
+{{ whole_seasons_order() }}

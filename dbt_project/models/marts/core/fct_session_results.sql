@@ -68,3 +68,4 @@ final as (
 )
 
 select * from final
+{{ whole_seasons_order() }}
