@@ -46,6 +46,8 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from orchestration.publish import files
+
 BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent
 RUNS = BENCH / "runs"
@@ -244,6 +246,26 @@ def published_copy(warehouse: Path) -> Path | None:
     return candidate if candidate.exists() else None
 
 
+def save_warehouse(main: Path, saved: Path) -> bool:
+    """Copy the warehouse folder of `main` to `saved`; returns whether its published copy was sealed
+    (untouched since its publication: orchestration/publish/files.py)."""
+    copy = published_copy(main)
+    sealed = bool(copy) and files.is_sealed(copy)
+    shutil.copytree(main.parent, saved)
+    return sealed
+
+
+def restore_warehouse(saved: Path, main: Path, sealed: bool) -> None:
+    """Put the saved warehouse folder back at `main`'s. The copy gives the published file a new inode
+    and new times, which breaks its seal; a user's file stays where its publication put it, so a
+    copy of a sealed file is sealed again (its bytes are the sealed file's)."""
+    shutil.rmtree(main.parent, ignore_errors=True)
+    shutil.copytree(saved, main.parent)
+    copy = published_copy(main)
+    if sealed and copy:
+        files.seal(copy)
+
+
 def run_workload(w: Workload, args, samples: list[Sample], info: dict) -> None:
     work = RUNS / "work" / w.name
     if work.exists():
@@ -315,11 +337,10 @@ def run_workload(w: Workload, args, samples: list[Sample], info: dict) -> None:
     if w.held:
         saved = work / "before-event"
         saved.mkdir()
-        shutil.copytree(main.parent, saved / "wh")
+        sealed = save_warehouse(main, saved / "wh")
         for r in range(repeat_inc):
             if r:
-                shutil.rmtree(main.parent)
-                shutil.copytree(saved / "wh", main.parent)
+                restore_warehouse(saved / "wh", main, sealed)
             settle()
             w.put_back()
             try:
@@ -331,6 +352,7 @@ def run_workload(w: Workload, args, samples: list[Sample], info: dict) -> None:
             samples.append(s)
         if args.paired_rounds:
             info["before_event"], info["home"], info["main"] = str(saved / "wh"), str(home), str(main)
+            info["before_event_sealed"] = sealed
         else:
             shutil.rmtree(saved)
     w.put_back()
@@ -380,8 +402,8 @@ def run_paired(workloads: list[Workload], args, samples: list[Sample], info: dic
             for w in ((small, big) if r % 2 == 0 else (big, small)):
                 wi = info["workloads"][w.name]
                 main = Path(wi["main"])
-                shutil.rmtree(main.parent, ignore_errors=True)
-                shutil.copytree(wi["before_event"], main.parent)  # the same path: the build state records it
+                # the same path: the build state records it
+                restore_warehouse(Path(wi["before_event"]), main, wi.get("before_event_sealed", False))
                 warm_dbt_parse(main, Path(wi["home"]))
                 settle()
                 w.put_back()

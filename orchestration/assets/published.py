@@ -58,6 +58,7 @@ def published_warehouse(context: dg.AssetExecutionContext, paths: WarehousePaths
                 "columns": t.columns,
                 "parquet_kb": round(parquet_bytes[t.name] / 1000, 1) if t.name in parquet_bytes else None,
                 "copy": t.action,
+                "checked": t.checked,
                 "parquet": parquet_action(publication, t.name),
             })
             for t in publication.tables
@@ -68,6 +69,8 @@ def published_warehouse(context: dg.AssetExecutionContext, paths: WarehousePaths
             dg.TableColumn("columns", "int"),
             dg.TableColumn("parquet_kb", "float", description="size of the table's Parquet file(s) (marts only)"),
             dg.TableColumn("copy", "string", description="kept, updated (changed sessions only) or written in the copy"),
+            dg.TableColumn("checked", "string", description="what was read to check the copy against the build file: "
+                           "whole table, changed sessions (update of an untouched previous copy) or sealed record"),
             dg.TableColumn("parquet", "string", description="kept (same rows, checked) or written; by season: files written of all"),
         ]),
     )
@@ -91,6 +94,7 @@ def published_warehouse(context: dg.AssetExecutionContext, paths: WarehousePaths
         "published_at_utc": dg.MetadataValue.text(str(publication.published_at)),
         "seconds": dg.MetadataValue.float(round(publication.seconds, 3)),
         "started_from_previous_copy": dg.MetadataValue.bool(publication.reused_previous),
+        "previous_copy_untouched": dg.MetadataValue.bool(publication.previous_sealed),
     })
 
 

@@ -7,7 +7,8 @@
     <warehouse dir>/published/charts/*.png            standings progressions and lap charts
 
 `publish()` stages the DuckDB copy and the Parquet files beside the old ones, checks them against
-the build file, then renames them into place (DuckDB file first); `charts.draw_charts()` draws from the
+the build file, then renames them into place (DuckDB file first, then its seal,
+``.pitwall.duckdb.seal``: see snapshot.py); `charts.draw_charts()` draws from the
 published copy. A failure before the renames leaves the old publication as it was. No Dagster here:
 orchestration/assets/published.py wraps these functions.
 """
@@ -58,6 +59,7 @@ class Publication:
     seconds: float
     removed_parquet: tuple[Path, ...] = ()
     reused_previous: bool = False  # started from a copy of the previous publication (snapshot.py)
+    previous_sealed: bool = False  # ... which was untouched since: updated tables checked by session
 
     @property
     def parquet_bytes(self) -> int:
@@ -101,6 +103,7 @@ def publish(
             con.close()
         files.commit(snapshot.staged, target)
         files.fsync_dir(published_dir)
+        files.seal(target)  # what the next publication trusts the copy's record of sessions by
     except Exception:
         files.discard(snapshot.staged, *(s.staged for s in staged if not s.kept))
         raise
@@ -117,4 +120,5 @@ def publish(
         seconds=time.perf_counter() - started,
         removed_parquet=tuple(removed),
         reused_previous=snapshot.reused_previous,
+        previous_sealed=snapshot.previous_sealed,
     )

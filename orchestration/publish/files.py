@@ -7,6 +7,7 @@ open keeps reading it (the old inode lives until its last handle closes).
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 from pathlib import Path
@@ -44,6 +45,35 @@ def commit(staged: Path, target: Path) -> None:
     """Flush the staged file to disk and rename it over the target."""
     fsync_file(staged)
     os.replace(staged, target)
+
+
+def _identity(path: Path) -> dict[str, int]:
+    # The inode's change time moves on every write and every metadata change and cannot be set
+    # back from user space (unlike the modification time): with the inode number and the size,
+    # it tells "the very file, untouched" apart from an edited or replaced one.
+    st = path.stat()
+    return {"device": st.st_dev, "inode": st.st_ino, "size": st.st_size,
+            "mtime_ns": st.st_mtime_ns, "ctime_ns": st.st_ctime_ns}
+
+
+def seal_path(target: Path) -> Path:
+    return target.with_name(f".{target.name}.seal")
+
+
+def seal(target: Path) -> None:
+    """Record the identity of `target` as it is now (after its rename into place), beside it."""
+    path = seal_path(target)
+    staged = temporary_sibling(path)
+    staged.write_text(json.dumps(_identity(target)))
+    commit(staged, path)
+
+
+def is_sealed(target: Path) -> bool:
+    """`target` is the file seal() last recorded, not written to or replaced since."""
+    try:
+        return json.loads(seal_path(target).read_text()) == _identity(target)
+    except (OSError, ValueError):
+        return False
 
 
 def remove_leftovers(folder: Path) -> list[Path]:

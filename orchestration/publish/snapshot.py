@@ -19,9 +19,14 @@ their own file instead, ``<warehouse dir>/published/pitwall.duckdb``:
   whose changes touch a few sessions has only those sessions' rows replaced, any other is
   rewritten. One new event on top of years of history then costs what is new, not a full copy.
   Which sessions changed: the build file's rows of each session (count and hash) against those the
-  previous copy recorded in ``meta.publication_sessions`` when it was published; the whole table is
-  then checked against the build file, and rewritten if that check fails (the record did not
-  describe the copy).
+  previous copy recorded in ``meta.publication_sessions`` when it was published;
+- checked, after such an update, on the replaced sessions only (their rows against the build file's,
+  and the table's row count) when the previous copy is *sealed*: the very file a publication
+  renamed into place, not written to since (``files.seal``: inode, size, modification and change
+  times, recorded beside it after the rename). Otherwise the whole table is checked against the
+  build file, and rewritten if that check fails (the record did not describe the copy: the file
+  was edited). At 20 seasons the whole-table check of ``fct_laps`` alone reads 10 million rows
+  (0.35-0.7 s of a one-event refresh).
 
 Nothing here knows about Dagster.
 """
@@ -102,6 +107,9 @@ class TableCopy:
     rows: int
     columns: int
     action: str = "written"  # written | kept | updated (<n> sessions)
+    # What was read to check the copy: "whole table", "changed sessions" (an update of a sealed copy,
+    # see above) or "sealed record" (kept: a sealed copy's record matches the build file).
+    checked: str = "whole table"
     # {session_id: (rows, hash)} of a table with a session column, as fingerprint() per session:
     # what the Parquet files by season are checked against without reading the table again.
     sessions: Mapping[object, tuple[int, int]] | None = field(default=None, compare=False, repr=False)
@@ -123,6 +131,7 @@ class Snapshot:
     storage_version: str
     seconds: float
     reused_previous: bool = False
+    previous_sealed: bool = False  # the previous copy was untouched since its publication
 
     @property
     def marts(self) -> tuple[TableCopy, ...]:
@@ -249,22 +258,34 @@ def _record_session_fingerprints(con: duckdb.DuckDBPyConnection, copies: list[Ta
                          [str(sessions[k][1]) for k in keys]])
 
 
-def _update_sessions(con: duckdb.DuckDBPyConnection, source: str, copy: str, sessions: list) -> None:
+def _update_sessions(con: duckdb.DuckDBPyConnection, source: str, copy: str, sessions: list,
+                     check: bool = False) -> tuple[tuple[int, int], int] | None:
+    """Replace the copy's rows of `sessions` with the source's. With `check`: returns what the copy
+    then holds, (fingerprint() of those sessions' rows, row count of the whole table)."""
     con.execute("CREATE OR REPLACE TEMP TABLE changed_sessions (k VARCHAR)")
     con.executemany("INSERT INTO changed_sessions VALUES (?)", [[str(k)] for k in sessions])
     changed = f"CAST({SESSION_COLUMN} AS VARCHAR) IN (SELECT k FROM changed_sessions)"
     con.execute(f"DELETE FROM {copy} WHERE {changed}")
     con.execute(f"INSERT INTO {copy} SELECT * FROM {source} WHERE {changed}")
+    held = None
+    if check:
+        (rows, digest), = con.execute(
+            f"SELECT count(*), coalesce(sum(hash(t)), 0) FROM {copy} AS t WHERE {changed}").fetchall()
+        (total,), = con.execute(f"SELECT count(*) FROM {copy}").fetchall()
+        held = (int(rows), int(digest)), int(total)
     con.execute("DROP TABLE changed_sessions")
+    return held
 
 
 def _copy_table(
     con: duckdb.DuckDBPyConnection, schema: str, table: str, reuse: bool,
-    recorded: dict[object, tuple[int, int]] | None = None,
-) -> tuple[tuple[int, int], str, dict[object, tuple[int, int]] | None]:
+    recorded: dict[object, tuple[int, int]] | None = None, sealed: bool = False,
+) -> tuple[tuple[int, int], str, dict[object, tuple[int, int]] | None, str | None]:
     """Bring pub.<schema>.<table> to the rows of src's; returns (the source's fingerprint, what was
-    done, the source's fingerprint per session when the table has a session column). `recorded`: the
-    previous copy's sessions as it recorded them (else they are read from the copy itself)."""
+    done, the source's fingerprint per session when the table has a session column, how the copy
+    was checked here: None when the caller must check it whole). `recorded`: the previous copy's
+    sessions as it recorded them (else they are read from the copy itself, in this transaction);
+    `sealed`: the copy is the very file that record describes."""
     source, copy = relation("src", schema, table), relation("pub", schema, table)
     columns = table_columns(con, "src", schema, table)
     reuse = reuse and table_columns(con, "pub", schema, table) == columns
@@ -276,20 +297,26 @@ def _copy_table(
             old = recorded if recorded is not None else _session_fingerprints(con, copy)
             # compared with session ids as meta.publication_sessions holds them (text)
             fresh = _recorded_keys(new) if recorded is not None else new
+            # A sealed copy holds what its record says; an unsealed one is checked whole by the caller.
+            trusted = sealed and recorded is not None
             if fresh == old:
-                return expected, "kept", new
+                return expected, "kept", new, "sealed record" if trusted else None if recorded is not None else "whole table"
             changed = [k for k in fresh.keys() | old.keys() if fresh.get(k) != old.get(k)]
             # A changed row without a session cannot be replaced by session: the table is rewritten.
             if None not in changed and sum(fresh.get(k, (0, 0))[0] for k in changed) <= MAX_UPDATED_FRACTION * max(expected[0], 1):
-                _update_sessions(con, source, copy, changed)
-                return expected, f"updated ({len(changed)} sessions)", new
+                held = _update_sessions(con, source, copy, changed, check=trusted)
+                # The replaced sessions hold the build file's rows and no other session was lost or
+                # doubled: with the rest as the sealed record says, the table is the build file's.
+                wanted = (sum(fresh.get(k, (0, 0))[0] for k in changed), sum(fresh.get(k, (0, 0))[1] for k in changed))
+                checked = held == (wanted, expected[0])
+                return expected, f"updated ({len(changed)} sessions)", new, "changed sessions" if checked else None
     else:
         new = None
         expected = fingerprint(con, source)
         if reuse and fingerprint(con, copy) == expected:
-            return expected, "kept", new
+            return expected, "kept", new, "whole table"
     _rewrite(con, schema, table)
-    return expected, "written", new
+    return expected, "written", new, None
 
 
 def _rewrite(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> None:
@@ -322,11 +349,14 @@ def build_snapshot(
     descriptions.setdefault((META_SCHEMA, META_TABLE), (META_DESCRIPTION, META_COLUMNS))
     descriptions.setdefault((META_SCHEMA, SESSIONS_TABLE), (SESSIONS_DESCRIPTION, SESSIONS_COLUMNS))
     reuse = previous_copy_reusable(target, storage_version)
+    sealed = False
     con = scratch_connection()
     try:
         con.execute(f"ATTACH {quote_literal(str(build))} AS src (READ_ONLY)")
         if reuse:
+            sealed = files.is_sealed(target)
             shutil.copyfile(target, staged)
+            sealed = sealed and files.is_sealed(target)  # and nobody wrote to it during the copy
             con.execute(f"ATTACH {quote_literal(str(staged))} AS pub")
         else:
             con.execute(
@@ -346,11 +376,11 @@ def build_snapshot(
             con.execute(f"CREATE SCHEMA IF NOT EXISTS pub.{quote_ident(schema)}")
         for schema, table in tables:
             record = recorded.get((schema, table))
-            source, action, sessions = _copy_table(con, schema, table, reuse, record)
+            source, action, sessions, checked = _copy_table(con, schema, table, reuse, record, sealed)
             copy = relation("pub", schema, table)
-            # Checked whole, unless it was kept on its own rows' fingerprints, taken in this transaction
-            # (a table kept or updated by its recorded sessions is checked).
-            copied = source if action == "kept" and record is None else fingerprint(con, copy)
+            # Checked whole, unless _copy_table checked it: kept on its own rows' fingerprints (taken in
+            # this transaction), or kept or updated by the recorded sessions of a sealed copy.
+            copied = source if checked else fingerprint(con, copy)
             if source != copied and action != "written":
                 # The record did not describe the copy (e.g. the file was edited): rewrite the table.
                 _rewrite(con, schema, table)
@@ -360,7 +390,7 @@ def build_snapshot(
             columns = [name for name, _ in table_columns(con, "pub", schema, table)]
             for statement in _comment_statements("pub", schema, table, columns, descriptions):
                 con.execute(statement)
-            copies.append(TableCopy(schema, table, copied[0], len(columns), action, sessions))
+            copies.append(TableCopy(schema, table, copied[0], len(columns), action, checked or "whole table", sessions))
         _record_session_fingerprints(con, copies)
         for statement in _comment_statements("pub", META_SCHEMA, SESSIONS_TABLE, SESSIONS_COLUMNS, descriptions):
             con.execute(statement)
@@ -396,6 +426,7 @@ def build_snapshot(
         storage_version=storage_version,
         seconds=time.perf_counter() - started,
         reused_previous=reuse,
+        previous_sealed=sealed,
     )
 
 

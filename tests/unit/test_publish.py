@@ -5,12 +5,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import os
+
 import duckdb
 import pytest
 
 from orchestration import publish as pub
 from orchestration.publish import parquet as parquet_mod
 from orchestration.publish import files
+from orchestration.publish import snapshot as snapshot_mod
 from orchestration.publish.snapshot import PublishError, fingerprint
 from publish_helpers import make_build
 
@@ -203,6 +206,10 @@ def actions(done) -> dict[str, str]:
     return {t.qualified: t.action for t in done.tables}
 
 
+def checks(done) -> dict[str, str]:
+    return {t.qualified: t.checked for t in done.tables}
+
+
 def same_rows(a: Path, b: Path, table: str) -> bool:
     return rows(a, f"SELECT * FROM {table} ORDER BY ALL") == rows(b, f"SELECT * FROM {table} ORDER BY ALL")
 
@@ -232,6 +239,8 @@ def test_a_few_changed_sessions_are_replaced_and_the_rest_kept(build: Path, out:
           "INSERT INTO marts.standings VALUES ('d3', 2, 1::HUGEINT)")  # no session column
     done = pub.publish(build, out)
     assert actions(done)["marts.fct_results"] == "updated (3 sessions)"
+    # The previous copy was untouched since its publication: only the replaced sessions were read back.
+    assert done.previous_sealed and checks(done)["marts.fct_results"] == "changed sessions"
     assert actions(done)["marts.standings"] == "written"
     assert actions(done)["marts.fct_laps"] == "kept"
     for table in ("marts.fct_laps", "marts.standings", "marts.fct_results"):
@@ -252,11 +261,69 @@ def test_a_copy_whose_record_of_sessions_is_wrong_is_repaired(build: Path, out: 
         (len(rows(build, "SELECT DISTINCT session_id FROM marts.fct_results")),)]
     write(first.path, "UPDATE marts.fct_results SET value = value + 1 WHERE session_id = 's5'")  # record untouched
     again = pub.publish(build, out)
+    assert again.reused_previous and not again.previous_sealed  # the edit broke the seal
     assert actions(again)["marts.fct_results"] == "written"
     assert same_rows(again.path, build, "marts.fct_results")
     recorded = rows(again.path, "SELECT session_id, row_count, row_hash FROM meta.publication_sessions "
                                 "WHERE table_name = 'fct_results' ORDER BY 1")
     assert recorded == rows(build, "SELECT session_id, count(*), sum(hash(t)) FROM marts.fct_results t GROUP BY 1 ORDER BY 1")
+
+
+def test_an_edit_that_puts_the_modification_time_back_still_breaks_the_seal(build: Path, out: Path) -> None:
+    add_sessions_table(build)
+    first = pub.publish(build, out)
+    assert files.is_sealed(first.path)
+    before = first.path.stat()
+    write(first.path, "UPDATE marts.fct_results SET value = value + 1 WHERE session_id = 's5'")
+    os.utime(first.path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert first.path.stat().st_mtime_ns == before.st_mtime_ns
+    assert not files.is_sealed(first.path)  # the inode's change time moved
+    write(build, "UPDATE marts.fct_results SET value = -1 WHERE session_id = 's7'")
+    again = pub.publish(build, out)
+    assert not again.previous_sealed and checks(again)["marts.fct_results"] == "whole table"
+    assert actions(again)["marts.fct_results"] == "written"  # s5 as edited did not match the build file
+    assert same_rows(again.path, build, "marts.fct_results")
+
+
+def test_the_seal_sees_a_same_size_rewrite_with_the_times_put_back(tmp_path: Path) -> None:
+    target = tmp_path / "copy.duckdb"
+    target.write_bytes(b"abcdef")
+    files.seal(target)
+    assert files.is_sealed(target)
+    before = target.stat()
+    with open(target, "r+b") as f:
+        f.write(b"x")  # same size
+    os.utime(target, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert (target.stat().st_size, target.stat().st_mtime_ns, target.stat().st_ino) == (
+        before.st_size, before.st_mtime_ns, before.st_ino)
+    assert not files.is_sealed(target)
+    files.seal(target)
+    assert files.is_sealed(target)
+    target.rename(tmp_path / "elsewhere")
+    (tmp_path / "elsewhere").rename(target)  # a rename changes the inode's change time too
+    assert not files.is_sealed(target)
+
+
+def test_an_update_of_a_sealed_copy_that_loses_an_unchanged_row_is_caught(
+    build: Path, out: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The check by changed sessions also counts the whole table: a row of an unchanged session lost
+    during the update fails it, and the whole-table check that follows rewrites the table."""
+    add_sessions_table(build)
+    pub.publish(build, out)
+    write(build, "UPDATE marts.fct_results SET value = -1 WHERE session_id = 's7'")
+    update = snapshot_mod._update_sessions
+
+    def losing_a_row(con, source, copy, sessions, check=False):
+        if "fct_results" in copy:
+            con.execute(f"DELETE FROM {copy} WHERE n = (SELECT min(n) FROM {copy} WHERE session_id = 's2')")
+        return update(con, source, copy, sessions, check)
+
+    monkeypatch.setattr(snapshot_mod, "_update_sessions", losing_a_row)
+    done = pub.publish(build, out)
+    assert done.previous_sealed
+    assert actions(done)["marts.fct_results"] == "written" and checks(done)["marts.fct_results"] == "whole table"
+    assert same_rows(done.path, build, "marts.fct_results")
 
 
 def test_many_changed_rows_or_a_new_column_rewrite_the_table(build: Path, out: Path) -> None:
