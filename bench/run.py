@@ -584,8 +584,8 @@ def write_results(path: Path, argv: list[str], info: dict, samples: list[Sample]
                   "once more, alternating (small, big, big, small, ...), each from the warehouse of just before the "
                   "event: the two sides of the headline ratio measured minutes apart, at the same machine speed. "
                   "A restored warehouse's published copy is sealed again when the saved one was (sealed: "
-                  + ", ".join(f"{w} {'yes' if wi.get('before_event_sealed') else 'no'}"
-                              for w, wi in info["workloads"].items() if "before_event_sealed" in wi)
+                  + (", ".join(f"{w} {'yes' if wi.get('before_event_sealed') else 'no'}"
+                               for w, wi in info["workloads"].items() if "before_event_sealed" in wi) or "not recorded")
                   + "): a copy gets a new inode and times, where a user's copy stays where its publication put it.", "",
                   "| round | workload | wall (s) | CPU (s) | publish (s) | load (1 min) |", "|---:|---|---:|---:|---:|---:|"]
         for s_ in paired:
