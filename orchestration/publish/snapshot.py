@@ -300,7 +300,9 @@ def _copy_table(
             # A sealed copy holds what its record says; an unsealed one is checked whole by the caller.
             trusted = sealed and recorded is not None
             if fresh == old:
-                return expected, "kept", new, "sealed record" if trusted else None if recorded is not None else "whole table"
+                # Checked by the sealed record, or by the copy's own rows read just now (no record).
+                how = "sealed record" if trusted else "whole table" if recorded is None else None
+                return expected, "kept", new, how
             changed = [k for k in fresh.keys() | old.keys() if fresh.get(k) != old.get(k)]
             # A changed row without a session cannot be replaced by session: the table is rewritten.
             if None not in changed and sum(fresh.get(k, (0, 0))[0] for k in changed) <= MAX_UPDATED_FRACTION * max(expected[0], 1):
