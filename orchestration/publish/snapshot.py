@@ -304,12 +304,13 @@ def _copy_table(
                 how = "sealed record" if trusted else "whole table" if recorded is None else None
                 return expected, "kept", new, how
             changed = [k for k in fresh.keys() | old.keys() if fresh.get(k) != old.get(k)]
+            # What the build file holds of the changed sessions: (rows, hash).
+            wanted = (sum(fresh.get(k, (0, 0))[0] for k in changed), sum(fresh.get(k, (0, 0))[1] for k in changed))
             # A changed row without a session cannot be replaced by session: the table is rewritten.
-            if None not in changed and sum(fresh.get(k, (0, 0))[0] for k in changed) <= MAX_UPDATED_FRACTION * max(expected[0], 1):
+            if None not in changed and wanted[0] <= MAX_UPDATED_FRACTION * max(expected[0], 1):
                 held = _update_sessions(con, source, copy, changed, check=trusted)
                 # The replaced sessions hold the build file's rows and no other session was lost or
                 # doubled: with the rest as the sealed record says, the table is the build file's.
-                wanted = (sum(fresh.get(k, (0, 0))[0] for k in changed), sum(fresh.get(k, (0, 0))[1] for k in changed))
                 checked = held == (wanted, expected[0])
                 return expected, f"updated ({len(changed)} sessions)", new, "changed sessions" if checked else None
     else:

@@ -3,9 +3,8 @@ old copy stays whole until the new one replaces it, and that readers of the old 
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import os
+from pathlib import Path
 
 import duckdb
 import pytest
