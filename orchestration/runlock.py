@@ -62,6 +62,9 @@ def holder_of(warehouse: str | os.PathLike[str]) -> dict | None:
         os.close(fd)
 
 
+HOLDER_WAITS, HOLDER_WAIT_S = 20, 0.01  # at most 0.2 s for a new holder to write who it is
+
+
 def _read_holder(fd: int) -> dict:
     try:
         data = os.pread(fd, 4096, 0)
@@ -100,6 +103,13 @@ def warehouse_lock(warehouse: str | os.PathLike[str], what: str) -> Iterator[Pat
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
                 holder = _read_holder(fd)
+                # The holder writes who it is just after taking the lock: a refusal in between reads
+                # an empty file. Wait for it briefly, so the message names the other run.
+                for _ in range(HOLDER_WAITS):
+                    if holder:
+                        break
+                    time.sleep(HOLDER_WAIT_S)
+                    holder = _read_holder(fd)
                 os.close(fd)
                 raise WarehouseBusy(_busy_message(warehouse, what, holder), holder) from None
             except BaseException:
