@@ -5,8 +5,12 @@
 
 Workloads: every tree given with --raw (as it is), and one synthetic tree per --seasons value,
 written by the seeded generator (orchestration/synthetic) into bench/runs/trees/ and reused when
-already there. Of each synthetic tree, the last event of the last season (all its series) is held
-out (bench/runs/held/) to measure the incremental refresh: it is put back, refreshed, taken out.
+already there. Of each synthetic tree, the last two events of the last season (all their series)
+are held out (bench/runs/held/): the ingestion contenders and the full refresh read the rest; then
+the event before the last is put back and refreshed (refresh_prev_event: a user's refresh before the
+one measured, which leaves the published folder as every refresh but the first does, with the spare
+of orchestration/publish), and the last event measures the incremental refresh: it is put back,
+refreshed, taken out.
 
 Contenders, each a separate process, measured for wall time, CPU time (user + sys of the process
 and the children it waited for, e.g. dbt) and peak RSS (the sum over the process tree, sampled every
@@ -18,7 +22,8 @@ and the children it waited for, e.g. dbt) and peak RSS (the sum over the process
     ingest        pitwall ingest, from an empty warehouse
     refresh_full  pitwall refresh, from an empty warehouse (ingest + dbt build + whatever the job holds)
     refresh_noop  pitwall refresh again, nothing new (the fixed cost)
-    refresh_inc   pitwall refresh after the held-out event is put back (synthetic trees)
+    refresh_prev_event  pitwall refresh after the event before the last is put back (synthetic trees)
+    refresh_inc   pitwall refresh after the held-out last event is put back (synthetic trees)
     refresh_inc_paired  the same, again, once every workload is done: the smallest and the largest
                   synthetic trees alternating (small, big, big, small, ...), so that the headline ratio
                   divides two refreshes measured minutes apart, not two phases of the run
@@ -177,16 +182,18 @@ class Workload:
     name: str
     tree: Path
     synthetic_seasons: int | None = None
-    held: list[tuple[Path, Path]] = field(default_factory=list)  # (in the tree, held-out place)
+    held: list[tuple[Path, Path]] = field(default_factory=list)  # (in the tree, held-out place): the event measured
+    earlier: list[tuple[Path, Path]] = field(default_factory=list)  # the event refreshed before it
 
-    def hold_out(self) -> None:
-        for inside, outside in self.held:
+    def hold_out(self, earlier: bool = False) -> None:
+        """Take the measured event out of the tree (and with `earlier`, the one before it)."""
+        for inside, outside in self.held + (self.earlier if earlier else []):
             if inside.exists():
                 outside.parent.mkdir(parents=True, exist_ok=True)
                 inside.rename(outside)
 
-    def put_back(self) -> None:
-        for inside, outside in self.held:
+    def put_back(self, earlier_only: bool = False) -> None:
+        for inside, outside in self.earlier if earlier_only else self.held + self.earlier:
             if outside.exists():
                 outside.rename(inside)
 
@@ -209,8 +216,9 @@ def synthetic_tree(seasons: int, events_per_season: int) -> Path:
     return root
 
 
-def last_event(tree: Path) -> Path:
-    """The event folder of the last season whose sessions started last (its session folders' time stamps)."""
+def last_events(tree: Path, count: int = 1) -> list[Path]:
+    """The event folders of the last season whose sessions started last (their session folders' time
+    stamps), the last first."""
     seasons = sorted(p for p in tree.iterdir() if p.is_dir() and p.name[:2].isdigit())
     events = [p for p in seasons[-1].iterdir() if p.is_dir()]
 
@@ -218,7 +226,11 @@ def last_event(tree: Path) -> Path:
         stamps = [d.name[:12] for d, _, _ in ((Path(x[0]), x[1], x[2]) for x in os.walk(event)) if d.name[:12].isdigit()]
         return max(stamps, default="")
 
-    return max(events, key=lambda e: (latest_session(e), e.name))
+    return sorted(events, key=lambda e: (latest_session(e), e.name), reverse=True)[:count]
+
+
+def last_event(tree: Path) -> Path:
+    return last_events(tree)[0]
 
 
 def tree_stats(tree: Path) -> dict:
@@ -246,24 +258,30 @@ def published_copy(warehouse: Path) -> Path | None:
     return candidate if candidate.exists() else None
 
 
-def save_warehouse(main: Path, saved: Path) -> bool:
-    """Copy the warehouse folder of `main` to `saved`; returns whether its published copy was sealed
-    (untouched since its publication: orchestration/publish/files.py)."""
+def save_warehouse(main: Path, saved: Path) -> list[str]:
+    """Copy the warehouse folder of `main` to `saved`; returns which of its published copy and that
+    copy's spare were sealed (untouched since their publication: orchestration/publish/files.py)."""
     copy = published_copy(main)
-    sealed = bool(copy) and files.is_sealed(copy)
+    sealed = [p.name for p in ((copy, files.spare_path(copy)) if copy else ()) if p.exists() and files.is_sealed(p)]
     shutil.copytree(main.parent, saved)
     return sealed
 
 
-def restore_warehouse(saved: Path, main: Path, sealed: bool) -> None:
-    """Put the saved warehouse folder back at `main`'s. The copy gives the published file a new inode
-    and new times, which breaks its seal; a user's file stays where its publication put it, so a
-    copy of a sealed file is sealed again (its bytes are the sealed file's)."""
+def restore_warehouse(saved: Path, main: Path, sealed: list[str]) -> None:
+    """Put the saved warehouse folder back at `main`'s. The copy gives the published file (and its
+    spare) a new inode and new times, which breaks their seals; a user's files stay where their
+    publication put them, so the copies of sealed files are sealed again (their bytes are the same)."""
     shutil.rmtree(main.parent, ignore_errors=True)
     shutil.copytree(saved, main.parent)
-    copy = published_copy(main)
-    if sealed and copy:
-        files.seal(copy)
+    for name in sealed:
+        files.seal(main.parent / "published" / name)
+
+
+def sealed_text(sealed) -> str:
+    """RESULTS.md's words for save_warehouse()'s list (older runs recorded a yes/no)."""
+    if isinstance(sealed, bool):
+        return "yes" if sealed else "no"
+    return {0: "none", 1: "copy only" if "pitwall.duckdb" in sealed else "spare only"}.get(len(sealed), "copy and spare")
 
 
 def run_workload(w: Workload, args, samples: list[Sample], info: dict) -> None:
@@ -275,7 +293,7 @@ def run_workload(w: Workload, args, samples: list[Sample], info: dict) -> None:
     logs.mkdir()
     home = work / "dagster_home"
     env = pitwall_env(home)
-    w.hold_out()
+    w.hold_out(earlier=True)
     info["tree"] = str(w.tree)
     info.update(tree_stats(w.tree))
     print(f"\n== {w.name}: {w.tree} ({info['files']} files, {info['bytes'] / 2**20:.0f} MB)", flush=True)
@@ -334,6 +352,13 @@ def run_workload(w: Workload, args, samples: list[Sample], info: dict) -> None:
                     env, logs / f"refresh_noop-{r}.log")
         samples.append(s)
 
+    if w.earlier:
+        # The refresh a user ran before the one measured: after it, as after every refresh but the first,
+        # the published folder holds the copy and its spare (the copy before), which the next one updates.
+        w.put_back(earlier_only=True)
+        s = measure("refresh_prev_event", w.name, [PITWALL, "refresh", "--raw", str(w.tree), "--warehouse", str(main)],
+                    env, logs / "refresh_prev_event.log")
+        samples.append(s)
     if w.held:
         saved = work / "before-event"
         saved.mkdir()
@@ -403,7 +428,7 @@ def run_paired(workloads: list[Workload], args, samples: list[Sample], info: dic
                 wi = info["workloads"][w.name]
                 main = Path(wi["main"])
                 # the same path: the build state records it
-                restore_warehouse(Path(wi["before_event"]), main, wi.get("before_event_sealed", False))
+                restore_warehouse(Path(wi["before_event"]), main, wi.get("before_event_sealed", []))
                 warm_dbt_parse(main, Path(wi["home"]))
                 settle()
                 w.put_back()
@@ -524,6 +549,10 @@ def write_results(path: Path, argv: list[str], info: dict, samples: list[Sample]
         "",
         "## Workloads",
         "",
+        "Files, MB and rows are what the ingestion contenders and the full refresh read: of a synthetic tree, "
+        "all but the last two events of the last season (the one before the last is refreshed next, then the "
+        "last is the one new event).",
+        "",
         "| workload | tree | files | MB | time-card laps | rows in raw |",
         "|---|---|---:|---:|---:|---:|",
     ]
@@ -551,7 +580,7 @@ def write_results(path: Path, argv: list[str], info: dict, samples: list[Sample]
     lines += ["", "## Refresh", "",
               "`pitwall refresh` (Dagster job `refresh_warehouse`, in process): from an empty warehouse (full), again "
               "with nothing new (fixed cost), and after one new event (the last event of the last season, all "
-              "series) on top of the rest.", "",
+              "series) on top of the rest, the event before it refreshed first (`refresh_prev_event` below).", "",
               "| workload | full | fixed cost (nothing new) | one new event | (full − fixed) / limit | warehouse | load (1 min) |",
               "|---|---:|---:|---:|---:|---:|---|"]
     for wname, by in t.items():
@@ -583,10 +612,11 @@ def write_results(path: Path, argv: list[str], info: dict, samples: list[Sample]
                   "After every workload, the one-new-event refresh of the smallest and the largest synthetic trees "
                   "once more, alternating (small, big, big, small, ...), each from the warehouse of just before the "
                   "event: the two sides of the headline ratio measured minutes apart, at the same machine speed. "
-                  "A restored warehouse's published copy is sealed again when the saved one was (sealed: "
-                  + (", ".join(f"{w} {'yes' if wi.get('before_event_sealed') else 'no'}"
-                               for w, wi in info["workloads"].items() if "before_event_sealed" in wi) or "not recorded")
-                  + "): a copy gets a new inode and times, where a user's copy stays where its publication put it.", "",
+                  "A restored warehouse's published copy and its spare are sealed again when the saved ones were "
+                  "(sealed: " + (", ".join(f"{w} {sealed_text(wi['before_event_sealed'])}"
+                                           for w, wi in info["workloads"].items() if "before_event_sealed" in wi)
+                                 or "not recorded")
+                  + "): a copy gets a new inode and times, where a user's files stay where their publication put them.", "",
                   "| round | workload | wall (s) | CPU (s) | publish (s) | load (1 min) |", "|---:|---|---:|---:|---:|---:|"]
         for s_ in paired:
             lines.append(f"| {s_.extra.get('round', '?')} | {s_.workload} | "
@@ -730,10 +760,11 @@ def main(argv: list[str] | None = None) -> int:
         workloads.append(Workload(f"raw:{raw.name}", raw))
     for n in [int(x) for x in args.seasons.split(",") if x.strip()]:
         root = synthetic_tree(n, args.events_per_season)
-        event = last_event(root)
-        held = RUNS / "held" / root.name / event.relative_to(root)
-        w = Workload(f"s{n}", root, n, [(event, held)])
-        w.put_back()  # a previous run that died may have left it out
+        for died in (RUNS / "held" / root.name).glob("*/*"):  # a previous run that died left these out
+            died.rename(root / died.relative_to(RUNS / "held" / root.name))
+        event, before = last_events(root, 2)
+        w = Workload(f"s{n}", root, n, [(event, RUNS / "held" / root.name / event.relative_to(root))],
+                     [(before, RUNS / "held" / root.name / before.relative_to(root))])
         workloads.append(w)
     info["invocation"] = {"argv": ["bench/run.py", *argv], "workloads": [w.name for w in workloads],
                           "started": started, "finished": None,
@@ -746,6 +777,7 @@ def main(argv: list[str] | None = None) -> int:
         wi = info["workloads"].setdefault(w.name, {"seasons": w.synthetic_seasons})
         if w.held:
             wi["held_out"] = str(w.held[0][0].relative_to(w.tree))
+            wi["refreshed_before"] = str(w.earlier[0][0].relative_to(w.tree)) if w.earlier else None
         try:
             run_workload(w, args, samples, wi)
         finally:

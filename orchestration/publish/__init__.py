@@ -8,7 +8,9 @@
 
 `publish()` stages the DuckDB copy and the Parquet files beside the old ones, checks them against
 the build file, then renames them into place (DuckDB file first, then its seal,
-``.pitwall.duckdb.seal``: see snapshot.py); `charts.draw_charts()` draws from the
+``.pitwall.duckdb.seal``: see snapshot.py). The DuckDB file it replaces stays beside it as
+``.pitwall.duckdb.spare`` (sealed too, so the published folder holds the copy twice): the next
+publication brings that one up to date instead of copying the current file. `charts.draw_charts()` draws from the
 published copy. A failure before the renames leaves the old publication as it was. No Dagster here:
 orchestration/assets/published.py wraps these functions.
 """
@@ -60,6 +62,7 @@ class Publication:
     removed_parquet: tuple[Path, ...] = ()
     reused_previous: bool = False  # started from a copy of the previous publication (snapshot.py)
     previous_sealed: bool = False  # ... which was untouched since: updated tables checked by session
+    reused_spare: bool = False  # ... and was the spare kept by the last publication, updated in place
 
     @property
     def parquet_bytes(self) -> int:
@@ -101,9 +104,15 @@ def publish(
             con.execute("DETACH pub")
         finally:
             con.close()
-        files.commit(snapshot.staged, target)
+        # The file in place until now becomes the spare the next publication updates (snapshot.py),
+        # if it is still the very file its own publication sealed: only then is its record trusted.
+        spare = files.spare_path(target)
+        keep = files.is_sealed(target)
+        kept = files.commit(snapshot.staged, target, keep_previous_as=spare if keep else None)
         files.fsync_dir(published_dir)
         files.seal(target)  # what the next publication trusts the copy's record of sessions by
+        if kept:
+            files.seal(spare)
     except Exception:
         files.discard(snapshot.staged, *(s.staged for s in staged if not s.kept))
         raise
@@ -121,4 +130,5 @@ def publish(
         removed_parquet=tuple(removed),
         reused_previous=snapshot.reused_previous,
         previous_sealed=snapshot.previous_sealed,
+        reused_spare=snapshot.reused_spare,
     )

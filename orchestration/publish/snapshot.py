@@ -14,8 +14,10 @@ their own file instead, ``<warehouse dir>/published/pitwall.duckdb``:
   0.9.2 does not);
 - checked table by table against the build file (row count and a hash of every row) before it
   replaces the old copy in one rename (see files.py);
-- built from a copy of the current published file when there is one (same storage version, little
-  free space inside): a table whose rows did not change is kept, a table with a ``session_id``
+- built from the previous publication when there is one (same storage version, little free space
+  inside): the *spare* (the file the publication before the last one put in place, kept beside it
+  as ``.pitwall.duckdb.spare`` and updated in place; see _attach_previous) or else a copy of the
+  current file. A table whose rows did not change is kept, a table with a ``session_id``
   whose changes touch a few sessions has only those sessions' rows replaced, any other is
   rewritten. One new event on top of years of history then costs what is new, not a full copy.
   Which sessions changed: the build file's rows of each session (count and hash) against those the
@@ -33,6 +35,7 @@ Nothing here knows about Dagster.
 
 from __future__ import annotations
 
+import os
 import shutil
 import time
 from collections.abc import Iterable, Mapping
@@ -132,6 +135,7 @@ class Snapshot:
     seconds: float
     reused_previous: bool = False
     previous_sealed: bool = False  # the previous copy was untouched since its publication
+    reused_spare: bool = False  # ... and was the spare (the one before), updated in place: no copy
 
     @property
     def marts(self) -> tuple[TableCopy, ...]:
@@ -217,6 +221,43 @@ def previous_copy_reusable(target: Path, storage_version: str) -> bool:
         con.close()
     version = dict(tags or {}).get("storage_version", "")
     return bool(has_meta) and version.startswith(storage_version) and (not total or free / total <= MAX_FREE_FRACTION)
+
+
+SPARE, SEALED_COPY, COPY = "spare", "sealed copy", "copy"
+
+
+def _attach_previous(con: duckdb.DuckDBPyConnection, target: Path, staged: Path, storage_version: str) -> str | None:
+    """Attach as ``pub``, at `staged`, the previous publication to start from; returns where it came from:
+
+    - SPARE: the file the publication before the last one renamed into place, kept beside it since
+      (files.spare_path) and sealed there: moved to `staged` and brought up to date in place, where
+      a copy of the current file costs a read and a write of all of it (0.1-0.8 s at 20 seasons, and
+      as much again to flush it to disk at the checkpoint). A reader that still has that older copy
+      open (another process: DuckDB's lock; this one: files.open_in_this_process) keeps it, unlinked,
+      and the current file is copied;
+    - SEALED_COPY or COPY: a copy of the current file, sealed (its record is trusted) or not;
+    - None: nothing to start from (no previous file, another storage version, too much free space).
+    """
+    spare = files.spare_path(target)
+    if spare.exists():
+        usable = (files.is_sealed(spare) and not files.open_in_this_process(spare)
+                  and previous_copy_reusable(spare, storage_version))
+        files.unseal(spare)
+        if usable:
+            os.replace(spare, staged)
+            try:
+                con.execute(f"ATTACH {quote_literal(str(staged))} AS pub")
+                return SPARE
+            except duckdb.IOException:  # locked by a reader: it keeps its file (unlinked here)
+                pass
+        files.discard(spare, staged)
+    if not previous_copy_reusable(target, storage_version):
+        return None
+    sealed = files.is_sealed(target)
+    shutil.copyfile(target, staged)
+    sealed = sealed and files.is_sealed(target)  # and nobody wrote to it during the copy
+    con.execute(f"ATTACH {quote_literal(str(staged))} AS pub")
+    return SEALED_COPY if sealed else COPY
 
 
 def _session_fingerprints(con: duckdb.DuckDBPyConnection, qualified: str) -> dict[object, tuple[int, int]]:
@@ -351,17 +392,12 @@ def build_snapshot(
     descriptions = dict(descriptions or {})
     descriptions.setdefault((META_SCHEMA, META_TABLE), (META_DESCRIPTION, META_COLUMNS))
     descriptions.setdefault((META_SCHEMA, SESSIONS_TABLE), (SESSIONS_DESCRIPTION, SESSIONS_COLUMNS))
-    reuse = previous_copy_reusable(target, storage_version)
-    sealed = False
     con = scratch_connection()
     try:
         con.execute(f"ATTACH {quote_literal(str(build))} AS src (READ_ONLY)")
-        if reuse:
-            sealed = files.is_sealed(target)
-            shutil.copyfile(target, staged)
-            sealed = sealed and files.is_sealed(target)  # and nobody wrote to it during the copy
-            con.execute(f"ATTACH {quote_literal(str(staged))} AS pub")
-        else:
+        start = _attach_previous(con, target, staged, storage_version)
+        reuse, sealed = start is not None, start in (SPARE, SEALED_COPY)
+        if not reuse:
             con.execute(
                 f"ATTACH {quote_literal(str(staged))} AS pub (STORAGE_VERSION {quote_literal(storage_version)})"
             )
@@ -430,6 +466,7 @@ def build_snapshot(
         seconds=time.perf_counter() - started,
         reused_previous=reuse,
         previous_sealed=sealed,
+        reused_spare=start == SPARE,
     )
 
 

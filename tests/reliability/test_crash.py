@@ -104,7 +104,7 @@ def test_kill_9_during_ingestion_many(tmp_path):
 
 PUBLISH = (
     "import sys; from pathlib import Path; from orchestration.publish import publish; "
-    "publish(Path(sys.argv[1]), Path(sys.argv[2]), run_id=sys.argv[3])"
+    "done = publish(Path(sys.argv[1]), Path(sys.argv[2]), run_id=sys.argv[3]); print('spare', done.reused_spare)"
 )
 
 
@@ -112,16 +112,27 @@ def _publish_trials(tmp_path: Path, trials: int, seed: int | None) -> dict:
     from orchestration.publish import files, publish
 
     build = tmp_path / "build.duckdb"
-    build_file(build, 60_000, 1)
     first = tmp_path / "first"
-    publish(build, first, run_id="v1")
+    build_file(build, 60_000, 0)
+    publish(build, first, run_id="v0")
+    build_file(build, 60_000, 1)
+    publish(build, first, run_id="v1")  # v1 in place, v0 kept as the spare the next publication updates
+    assert files.spare_path(first / "pitwall.duckdb").exists()
     old = published_state(first)
     build_file(build, 60_000, 2)
+
+    def copy_of_first(folder: Path) -> None:
+        shutil.copytree(first, folder)
+        for copied in (folder / "pitwall.duckdb", files.spare_path(folder / "pitwall.duckdb")):
+            files.seal(copied)  # copies, sealed again as the originals were: the spare is used (snapshot.py)
+
     second = tmp_path / "second"
+    copy_of_first(second)
     began = time.perf_counter()
     done = subprocess.run([sys.executable, "-c", PUBLISH, str(build), str(second), "v2"], cwd=REPO, capture_output=True, text=True)
     duration = time.perf_counter() - began
     assert done.returncode == 0, done.stderr
+    assert "spare True" in done.stdout  # what the kills below interrupt: the spare updated in place
     new = published_state(second)
     assert new != old
 
@@ -129,7 +140,7 @@ def _publish_trials(tmp_path: Path, trials: int, seed: int | None) -> dict:
     outcome = Counter()
     for trial in range(trials):
         folder = tmp_path / f"trial{trial}"
-        shutil.copytree(first, folder)
+        copy_of_first(folder)
         proc = subprocess.Popen([sys.executable, "-c", PUBLISH, str(build), str(folder), "v2"], cwd=REPO,
                                 start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         time.sleep(rng.uniform(0.1, duration))
@@ -142,10 +153,14 @@ def _publish_trials(tmp_path: Path, trials: int, seed: int | None) -> dict:
         outcome["finished before the kill" if finished else "old copy kept" if state[0] == old[0] else "new copy in place"] += 1
         publish(build, folder, run_id="v2")  # the next run
         assert published_state(folder) == new
-        # Hidden files: temporaries, and the seal of the copy in place (kept on purpose: orchestration/publish/files.py).
-        seal = files.seal_path(folder / "pitwall.duckdb")
-        assert files.is_sealed(folder / "pitwall.duckdb"), f"trial {trial}: the copy in place is not sealed"
-        leftovers = [p.name for p in folder.rglob(".*") if p.is_file() and p != seal]
+        # Hidden files: temporaries, and kept on purpose (orchestration/publish/files.py): the seal of the
+        # copy in place, and the spare (the copy it replaced) with its own seal.
+        target = folder / "pitwall.duckdb"
+        spare = files.spare_path(target)
+        kept = {files.seal_path(target), spare, files.seal_path(spare)}
+        assert files.is_sealed(target), f"trial {trial}: the copy in place is not sealed"
+        assert not spare.exists() or files.is_sealed(spare), f"trial {trial}: the spare is not sealed"
+        leftovers = [p.name for p in folder.rglob(".*") if p.is_file() and p not in kept]
         assert leftovers == [], f"trial {trial}: temporary files left behind: {leftovers}"
     return {"trials": trials, "kills": trials - outcome["finished before the kill"], "outcomes": dict(outcome),
             "uninterrupted_seconds": round(duration, 1)}
