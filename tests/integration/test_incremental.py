@@ -85,6 +85,16 @@ def sessions_of_the_series_seasons_of(warehouse, sessions: set[str]) -> set[str]
     )}
 
 
+def assert_the_build_recorded_what_it_read(warehouse) -> None:
+    """meta.dbt_built_files and meta.dbt_built_drivers (orchestration/build_state.py, brought up to date
+    key by key) hold what the build read, row for row, as a rewrite of both would."""
+    for recorded, read in (
+        ("meta.dbt_built_files", "select path, sha256, status, session_key from raw.ingested_files"),
+        ("meta.dbt_built_drivers", "select session_id, car_number, driver_order, driver_id from marts.bridge_session_result_drivers"),
+    ):
+        assert rows(warehouse, f"select * from {recorded} order by all") == rows(warehouse, f"{read} order by all")
+
+
 def test_one_new_event_builds_incrementally_to_the_full_build(refreshed, tmp_path):
     raw, held, warehouse, home = without_new_event(tmp_path, refreshed.raw)
     first = refresh(raw, warehouse, home)
@@ -104,6 +114,7 @@ def test_one_new_event_builds_incrementally_to_the_full_build(refreshed, tmp_pat
         name.split(".")[2]: changed for name in SESSION_SCOPED_TESTS}
 
     assert checksums(warehouse, ("marts",)) == checksums(refreshed.warehouse, ("marts",))
+    assert_the_build_recorded_what_it_read(warehouse)
 
 
 # A driver whose every file before the new event lacks the IMSA id (blanked below), and whose new
@@ -164,6 +175,7 @@ def test_an_id_first_delivered_by_the_new_event_reaches_the_drivers_earlier_sess
     assert [key for _, key in identities_of(warehouse, *LATE_ID_DRIVER)] == ["imsa:" + LATE_ID]
     assert earlier and earlier <= changed_sessions(warehouse)  # rewritten for the identity alone
     assert not earlier & sessions_under(warehouse, NEW_EVENT)
+    assert_the_build_recorded_what_it_read(warehouse)  # the earlier sessions' drivers included
     full = tmp_path / "full" / "pitwall.duckdb"
     refresh(raw, full, home)
     assert checksums(warehouse, ("marts",)) == checksums(full, ("marts",))
@@ -236,6 +248,8 @@ def test_new_spellings_and_a_correction_reach_the_notes_of_races_whose_files_did
     assert "--full-refresh" not in corrected.stdout + corrected.stderr
     outside = changed_outside_their_seasons(warehouse, second, notes_of(warehouse))
     assert any("Niamh Silverton's" in sentence and "career starts" in sentence for sentence in outside)  # 2024
+
+    assert_the_build_recorded_what_it_read(warehouse)  # the corrected file's new sha256 in place of the old
 
     full = tmp_path / "full" / "pitwall.duckdb"
     refresh(raw, full, home)
