@@ -229,10 +229,6 @@ def last_events(tree: Path, count: int = 1) -> list[Path]:
     return sorted(events, key=lambda e: (latest_session(e), e.name), reverse=True)[:count]
 
 
-def last_event(tree: Path) -> Path:
-    return last_events(tree)[0]
-
-
 def tree_stats(tree: Path) -> dict:
     files = [Path(d) / f for d, _, names in os.walk(tree) for f in names if f.lower().endswith((".csv", ".json"))]
     return {"files": len(files), "bytes": sum(f.stat().st_size for f in files)}
@@ -281,7 +277,7 @@ def sealed_text(sealed) -> str:
     """RESULTS.md's words for save_warehouse()'s list (older runs recorded a yes/no)."""
     if isinstance(sealed, bool):
         return "yes" if sealed else "no"
-    return {0: "none", 1: "copy only" if "pitwall.duckdb" in sealed else "spare only"}.get(len(sealed), "copy and spare")
+    return {0: "none", 1: "spare only" if sealed[0].startswith(".") else "copy only"}.get(len(sealed), "copy and spare")
 
 
 def run_workload(w: Workload, args, samples: list[Sample], info: dict) -> None:
