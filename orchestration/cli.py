@@ -183,9 +183,10 @@ def _summarise_run(result: Any, warehouse: Path, seconds: float) -> None:
     built = [k for k in materialized if k in set(dbt_keys)]
     checks = result.get_asset_check_evaluations()
     passed = [c for c in checks if c.passed]
-    failed = [c for c in checks if not c.passed]
+    warned = [c for c in checks if not c.passed and c.severity == dg.AssetCheckSeverity.WARN]
+    failed = [c for c in checks if not c.passed and c.severity != dg.AssetCheckSeverity.WARN]
     dbt_line = f"dbt: {len(built)} of {len(dbt_keys) or '?'} models and seeds built"
-    dbt_line += f"; tests: {len(passed)} passed, {len(failed)} failed"
+    dbt_line += f"; tests: {len(passed)} passed, {len(failed)} failed, {len(warned)} warned"
     # The dbt step succeeded and built nothing: it found nothing new since the last full build.
     up_to_date = not built and not failed and any(e.step_key == pitwall_dbt.op.name for e in result.get_step_success_events())
     if up_to_date:
@@ -200,6 +201,8 @@ def _summarise_run(result: Any, warehouse: Path, seconds: float) -> None:
         for check in failed:
             table.add_row(check.asset_key.to_user_string(), Text(check.check_name), str(getattr(check.severity, "value", check.severity)))
         console.print(table)
+    if warned:
+        _print_findings(warned)
     if dbt_keys and len(built) < len(dbt_keys):
         missing = sorted(k.to_user_string() for k in set(dbt_keys) - set(built))
         shown = ", ".join(missing[:15]) + (f" ... (+{len(missing) - 15})" if len(missing) > 15 else "")
@@ -224,6 +227,25 @@ def _summarise_run(result: Any, warehouse: Path, seconds: float) -> None:
     verdict = "[green]succeeded[/green]" if result.success else "[red]FAILED[/red]"
     console.print(f"run {result.run_id} {verdict} in {seconds:.1f} s")
     console.print(f"warehouse: [bold]{warehouse}[/bold]")
+
+
+def _print_findings(warned: list) -> None:
+    """The warned dbt tests: on the findings table, its checks and counts; any other, by name."""
+    from .assets.dbt import FINDINGS_KEY, FINDINGS_TEST_PREFIX
+
+    table = Table(title="findings in the official files (never fail a run)", title_justify="left", title_style="yellow")
+    table.add_column("check", overflow="fold")
+    table.add_column("rows", justify="right")
+    total = 0
+    for check in sorted(warned, key=lambda c: c.check_name):
+        meta = {k: _metadata_value(v) for k, v in check.metadata.items()}
+        count = int(meta.get("findings", meta.get("dagster_dbt/failed_row_count", 0)) or 0)
+        total += count
+        name = check.check_name.removeprefix(FINDINGS_TEST_PREFIX) if check.asset_key == FINDINGS_KEY else (
+            f"{check.asset_key.to_user_string()}: {check.check_name}")
+        table.add_row(Text(name), f"{count:,}")
+    console.print(table)
+    console.print(f"[yellow]{total:,} finding(s)[/yellow]: select * from marts.data_quality_findings")
 
 
 def _sqlite_sync_at_checkpoints() -> None:

@@ -3,13 +3,15 @@
   DuckDB syntax; each macro is the single place to port for another warehouse.
 -#}
 
-{#- '27.151' | '1:51.568' | '2:40:44.592' | '1:40''37.481' | '0:00:53.371' -> integer milliseconds -#}
+{#- '27.151' | '1:51.568' | '2:40:44.592' | '1:40''37.481' | '0:00:53.371' -> integer milliseconds.
+    A decimal comma ('1:51,568', in series that write one) reads as a point. -#}
 {% macro duration_ms(column) -%}
+    {%- set parts = "list_reverse(string_split(replace(replace(trim(" ~ column ~ "), '''', ':'), ',', '.'), ':'))" -%}
     (case when {{ column }} is null or trim({{ column }}) = '' then null else
         cast(round(
-            coalesce(try_cast(list_reverse(string_split(replace(trim({{ column }}), '''', ':'), ':'))[1] as double), 0) * 1000
-            + coalesce(try_cast(list_reverse(string_split(replace(trim({{ column }}), '''', ':'), ':'))[2] as bigint), 0) * 60000
-            + coalesce(try_cast(list_reverse(string_split(replace(trim({{ column }}), '''', ':'), ':'))[3] as bigint), 0) * 3600000
+            coalesce(try_cast({{ parts }}[1] as double), 0) * 1000
+            + coalesce(try_cast({{ parts }}[2] as bigint), 0) * 60000
+            + coalesce(try_cast({{ parts }}[3] as bigint), 0) * 3600000
         ) as bigint)
     end)
 {%- endmacro %}
@@ -18,8 +20,9 @@
     try_cast(nullif(trim({{ column }}), '') as integer)
 {%- endmacro %}
 
+{#- A decimal, point or comma ('24,42'): no Al Kamel file groups thousands, so a comma is decimal. -#}
 {% macro to_double(column) -%}
-    try_cast(nullif(trim({{ column }}), '') as double)
+    try_cast(replace(nullif(trim({{ column }}), ''), ',', '.') as double)
 {%- endmacro %}
 
 {#- Trimmed text, empty as null. -#}
@@ -78,12 +81,19 @@
     raw table scans (a not_null test of one event's classifications at 20 seasons: 0.19 s -> 0.01 s).
     Like the subquery, the map refuses duplicate aliases. -#}
 
-{#- A delivered class name normalised through the class_aliases seed (the delivered text when no alias matches). -#}
+{#- A delivered class name normalised through the class_aliases seed (the delivered text when no alias
+    matches). A one-class series leaves CLASS empty (alkamel.md, other series): its one class is
+    named 'Overall' (dim_classes.class_named_by says so). -#}
 {% macro normalise_class(column) -%}
-    coalesce((select map(list(alias), list(class_name)) from {{ ref('class_aliases') }})[{{ column }}], {{ column }})
+    coalesce((select map(list(alias), list(class_name)) from {{ ref('class_aliases') }})[{{ column }}], {{ column }}, 'Overall')
 {%- endmacro %}
 
 {#- A delivered STATUS normalised through the status_aliases seed (case-insensitive); null when unknown. -#}
 {% macro normalise_status(column) -%}
     (select map(list(lower(alias)), list(status)) from {{ ref('status_aliases') }})[lower({{ column }})]
+{%- endmacro %}
+
+{#- 107057 -> '1:47.057' (a lap or sector time as the files write it, for sentences and findings). -#}
+{% macro lap_time_text(ms) -%}
+    (cast({{ ms }} // 60000 as varchar) || ':' || lpad(format('{:.3f}', ({{ ms }} % 60000) / 1000.0), 6, '0'))
 {%- endmacro %}

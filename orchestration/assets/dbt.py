@@ -119,16 +119,78 @@ def pitwall_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource, paths: W
     build_state.forget(warehouse)
     context.log.info(f"dbt {' '.join(args)} against {warehouse}")
     built: list[dg.AssetKey] = []
-    for event in dbt.cli(args, context=context, target_path=DBT_TARGET_PATH).stream():
-        if isinstance(event, dg.Output):
-            built.append(context.asset_key_for_output(event.output_name))
-        elif isinstance(event, (dg.AssetMaterialization, dg.MaterializeResult)) and event.asset_key:
-            built.append(event.asset_key)
-        yield event
+    findings: list[dg.AssetCheckResult] = []  # warned checks of the findings table, shown with their rows
+    try:
+        for event in dbt.cli(args, context=context, target_path=DBT_TARGET_PATH).stream():
+            if isinstance(event, dg.Output):
+                built.append(context.asset_key_for_output(event.output_name))
+            elif isinstance(event, (dg.AssetMaterialization, dg.MaterializeResult)) and event.asset_key:
+                built.append(event.asset_key)
+            elif isinstance(event, dg.AssetCheckResult) and event.asset_key == FINDINGS_KEY and not event.passed:
+                findings.append(event)
+                continue
+            yield event
+    except BaseException:
+        yield from findings  # as dbt reported them: the warehouse is not readable mid-failure
+        raise
     if state:  # the stream raises on a failed model or test: here every node passed
         build_state.record(warehouse, state, context.run_id, manifest)
     # dbt has exited and closed the warehouse: now it can be read (DuckDB: one writer, or readers).
+    yield from findings_with_rows(context, warehouse, findings)
     yield from table_observations(context, warehouse, built)
+
+
+# The official files' findings (models/marts/quality): each check is a dbt test of severity warn.
+FINDINGS_KEY = dg.AssetKey(["marts", "data_quality_findings"])
+FINDINGS_TEST_PREFIX = "no_findings_data_quality_findings_"
+FINDINGS_SHOWN = 50
+
+
+def findings_with_rows(context: dg.AssetExecutionContext, warehouse: Path,
+                       checks: list[dg.AssetCheckResult]) -> Iterator[dg.AssetCheckResult]:
+    """The warned checks of the findings table, each with its count and a table of its first rows.
+
+    Read after `dbt build` has exited; a check whose rows cannot be read is passed on as dbt reported it.
+    """
+    if not checks:
+        return
+    import duckdb
+
+    try:
+        con = duckdb.connect(str(warehouse), read_only=True)
+    except duckdb.Error as exc:
+        context.log.warning(f"findings not read: cannot open {warehouse} read-only: {exc}")
+        yield from checks
+        return
+    columns = ["season", "event_name", "session_name", "car_number", "lap_number", "expected", "found", "source_file_path"]
+    try:
+        for check in checks:
+            name = (check.check_name or "").removeprefix(FINDINGS_TEST_PREFIX)
+            try:
+                count = con.execute("SELECT count(*) FROM marts.data_quality_findings WHERE check_name = ?", [name]).fetchone()[0]
+                rows = con.execute(
+                    f"SELECT {', '.join(columns)} FROM marts.data_quality_findings WHERE check_name = ? "
+                    f"ORDER BY season, event_name, session_name, car_number, lap_number LIMIT {FINDINGS_SHOWN}",
+                    [name],
+                ).fetchall()
+            except duckdb.Error as exc:
+                context.log.warning(f"findings of {name} not read: {exc}")
+                yield check
+                continue
+            context.log.warning(f"{count} finding(s) of {name} in the official files (marts.data_quality_findings)")
+            yield check._replace(metadata={
+                **check.metadata,
+                "findings": dg.MetadataValue.int(int(count)),
+                "rows": dg.MetadataValue.table(
+                    records=[dg.TableRecord({c: _cell(v) for c, v in zip(columns, row)}) for row in rows],
+                    schema=dg.TableSchema(columns=[dg.TableColumn(c, "string") for c in columns]),
+                ),
+                "query": dg.MetadataValue.md(
+                    f"`select * from marts.data_quality_findings where check_name = '{name}'`"
+                    + (f" (first {FINDINGS_SHOWN} shown)" if count > FINDINGS_SHOWN else "")),
+            })
+    finally:
+        con.close()
 
 
 # Tables whose row count is reported; views (staging, intermediate) are not counted: counting one

@@ -11,12 +11,13 @@ import re
 from dataclasses import dataclass, field
 
 # Value shapes. Checked on non-empty cells only; typing proper happens in dbt staging.
+# Decimals take a point or, where a series writes one, a comma (`24,42`): staging reads both.
 INTEGER = r"-?\d+"
-DECIMAL = r"-?\d+(\.\d+)?"
-# 27.151 | 1:51.568 | 2:40:44.592 | 1:40'37.481 | 0:00:53.371
-DURATION = r"\d+([:']\d{1,2}){0,2}(\.\d+)?"
+DECIMAL = r"-?\d+([.,]\d+)?"
+# 27.151 | 1:51.568 | 2:40:44.592 | 1:40'37.481 | 0:00:53.371 | 1:51,568
+DURATION = r"\d+([:']\d{1,2}){0,2}([.,]\d+)?"
 # - | +0.496 | +1:05.904 | 1 Lap | 2 Laps
-GAP = r"-|\+?\d+([:']\d{1,2}){0,2}(\.\d+)?|\d+ Laps?"
+GAP = r"-|\+?\d+([:']\d{1,2}){0,2}([.,]\d+)?|\d+ Laps?"
 
 DRIVER_FIELDS = [
     "firstname", "secondname", "license", "hometown", "country", "shortname",
@@ -125,15 +126,25 @@ UNSUPPORTED_REPORTS = {"flagsanalysiswithrcmessages": "flags and race-control me
 # Lineage columns every raw table carries after its canonical columns.
 LINEAGE_COLUMNS = [
     "_file_path", "_file_sha256", "_row_number", "_season", "_event_folder", "_event_name",
-    "_series_folder", "_series_name", "_session_folder", "_session_name", "_session_type",
+    "_series_folder", "_series_name", "_session_folder", "_session_name",
     "_session_start_local", "_session_key", "_report", "_mark",
 ]
+
+
+# Older or other series' spellings of a column, by normalised name: read as the canonical column.
+COLUMN_SPELLINGS = {"lapnumber": "lap_number", "laptime": "lap_time", "drivernumber": "driver_number"}
 
 
 def normalise_name(name: str) -> str:
     """' LAPS' -> 'laps', 'DRIVER1_*Extra 4' -> 'driver1_extra_4', 'IMSA_CarId' -> 'imsa_carid'."""
     text = re.sub(r"[^0-9a-z]+", "_", name.strip().lower()).strip("_")
     return text
+
+
+def column_of(name: str) -> str:
+    """The raw-table column of a header cell: its normalised name, older spellings made canonical."""
+    text = normalise_name(name)
+    return COLUMN_SPELLINGS.get(text, text)
 
 
 class HeaderError(ValueError):
@@ -157,7 +168,7 @@ class Header:
 
 def classify(raw_cells: list[str]) -> Header:
     """The report kind of a header line's cells and the raw-table column of each cell."""
-    names = [normalise_name(c) for c in raw_cells]
+    names = [column_of(c) for c in raw_cells]
     if any(n == "" for n in names):
         position = names.index("") + 1
         raise HeaderError(f"header cell {position} is empty")

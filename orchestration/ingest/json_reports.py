@@ -106,8 +106,9 @@ def _entry_row(entry: dict, kind: ReportKind, keys: dict[str, str], index: int) 
     return row
 
 
-def parse(data: bytes, session_type: str) -> JsonReport:
-    """Rows of a JSON report. `session_type` (from the folder) tells race from other classifications."""
+def parse(data: bytes) -> JsonReport:
+    """Rows of a JSON report. A classification whose entries carry a total time (`elapsed_time`) is a
+    race classification, as a CSV one with TOTAL_TIME is; any other is a qualifying or practice one."""
     if not data.strip():
         raise ReportError("empty file (0 bytes)" if not data else "empty JSON file")
     try:
@@ -136,7 +137,7 @@ def parse(data: bytes, session_type: str) -> JsonReport:
         raise ReportError(f"'{'grid' if is_grid else 'classification'}' is empty: no data rows")
     if is_grid:
         kind, keys = GRIDS, _GRID_KEYS
-    elif session_type == "race":
+    elif any(isinstance(e, dict) and "elapsed_time" in e for e in entries):
         kind, keys = RACE_RESULTS, _RACE_KEYS
     else:
         kind, keys = CLASSIFICATIONS, _CLASSIFICATION_KEYS

@@ -1,8 +1,15 @@
 """Where a file sits in the results site's folder layout, and what that says about it.
 
-    <YY>_<YYYY>/<NN>_<Event>/[<NN>_<Series>/]<YYYYMMDDHHMM>_<Session>/<NN>_<Report>_<Session>[_<Mark>].<EXT>
+    <YY>_<YYYY>/<NN>_<Event>/[<NN>_<Series>/]<YYYYMMDDHHMM>_<Session>/[<subfolder>/]<NN>_<Report>_<Session>[_<Mark>].<EXT>
+    <YY>_<YYYY>/<NN>_<Event>/[<NN>_<Series>/]Points Data - Official/<championship>.<EXT>
 
-Nothing here reads file contents: this is the path alone.
+A session folder may hold one level of subfolders: `00_Starting Grids` (the session's grid: its
+files belong to the session) and checkpoints such as `12_Hour 12` (the classification and time
+cards at that hour of a race: a session of its own, named `<session> - Hour 12`, keyed by both
+folders). A `Points Data` folder holds the officials' standings after the round.
+
+Nothing here reads file contents and nothing here types a session: a session's type comes from
+its name through the dbt seed `session_types` (the whole rule set in one place).
 """
 
 from __future__ import annotations
@@ -18,10 +25,15 @@ from pathlib import Path, PurePosixPath
 from typing import NamedTuple
 
 DATA_EXTENSIONS = {".csv", ".json"}
+POINTS_DATA_REASON = "official standings (Points Data folder): kept in raw/, not loaded yet"
 
 _SEASON = re.compile(r"^\d{2}_(?P<year>\d{4})$")
 _NUMBERED = re.compile(r"^(?P<number>\d+)_(?P<name>.+)$")
 _SESSION = re.compile(r"^(?P<stamp>\d{12})_(?P<name>.+)$")
+# Subfolders of a session that hold the session's own reports (its grid), not a checkpoint.
+_SAME_SESSION_SUBFOLDER = re.compile(r"grid", re.IGNORECASE)
+# `Points Data - Official`, `Points Data - Offiical`, `POINTS DATA`, `Points Data - Provisional`.
+_POINTS_FOLDER = re.compile(r"^(\d+_)?points\s*data\b", re.IGNORECASE)
 
 # Mark words in the order they supersede each other; a modifier (Amended/Revised) on a
 # mark ranks it above the plain mark and below the next one.
@@ -49,7 +61,6 @@ class RawFile:
     series_name: str | None
     session_folder: str
     session_name: str
-    session_type: str
     session_start_local: datetime
     report_number: str
     report: str
@@ -73,19 +84,6 @@ class OtherFile:
     size_bytes: int
     mtime_ns: int
     reason: str
-
-
-def session_type_of(session_name: str) -> str | None:
-    name = session_name.lower()
-    if "warm" in name:
-        return "warmup"
-    if "qualif" in name:
-        return "qualifying"
-    if "race" in name:
-        return "race"
-    if "practice" in name or name.startswith("fp") or "test" in name:
-        return "practice"
-    return None
 
 
 def parse_mark(text: str | None) -> tuple[str | None, int]:
@@ -140,22 +138,26 @@ class _Folders:
     series_name: str | None
     session_folder: str
     session_name: str
-    session_type: str
     session_start_local: datetime
+    file_session_name: str  # the session name file names carry (a checkpoint's files use its race's)
 
 
 @functools.lru_cache(maxsize=4096)
 def _folders(parts: tuple[str, ...]) -> _Folders:
     """Parse the folder levels of a path (cached: a session folder holds several files)."""
-    if len(parts) not in (3, 4):
+    stamped = [i for i in (2, 3) if i < len(parts) and _SESSION.match(parts[i])]
+    if not stamped and len(parts) in (3, 4):
+        raise LayoutError(f"session folder '{parts[-1]}' is not <YYYYMMDDHHMM>_<Session>")
+    if not stamped or len(parts) > stamped[0] + 2:
         raise LayoutError(
-            "path is not <season>/<event>/[<series>/]<stamp>_<session>/<file> (found "
+            "path is not <season>/<event>/[<series>/]<stamp>_<session>/[<subfolder>/]<file> (found "
             f"{len(parts)} folder levels)"
         )
+    at = stamped[0]
     season_m = _SEASON.match(parts[0])
     event_m = _NUMBERED.match(parts[1])
-    session_m = _SESSION.match(parts[-1])
-    series_folder = parts[2] if len(parts) == 4 else None
+    session_m = _SESSION.match(parts[at])
+    series_folder = parts[2] if at == 3 else None
     series_m = _NUMBERED.match(series_folder) if series_folder else None
     if not season_m:
         raise LayoutError(f"season folder '{parts[0]}' is not <YY>_<YYYY>")
@@ -163,16 +165,19 @@ def _folders(parts: tuple[str, ...]) -> _Folders:
         raise LayoutError(f"event folder '{parts[1]}' is not <NN>_<Event>")
     if series_folder and not series_m:
         raise LayoutError(f"series folder '{series_folder}' is not <NN>_<Series>")
-    if not session_m:
-        raise LayoutError(f"session folder '{parts[-1]}' is not <YYYYMMDDHHMM>_<Session>")
     try:
         start = datetime.strptime(session_m["stamp"], "%Y%m%d%H%M")
     except ValueError as exc:
         raise LayoutError(f"session stamp '{session_m['stamp']}' is not a date and time") from exc
-    session_name = session_m["name"].strip()
-    session_type = session_type_of(session_name)
-    if session_type is None:
-        raise LayoutError(f"session '{session_name}' is not a practice, qualifying, race or warm-up")
+    session_folder = parts[at]
+    session_name = file_session_name = session_m["name"].strip()
+    if len(parts) == at + 2:  # a subfolder of the session
+        sub = parts[at + 1]
+        sub_m = _NUMBERED.match(sub)
+        sub_name = (sub_m["name"] if sub_m else sub).strip()
+        if not _SAME_SESSION_SUBFOLDER.search(sub_name):
+            session_folder = f"{session_folder}/{sub}"
+            session_name = f"{session_name} - {sub_name}"
     return _Folders(
         season=int(season_m["year"]),
         event_folder=parts[1],
@@ -180,11 +185,17 @@ def _folders(parts: tuple[str, ...]) -> _Folders:
         event_name=event_m["name"].strip(),
         series_folder=series_folder,
         series_name=series_m["name"].strip() if series_m else None,
-        session_folder=parts[-1],
+        session_folder=session_folder,
         session_name=session_name,
-        session_type=session_type,
         session_start_local=start,
+        file_session_name=file_session_name,
     )
+
+
+def is_points_data(rel: str) -> bool:
+    """Is this path (relative, POSIX) a file of a `Points Data` folder (the officials' standings)?"""
+    parts = [p for p in rel.split("/") if p not in ("", ".")]
+    return len(parts) in (4, 5) and bool(_POINTS_FOLDER.match(parts[-2])) and bool(_SEASON.match(parts[0]))
 
 
 def _describe(rel: str, absolute: str, stat: os.stat_result) -> RawFile:
@@ -194,14 +205,14 @@ def _describe(rel: str, absolute: str, stat: os.stat_result) -> RawFile:
     name = parts[-1]
     suffix = _suffix(name)
     stem = name[: len(name) - len(suffix)] if suffix else name
-    number, report, mark_text = parse_report_name(stem, folders.session_name)
+    number, report, mark_text = parse_report_name(stem, folders.file_session_name)
     mark, rank = parse_mark(mark_text)
     return RawFile(
         path="/".join(parts),
         absolute_path=absolute,
         size_bytes=stat.st_size,
         mtime_ns=stat.st_mtime_ns,
-        **vars(folders),  # season, event, series and session: RawFile's fields of the same names
+        **{k: v for k, v in vars(folders).items() if k != "file_session_name"},  # RawFile's fields of the same names
         report_number=number,
         report=report.strip(),
         mark=mark,
@@ -253,6 +264,9 @@ def discover(root: Path, known: Mapping[str, tuple[int, int]] | None = None) -> 
             if suffix not in DATA_EXTENSIONS:
                 what = suffix.lstrip(".").upper() or "no extension"
                 found.skipped.append(OtherFile(rel, entry.path, st.st_size, st.st_mtime_ns, f"not a data file ({what})"))
+                continue
+            if is_points_data(rel):
+                found.skipped.append(OtherFile(rel, entry.path, st.st_size, st.st_mtime_ns, POINTS_DATA_REASON))
                 continue
             try:
                 found.data.append(_describe(rel, entry.path, st))

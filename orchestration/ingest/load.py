@@ -57,7 +57,6 @@ MANIFEST_COLUMNS = {
     "series_name": "VARCHAR",
     "session_folder": "VARCHAR",
     "session_name": "VARCHAR",
-    "session_type": "VARCHAR",
     "session_start_local": "TIMESTAMP",
     "session_key": "VARCHAR",
     "status": "VARCHAR",
@@ -68,11 +67,11 @@ MANIFEST_COLUMNS = {
 }
 
 # Types of the temp table `_files` (Ingestor._register_files).
-FILES_TYPES = ["VARCHAR", "VARCHAR", "VARCHAR", "INTEGER"] + ["VARCHAR"] * 7 + ["TIMESTAMP", "VARCHAR", "VARCHAR", "VARCHAR"]
+FILES_TYPES = ["VARCHAR", "VARCHAR", "VARCHAR", "INTEGER"] + ["VARCHAR"] * 6 + ["TIMESTAMP", "VARCHAR", "VARCHAR", "VARCHAR"]
 
 FILE_COLUMNS = [  # lineage of a file, in the order of LINEAGE_COLUMNS without the row number
     "path", "sha256", "season", "event_folder", "event_name", "series_folder", "series_name", "session_folder",
-    "session_name", "session_type", "session_start_local", "session_key", "report", "mark",
+    "session_name", "session_start_local", "session_key", "report", "mark",
 ]
 
 LINEAGE_TYPES = {"_row_number": "BIGINT", "_season": "INTEGER", "_session_start_local": "TIMESTAMP"}
@@ -142,17 +141,20 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(f"CREATE TABLE IF NOT EXISTS raw.{REPORT_SESSIONS} ({', '.join(cols)})")
 
 
-def insert_rows(con: duckdb.DuckDBPyConnection, table: str, types: list[str], rows: list) -> None:
-    """INSERT many Python rows in one statement: one typed list parameter per column, unnested.
+def insert_rows(con: duckdb.DuckDBPyConnection, table: str, types: list[str], rows: list,
+                columns: list[str] | None = None) -> None:
+    """INSERT many Python rows in one statement: one typed list parameter per column, unnested
+    (into `columns` by name when given, else by position).
 
     (``executemany`` runs one INSERT per row: ~2 ms each, seconds for a few thousand files.)
     """
     if not rows:
         return
-    columns = list(zip(*rows))
-    params = {f"c{i}": list(values) for i, values in enumerate(columns)}
+    values = list(zip(*rows))
+    params = {f"c{i}": list(column) for i, column in enumerate(values)}
     select = ", ".join(f"unnest($c{i}::{t}[])" for i, t in enumerate(types))
-    con.execute(f"INSERT INTO {table} SELECT {select}", params)
+    target = f" ({', '.join(quote_ident(c) for c in columns)})" if columns else ""
+    con.execute(f"INSERT INTO {table}{target} SELECT {select}", params)
 
 
 def table_columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
@@ -338,9 +340,13 @@ class Ingestor:
                 report.files_read += 1
                 outcome = FileOutcome(raw.path, sha, raw.size_bytes, raw.mtime_ns, "loaded", raw=raw)
                 outcomes.append(outcome)
+                unsupported = UNSUPPORTED_REPORTS.get(normalise_name(raw.report).replace("_", ""))
+                if unsupported:
+                    outcome.status, outcome.reason = "skipped", unsupported
+                    continue
                 if raw.extension == ".json":
                     try:
-                        parsed = json_reports.parse(data, raw.session_type)
+                        parsed = json_reports.parse(data)
                     except json_reports.ReportError as exc:
                         outcome.status, outcome.reason = "quarantined", str(exc)
                         continue
@@ -350,10 +356,6 @@ class Ingestor:
                         raw = outcome.raw = dataclasses.replace(raw, mark=mark, mark_rank=rank)
                     outcome.kind, outcome.header_variant = parsed.kind.name, parsed.variant
                     json_loads.append((raw, sha, parsed))
-                    continue
-                unsupported = UNSUPPORTED_REPORTS.get(normalise_name(raw.report).replace("_", ""))
-                if unsupported:
-                    outcome.status, outcome.reason = "skipped", unsupported
                     continue
                 header, n_cells, reason = inspect_file(raw, data)
                 reason = reason or self.unreadable.get(raw.path)
@@ -438,7 +440,7 @@ class Ingestor:
         target_cols = ", ".join(quote_ident(c) for c in columns + LINEAGE_COLUMNS)
         lineage = ("f.path, f.sha256, src._rn - min(src._rn) OVER (PARTITION BY src._source) + 1, f.season, "
                    "f.event_folder, f.event_name, f.series_folder, f.series_name, f.session_folder, f.session_name, "
-                   "f.session_type, f.session_start_local, f.session_key, f.report, f.mark")
+                   "f.session_start_local, f.session_key, f.report, f.mark")
         names = ", ".join(f"src.{quote_ident(c)}" for c in columns)
         con.execute("DROP TABLE IF EXISTS _reject_errors")
         con.execute("DROP TABLE IF EXISTS _reject_scans")
@@ -488,8 +490,7 @@ class Ingestor:
             "path": ("VARCHAR", [r.path for r, _ in files]), "sha256": ("VARCHAR", [sha for _, sha in files]),
             "season": ("INTEGER", [r.season for r, _ in files]),
             **{k: ("VARCHAR", [getattr(r, k) for r, _ in files]) for k in (
-                "event_folder", "event_name", "series_folder", "series_name", "session_folder", "session_name",
-                "session_type")},
+                "event_folder", "event_name", "series_folder", "series_name", "session_folder", "session_name")},
             "session_start_local": ("TIMESTAMP", [r.session_start_local for r, _ in files]),
             **{k: ("VARCHAR", [getattr(r, k) for r, _ in files]) for k in ("session_key", "report", "mark")},
         }
@@ -565,14 +566,14 @@ class Ingestor:
         con.execute(
             """CREATE OR REPLACE TEMP TABLE _files (absolute_path VARCHAR, path VARCHAR, sha256 VARCHAR, season INTEGER,
                    event_folder VARCHAR, event_name VARCHAR, series_folder VARCHAR, series_name VARCHAR,
-                   session_folder VARCHAR, session_name VARCHAR, session_type VARCHAR, session_start_local TIMESTAMP,
+                   session_folder VARCHAR, session_name VARCHAR, session_start_local TIMESTAMP,
                    session_key VARCHAR, report VARCHAR, mark VARCHAR)"""
         )
         insert_rows(
             con, "_files", FILES_TYPES,
             [
                 [r.absolute_path, r.path, sha, r.season, r.event_folder, r.event_name, r.series_folder, r.series_name,
-                 r.session_folder, r.session_name, r.session_type, r.session_start_local, r.session_key, r.report, r.mark]
+                 r.session_folder, r.session_name, r.session_start_local, r.session_key, r.report, r.mark]
                 for r, sha in files
             ],
         )
@@ -602,7 +603,7 @@ class Ingestor:
             for raw, sha, parsed in items:
                 lineage = dict(zip(LINEAGE_COLUMNS, [raw.path, sha, None, raw.season, raw.event_folder, raw.event_name,
                                                      raw.series_folder, raw.series_name, raw.session_folder, raw.session_name,
-                                                     raw.session_type, raw.session_start_local, raw.session_key, raw.report, raw.mark]))
+                                                     raw.session_start_local, raw.session_key, raw.report, raw.mark]))
                 for number, row in zip(parsed.entry_numbers, parsed.rows):
                     records.append({**row, **lineage, "_row_number": number})
             frame = pd.DataFrame.from_records(records)
@@ -629,7 +630,7 @@ class Ingestor:
                 outcome.note = parsed.note
                 loaded[kind_name] = loaded.get(kind_name, 0) + outcome.rows_loaded
                 lineage = [raw.path, sha, raw.season, raw.event_folder, raw.event_name, raw.series_folder, raw.series_name,
-                           raw.session_folder, raw.session_name, raw.session_type, raw.session_start_local,
+                           raw.session_folder, raw.session_name, raw.session_start_local,
                            raw.session_key, raw.report, raw.mark]
                 sessions.append([parsed.session.get(c) for c in json_reports.SESSION_COLUMNS] + lineage)
             if sessions:
@@ -705,11 +706,11 @@ class Ingestor:
                 r.report if r else None, r.mark if r else None, r.mark_rank if r else None,
                 r.season if r else None, r.event_folder if r else None, r.event_name if r else None,
                 r.series_folder if r else None, r.series_name if r else None, r.session_folder if r else None,
-                r.session_name if r else None, r.session_type if r else None, r.session_start_local if r else None,
+                r.session_name if r else None, r.session_start_local if r else None,
                 r.session_key if r else None, o.status, o.reason, o.note, o.rows_loaded,
                 now if o.status == "loaded" else None,
             ])
-        insert_rows(con, "raw.ingested_files", list(MANIFEST_COLUMNS.values()), rows)
+        insert_rows(con, "raw.ingested_files", list(MANIFEST_COLUMNS.values()), rows, list(MANIFEST_COLUMNS))
 
     @staticmethod
     def _resolve_supersession(con) -> None:

@@ -58,12 +58,12 @@ def test_values_are_kept_as_delivered_with_lineage(real_raw, warehouse):
     ingest(real_raw, warehouse)
     row = query(
         warehouse,
-        "SELECT number, total_time, driver1_firstname, driver2_secondname, driver3_firstname, _row_number, _season, _session_type, _mark "
+        "SELECT number, total_time, driver1_firstname, driver2_secondname, driver3_firstname, _row_number, _season, _session_name, _mark "
         "FROM raw.race_results WHERE _file_path = ? AND number = '023'",
         [RESULTS],
     )[0]
     # Car '023' keeps its leading zero; a short row is padded with nulls (no third driver).
-    assert row == ("023", "2:37:46.951", "Alessio", "Triarsi", None, 41, 2024, "race", "Official")
+    assert row == ("023", "2:37:46.951", "Alessio", "Triarsi", None, 41, 2024, "Race", "Official")
     hometown = query(warehouse, "SELECT driver1_hometown FROM raw.race_results WHERE number = '10' AND _file_path = ?", [RESULTS])
     assert hometown == [("Coimbra, Portugal",)]
 

@@ -38,7 +38,7 @@ def query(warehouse: Path, sql: str, params=None):
 
 
 def test_real_results_keep_every_car_driver_and_json_only_field():
-    report = parse(RESULTS.read_bytes(), "race")
+    report = parse(RESULTS.read_bytes())
     doc = document(RESULTS)
     assert report.kind.name == "race_results" and len(report.rows) == len(doc["classification"]) == 54
     drivers = sum(len(e["drivers"]) for e in doc["classification"])
@@ -53,7 +53,7 @@ def test_real_results_keep_every_car_driver_and_json_only_field():
 
 
 def test_real_grid_names_the_starting_driver_and_leaves_out_empty_slots():
-    report = parse(GRID.read_bytes(), "race")
+    report = parse(GRID.read_bytes())
     doc = document(GRID)
     assert report.kind.name == "grids"
     empty = [e for e in doc["grid"] if not e.get("number")]
@@ -61,8 +61,13 @@ def test_real_grid_names_the_starting_driver_and_leaves_out_empty_slots():
     assert report.rows[0]["starting_driver"] == "Jack Aitken" and report.rows[0]["position"] == "1"
 
 
-def test_qualifying_json_goes_to_classifications():
-    assert parse(RESULTS.read_bytes(), "qualifying").kind.name == "classifications"
+def test_a_classification_without_total_times_goes_to_classifications():
+    # As in a qualifying or practice report: entries carry a best lap, no elapsed (total) time.
+    doc = json.loads(RESULTS.read_bytes().decode("utf-8-sig"))
+    assert parse(RESULTS.read_bytes()).kind.name == "race_results"
+    for entry in doc["classification"]:
+        entry.pop("elapsed_time", None)
+    assert parse(json.dumps(doc).encode()).kind.name == "classifications"
 
 
 def _damaged(doc: dict) -> dict[str, tuple[bytes, str]]:
@@ -112,7 +117,7 @@ def test_damaged_json_is_set_aside_with_a_reason_and_nothing_lands(tmp_path):
 
 def test_parse_errors_are_one_line():
     with pytest.raises(ReportError) as err:
-        parse(b'{"session": {}, "classification": [1, 2]}', "race")
+        parse(b'{"session": {}, "classification": [1, 2]}')
     assert "\n" not in str(err.value) and "entry 1" in str(err.value)
 
 

@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from orchestration.ingest.layout import LayoutError, describe, discover, parse_mark, parse_report_name, session_type_of
+from orchestration.ingest.layout import POINTS_DATA_REASON, LayoutError, describe, discover, is_points_data, parse_mark, parse_report_name
 
 
 def _describe(tmp_path: Path, rel: str):
@@ -17,7 +17,7 @@ def test_full_layout_with_series(tmp_path):
     f = _describe(tmp_path, "24_2024/14_Road America/01_IMSA WeatherTech SportsCar Championship/202408041410_Race/03_Results_Race_Official.CSV")
     assert (f.season, f.event_number, f.event_name) == (2024, 14, "Road America")
     assert f.series_name == "IMSA WeatherTech SportsCar Championship"
-    assert (f.session_name, f.session_type) == ("Race", "race")
+    assert f.session_name == "Race"
     assert f.session_start_local == datetime(2024, 8, 4, 14, 10)
     assert (f.report_number, f.report, f.mark, f.mark_rank) == ("03", "Results", "Official", 30)
 
@@ -55,11 +55,37 @@ def test_marks_rank_in_supersession_order():
     assert parse_mark(None) == (None, 0)
 
 
-@pytest.mark.parametrize(
-    "name,kind", [("Practice 1", "practice"), ("Qualifying", "qualifying"), ("Race 2", "race"), ("Warm Up", "warmup")]
-)
-def test_session_types(name, kind):
-    assert session_type_of(name) == kind
+def test_a_grid_subfolder_belongs_to_its_session(tmp_path):
+    session = "26_2026/12_Watkins Glen International/01_IMSA WeatherTech SportsCar Championship/202606281210_Race"
+    grid = _describe(tmp_path, f"{session}/00_Starting Grids/00_Grid_Race_Provisional.JSON")
+    results = _describe(tmp_path, f"{session}/03_Results_Race_Official.JSON")
+    assert grid.session_key == results.session_key
+    assert (grid.session_name, grid.session_folder, grid.report, grid.mark) == ("Race", "202606281210_Race", "Grid", "Provisional")
+
+
+def test_an_hour_subfolder_is_a_checkpoint_session_of_its_own(tmp_path):
+    session = "23_2023/07_Sebring International Raceway/01_IMSA WeatherTech SportsCar Championship/202303181010_Race"
+    hour = _describe(tmp_path, f"{session}/12_Hour 12/03_Results_Race_Official.CSV")
+    race = _describe(tmp_path, f"{session}/03_Results_Race_Official.CSV")
+    assert hour.session_key != race.session_key
+    assert (hour.session_name, hour.session_folder) == ("Race - Hour 12", "202303181010_Race/12_Hour 12")
+    assert (hour.report, hour.mark, hour.session_start_local) == ("Results", "Official", race.session_start_local)
+
+
+@pytest.mark.parametrize("rel", [
+    "26_2026/12_X/01_IMSA WeatherTech SportsCar Championship/Points Data - Official/IWSC 12 GTD Teams.json",
+    "25_2025/09_Miami/01_Porsche Carrera Cup North America/Points Data - Offiical/PCCNA 01 Pro Drivers.JSON",
+    "23_2023/22_PCCNA COTA/POINTS DATA/Drivers.CSV",
+])
+def test_points_data_folders_are_told_apart(rel):
+    assert is_points_data(rel)
+
+
+def test_session_names_of_every_kind_are_in_the_layout(tmp_path):
+    # Typing is the dbt seed's job (session_types.csv): the layout takes any session name.
+    for name in ("Session 3", "R24h Qualifying Race", "Qualifying - Gtd Points Gtlm", "Qualifying Group A", "Parade"):
+        f = _describe(tmp_path, f"22_2022/01_Roar/01_S/202201221000_{name}/03_Results_{name}_Official.CSV")
+        assert (f.session_name, f.report, f.mark) == (name, "Results", "Official")
 
 
 @pytest.mark.parametrize(
@@ -68,7 +94,7 @@ def test_session_types(name, kind):
         ("2024/14_Road America/202408041410_Race/03_Results_Race_Official.CSV", "season folder"),
         ("24_2024/14_Road America/Race/03_Results_Race_Official.CSV", "session folder"),
         ("24_2024/03_Results_Race_Official.CSV", "folder levels"),
-        ("24_2024/14_X/202408041410_Parade/03_Results_Parade.CSV", "not a practice"),
+        ("24_2024/14_X/01_S/202408041410_Race/12_Hour 12/deeper/03_Results_Race.CSV", "folder levels"),
     ],
 )
 def test_paths_outside_the_layout_are_refused(tmp_path, rel, message):
@@ -93,6 +119,15 @@ def test_discover_lists_non_data_files_and_does_not_follow_symlinks(tmp_path):
     assert reasons["report.xml"] == "not a data file (XML)"
     assert "symbolic link" in reasons["99_Link_Race.CSV"]
     assert misplaced == []
+
+
+def test_discover_skips_points_data_with_a_reason(tmp_path):
+    points = tmp_path / "26_2026/12_X/01_S/Points Data - Official"
+    points.mkdir(parents=True)
+    (points / "IWSC 12 GTD Teams.json").write_text("{}")
+    found = discover(tmp_path)
+    assert found.data == [] and found.misplaced == []
+    assert [(s.path.rsplit("/", 1)[-1], s.reason) for s in found.skipped] == [("IWSC 12 GTD Teams.json", POINTS_DATA_REASON)]
 
 
 def test_discover_leaves_files_the_caller_knows_undescribed(tmp_path):

@@ -11,7 +11,7 @@ laps as (
 ),
 
 results as (
-    select session_key, car_number, class_name from {{ ref('int_session_results_unioned') }}
+    select session_key, car_number, class_name, best_lap_ms from {{ ref('int_session_results_unioned') }}
 ),
 
 drivers as (
@@ -23,6 +23,13 @@ classed as (
         laps.*,
         -- The classification's class is authoritative; the time card's own CLASS column is the fallback.
         coalesce(results.class_name, laps.class_name) as entry_class_name,
+        -- Race control's deletions (track limits): the time card keeps the lap and its time but no
+        -- improvement mark, so a lap faster than the classification's official best lap without
+        -- one is a deleted lap (alkamel.md, time cards). Lap 0, the run from the grid, is no lap.
+        coalesce(
+            laps.lap_number >= 1 and laps.lap_time_ms < results.best_lap_ms and coalesce(laps.lap_improvement, 0) = 0,
+            false
+        ) as is_deleted,
         coalesce(drivers.driver_id, md5('name:' || {{ name_key('laps.driver_name') }})) as driver_id
     from laps
     left join results on results.session_key = laps.session_key and results.car_number = laps.car_number

@@ -16,7 +16,7 @@ final as (
         car_number,
         driver_id,
         class_id,
-        count(*) as laps_completed,
+        count(*) filter (where lap_number >= 1) as laps_completed,  -- lap 0: the run from the grid
         count(*) filter (where is_class_leader) as laps_led,
         bool_or(lap_number = 1 and is_class_leader) as led_lap_1,
         max(lap_number) as last_lap_number

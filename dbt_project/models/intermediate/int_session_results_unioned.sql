@@ -17,7 +17,7 @@ other as (
 
 unioned as (
     select
-        session_key, car_number, class_name, team_name, vehicle, status, status_delivered,
+        session_key, car_number, class_name, class_delivered, team_name, vehicle, status, status_delivered,
         finish_position, laps, total_time_ms, gap_first, gap_previous,
         best_lap_ms, best_lap_number, best_lap_kph, pit_stops, not_finished, not_finished_cause,
         source_file_path, source_row_number
@@ -26,7 +26,7 @@ unioned as (
     union all
 
     select
-        session_key, car_number, class_name, team_name, vehicle,
+        session_key, car_number, class_name, class_delivered, team_name, vehicle,
         -- Qualifying and practice CSV files carry no status: a car without a time did not take part.
         coalesce(status, case when best_lap_ms is null and coalesce(laps, 0) = 0 then 'not_started' else 'classified' end) as status,
         status_delivered,

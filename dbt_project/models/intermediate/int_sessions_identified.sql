@@ -21,6 +21,10 @@ circuit_aliases as (
     select * from {{ ref('circuit_aliases') }}
 ),
 
+session_types as (
+    select * from {{ ref('session_types') }}
+),
+
 reported as (
     -- What JSON reports say of the session, where the folder names say less.
     select
@@ -43,7 +47,6 @@ sessions as (
         any_value(series_name) as series_name_delivered,
         any_value(session_folder) as session_folder,
         any_value(session_name) as session_name,
-        any_value(session_type) as session_type,
         any_value(session_start_local) as start_at
     from files
     group by session_key
@@ -76,6 +79,22 @@ series_matched as (
                  or lower(series_aliases.alias) = lower(described.championship_name)))
 ),
 
+typed as (
+    -- The first rule of the session_types seed whose pattern matches the name (case and spacing aside).
+    select
+        described.session_key,
+        session_types.session_type,
+        session_types.rule_order,
+        nullif(trim(regexp_extract(
+            regexp_replace(trim(described.session_name), '\s+', ' ', 'g'),
+            '(?i)' || session_types.part_pattern, 1
+        ), ' -'), '') as session_part,
+        row_number() over (partition by described.session_key order by session_types.rule_order) as match_rank
+    from described
+    join session_types
+        on regexp_matches(lower(regexp_replace(trim(described.session_name), '\s+', ' ', 'g')), session_types.name_pattern)
+),
+
 circuit_matched as (
     select
         described.session_key,
@@ -105,11 +124,15 @@ final as (
         described.series_folder,
         described.session_folder,
         described.session_name,
-        described.session_type,
+        -- A name no rule knows loads as 'other' (and is listed in marts.data_quality_findings).
+        coalesce(typed.session_type, 'other') as session_type,
+        typed.session_part,
+        typed.rule_order as session_type_rule,
         described.start_at
     from described
     left join series_matched on series_matched.session_key = described.session_key and series_matched.match_rank = 1
     left join circuit_matched on circuit_matched.session_key = described.session_key and circuit_matched.match_rank = 1
+    left join typed on typed.session_key = described.session_key and typed.match_rank = 1
 )
 
 select * from final

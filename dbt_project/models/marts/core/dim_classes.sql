@@ -1,7 +1,10 @@
 with
 
 results as (
-    select distinct session_key, class_name from {{ ref('int_session_results_unioned') }} where class_name is not null
+    select session_key, class_name, bool_and(class_delivered is null) as class_never_delivered
+    from {{ ref('int_session_results_unioned') }}
+    where class_name is not null
+    group by session_key, class_name
 ),
 
 sessions as (
@@ -9,12 +12,16 @@ sessions as (
 ),
 
 final as (
-    select distinct
+    select
         {{ surrogate_key(['sessions.series_id', 'results.class_name']) }} as class_id,
         sessions.series_id,
-        results.class_name
+        results.class_name,
+        -- The files of a one-class series leave CLASS empty: pitwall names the class (macros/alkamel.sql).
+        case when bool_and(results.class_never_delivered) then 'pitwall: the files name no class'
+             else 'files' end as class_named_by
     from results
     join sessions on sessions.session_id = results.session_key
+    group by all
 )
 
 select * from final

@@ -12,6 +12,8 @@ final as (
         season,
         session_name,
         session_type,
+        session_part,
+        session_type_rule,
         start_at,
         session_folder,
         -- Races in start order within the series season: the unit of season standings.

@@ -32,6 +32,7 @@ final as (
         laps.pit_time_ms,
         laps.flag,
         laps.lap_improvement,
+        laps.is_deleted,
         cast(laps.overall_position as integer) as overall_position,
         cast(laps.class_position as integer) as class_position,
         laps.is_class_leader,

@@ -21,7 +21,6 @@ renamed as (
         series_name,
         session_folder,
         session_name,
-        session_type,
         session_start_local,
         session_key,
         status,
