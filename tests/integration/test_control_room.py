@@ -36,7 +36,7 @@ def test_every_asset_is_described_owned_and_kinded(graph) -> None:
         assert node.description and node.description.strip(), key
         assert "team:pitwall" in node.owners, key
         assert node.kinds, key
-        assert node.group_name in {"raw", "staging", "core", "season", "reference", "published"}, key
+        assert node.group_name in {"raw", "staging", "core", "season", "quality", "reference", "published"}, key
     kinds = {k: graph.get(k).kinds for k in graph.get_all_asset_keys()}
     assert kinds[dg.AssetKey(["raw", "weather"])] == {"python", "duckdb"}
     assert kinds[dg.AssetKey(["marts", "fct_laps"])] == {"dbt", "duckdb"}

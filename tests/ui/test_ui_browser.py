@@ -264,7 +264,7 @@ def walk_through(ui: UI, browser) -> None:
 
     # 1. The asset graph: the groups, left to right.
     browser.get(f"{ui.url}/asset-groups")
-    for group in ("raw", "reference", "staging", "core", "season", "published"):
+    for group in ("raw", "reference", "staging", "core", "season", "quality", "published"):
         visible(browser, f"//div[@data-tooltip='{group}']", STARTUP_S)  # the group's box in the graph
     time.sleep(2)  # the graph's edges settle
     shot(browser, "01-asset-graph")
@@ -334,7 +334,7 @@ def walk_through(ui: UI, browser) -> None:
 
     # 6. The asset graph again, every group materialized: the README's picture.
     browser.get(f"{ui.url}/asset-groups")
-    for group in ("raw", "reference", "staging", "core", "season", "published"):
+    for group in ("raw", "reference", "staging", "core", "season", "quality", "published"):
         visible(browser, f"//div[@data-tooltip='{group}']")
     wait_for(lambda: "fetching statuses" not in page_text(browser), 60, "the groups' statuses")
     time.sleep(2)
