@@ -25,23 +25,25 @@
     {%- set names_sql -%}
         with
         incoming as (
-            select {{ driver_name_key() }} as name_key,
+            select {{ driver_name_key() }} as name_key, country,
                    min(imsa_driver_id) as imsa_driver_id
             from {{ model_relation('stg_alkamel__result_drivers') }}
             where session_key in {{ changed }} and imsa_driver_id is not null
-            group by all
+            group by grouping sets (({{ driver_name_key() }}), ({{ driver_name_key() }}, country))
         ),
         held as (
-            -- each name's id now, and from the blocks the build keeps
-            select name_key,
+            -- each name's (and each name and country's) id now, and from the blocks the build keeps
+            select name_key, country,
                    min(delivered_imsa_driver_id) as imsa_driver_id,
                    min(delivered_imsa_driver_id) filter (where session_key not in {{ changed }}) as kept_imsa_driver_id
             from {{ drivers }}
             where delivered_imsa_driver_id is not null
-            group by name_key
+            group by grouping sets ((name_key), (name_key, country))
         )
+        -- grouping sets leave country null on the name-only rows: matched as 'is not distinct'
         select coalesce(held.name_key, incoming.name_key) as name_key
-        from held full join incoming on incoming.name_key = held.name_key
+        from held full join incoming
+            on incoming.name_key = held.name_key and incoming.country is not distinct from held.country
         where coalesce(held.name_key, incoming.name_key) is not null
           and held.imsa_driver_id is distinct from least(held.kept_imsa_driver_id, incoming.imsa_driver_id)
     {%- endset -%}

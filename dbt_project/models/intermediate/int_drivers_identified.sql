@@ -9,13 +9,15 @@
     pre_hook="{% if is_incremental() %}delete from {{ this }} where session_key in {{ driver_identity_sessions(this) }}{% endif %}",
 ) }}
 {#-
-  Driver identity, one rule for the whole warehouse:
-  - the IMSA driver id when the file carries one: identity_key = 'imsa:<id>';
-  - otherwise the normalised full name (accents stripped, lower case, punctuation collapsed,
-    the '(J)' junior marker removed): identity_key = 'name:<first> <last>'.
-  driver_id = md5(identity_key). A name seen with an IMSA id in some files and without in
-  others is joined to the id (the smallest one delivered with that name), so one person keeps
-  one driver_id.
+  Driver identity, one rule for the whole warehouse: a driver is a person.
+  - A driver block with an IMSA driver id: the smallest id delivered with the same name and country
+    (accents stripped, lower case, punctuation collapsed, the '(J)' junior marker removed), so one
+    person seen under two ids (real files do this: Mathieu Jaminet, Antonio Garcia) is one driver,
+    unless the seed `driver_identity_exceptions` keeps an id apart (two people, one name);
+    identity_key = 'imsa:<id>'.
+  - A block without an id: the smallest id ever delivered with that name, else the name itself:
+    identity_key = 'name:<first> <last>'.
+  driver_id = md5(identity_key).
 -#}
 {%- set rewritten = driver_identity_sessions(this) if is_incremental() else none %}
 with
@@ -49,19 +51,31 @@ named as (
         and name_keys.last_name is not distinct from result_drivers.last_name
 ),
 
+kept_apart as (
+    select cast(imsa_driver_id as varchar) as imsa_driver_id from {{ ref('driver_identity_exceptions') }}
+),
+
 delivered_ids as (
-    select name_key, imsa_driver_id from named where imsa_driver_id is not null
+    select name_key, country, imsa_driver_id from named where imsa_driver_id is not null
     {%- if rewritten is not none %}
     union all
     -- the blocks this build keeps (the same names' ids: driver_identity_sessions() rewrites a name's
     -- every session when its id changes)
-    select name_key, delivered_imsa_driver_id from {{ this }}
+    select name_key, country, delivered_imsa_driver_id from {{ this }}
     where delivered_imsa_driver_id is not null and session_key not in {{ rewritten }}
     {%- endif %}
 ),
 
+ids_by_person as (
+    -- One name and one country: one person, under the smallest id delivered for them.
+    select name_key, country, min(imsa_driver_id) as imsa_driver_id
+    from delivered_ids
+    where imsa_driver_id not in (select imsa_driver_id from kept_apart)
+    group by name_key, country
+),
+
 ids_by_name as (
-    -- Names that were ever delivered with an IMSA id take that id everywhere.
+    -- A block without an id takes the smallest id ever delivered with its name.
     select name_key, min(imsa_driver_id) as imsa_driver_id
     from delivered_ids
     group by name_key
@@ -71,11 +85,14 @@ identified as (
     select
         named.*,
         case
-            when coalesce(named.imsa_driver_id, ids_by_name.imsa_driver_id) is not null
-            then 'imsa:' || coalesce(named.imsa_driver_id, ids_by_name.imsa_driver_id)
+            when named.imsa_driver_id in (select imsa_driver_id from kept_apart) then 'imsa:' || named.imsa_driver_id
+            when named.imsa_driver_id is not null then 'imsa:' || coalesce(ids_by_person.imsa_driver_id, named.imsa_driver_id)
+            when ids_by_name.imsa_driver_id is not null then 'imsa:' || ids_by_name.imsa_driver_id
             else 'name:' || named.name_key
         end as identity_key
     from named
+    left join ids_by_person
+        on ids_by_person.name_key = named.name_key and ids_by_person.country is not distinct from named.country
     left join ids_by_name on ids_by_name.name_key = named.name_key
 )
 

@@ -93,6 +93,7 @@ typed as (
     from described
     join session_types
         on regexp_matches(lower(regexp_replace(trim(described.session_name), '\s+', ' ', 'g')), session_types.name_pattern)
+        and (session_types.event_pattern is null or regexp_matches(lower(described.event_name), session_types.event_pattern))
 ),
 
 circuit_matched as (

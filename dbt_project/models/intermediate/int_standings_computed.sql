@@ -26,6 +26,8 @@ aggregated as (
         arg_max(car_number, race_number) as car_number,
         arg_max(car_id, race_number) as car_id,
         sum(points) as points,
+        sum(race_points) as race_points,
+        sum(qualifying_points) as qualifying_points,
         sum(case when dropped then 0 else points end) as points_counted,
         count(*) filter (where dropped) as results_dropped,
         count(*) filter (where class_position = 1) as wins,

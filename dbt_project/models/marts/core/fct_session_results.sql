@@ -12,7 +12,7 @@ results as (
 ),
 
 scored as (
-    select * from {{ ref('int_race_results_scored') }}
+    select * from {{ ref('int_session_results_scored') }}
     {% if is_incremental() %}where session_key in {{ scope }}{% endif %}
 ),
 
@@ -54,6 +54,7 @@ final as (
         scored.points,
         case when dropped.dropped then 0 else scored.points end as points_counted,
         coalesce(dropped.dropped, false) as points_dropped,
+        scored.excluded_reason as points_excluded_reason,
         scored.took_pole,
         scored.set_fastest_lap,
         results.pit_stops,

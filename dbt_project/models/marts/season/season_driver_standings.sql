@@ -14,6 +14,8 @@ final as (
         after_session_id,
         driver_id,
         points,
+        race_points,
+        qualifying_points,
         points_counted,
         position,
         wins,

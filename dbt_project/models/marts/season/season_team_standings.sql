@@ -16,6 +16,8 @@ final as (
         team_id,
         car_number,
         points,
+        race_points,
+        qualifying_points,
         points_counted,
         position,
         wins,
