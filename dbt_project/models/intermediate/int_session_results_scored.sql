@@ -88,7 +88,14 @@ scored_results as (
         rounds.round_event_name,
         min(results.best_lap_ms) filter (where results.status <> 'not_started') over (
             partition by results.session_key, results.class_name
-        ) as class_fastest_lap_ms
+        ) as class_fastest_lap_ms,
+        -- Qualifying scores every car of the class, those without a position (no time, not started)
+        -- behind the rest: 2022's LMP3 #54 did not start the Daytona qualifying race and scored 9th's points.
+        case when rounds.points_scale = 'race' then results.class_position
+             else row_number() over (
+                 partition by results.session_key, results.class_name
+                 order by results.class_position nulls last, results.finish_position nulls last, results.car_number)
+        end as scoring_position
     from results
     join rounds on rounds.session_id = results.session_key and rounds.race_rank = 1
 ),
@@ -144,8 +151,8 @@ with_scale as (
         and scales.points_scale = with_system.points_scale
         and with_system.season between scales.season_from and scales.season_to
         and (scales.class_name = with_system.class_name or scales.class_name = '*')
-        and with_system.class_position >= scales.position_from
-        and with_system.class_position <= coalesce(scales.position_to, with_system.class_position)
+        and with_system.scoring_position >= scales.position_from
+        and with_system.scoring_position <= coalesce(scales.position_to, with_system.scoring_position)
     where with_system.system_rank = 1
 ),
 
@@ -174,7 +181,7 @@ final as (
             and status <> 'not_started' as set_fastest_lap,
         case when has_points_system and excluded_reason is null then
             case
-                when status = 'not_started' then case when points_scale = 'race' then coalesce(non_starter_points, 0) else 0 end
+                when status = 'not_started' and points_scale = 'race' then coalesce(non_starter_points, 0)
                 when status = 'disqualified' then 0
                 else coalesce(position_points, 0)
             end
