@@ -240,7 +240,7 @@ def test_names_that_look_like_sql_load_as_data(tmp_path):
 # placeholders), never a file's content or name, which travel as parameters ($files, ?, lists).
 REVIEWED = {
     "quote_ident(c)", "quote_ident(kind.name)", "quote_ident(table)", "quote_ident(col)", "table", "target_cols",
-    "names", "lineage", "select_cols", "cases", "any_bad", "select", "REPORT_SESSIONS", "', '.join(cols)",
+    "names", "lineage", "select_cols", "cases", "any_bad", "select", "REPORT_SESSIONS", "', '.join(cols)", "target",
     "manifest_cols", "col.upper()", "what", "literal", "unit", "row + 1 if unit == 'line' else row",
     "quote_ident(col) if col in columns else 'NULL'", "cond", "t", "i",
 }
