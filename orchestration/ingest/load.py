@@ -9,7 +9,8 @@ agree, and a run that dies leaves the warehouse as the previous run left it.
   column list built from the header (no sniffing), rows as text, malformed rows caught by
   DuckDB's reject tables; a file with any malformed row or garbage value is set aside whole.
 - Of several marks of the same session and report (Provisional, Official, Amended ...), only
-  the highest is `loaded`; the others stay in raw as `superseded`.
+  the highest is `loaded`; the others stay in raw as `superseded`. Official standings (JSON of a
+  `Points Data` folder) are keyed by championship: the latest round's file is `loaded`.
 - A file that disappears from the raw root keeps its rows (history) and becomes `removed`,
   so it no longer flows downstream.
 """
