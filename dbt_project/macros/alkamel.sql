@@ -25,6 +25,11 @@
     try_cast(replace(nullif(trim({{ column }}), ''), ',', '.') as double)
 {%- endmacro %}
 
+{#- 'true' | 'false' (as JSON booleans are loaded) -> boolean; anything else null. -#}
+{% macro to_bool(column) -%}
+    try_cast(nullif(trim({{ column }}), '') as boolean)
+{%- endmacro %}
+
 {#- Trimmed text, empty as null. -#}
 {% macro clean_text(column) -%}
     nullif(trim({{ column }}), '')

@@ -116,8 +116,38 @@ GRIDS = ReportKind(
     shapes={"position": INTEGER, "time": DURATION},
 )
 
+# Points and their `..._valid_for_net_points` flags, per session of a championship (json_reports.parse_standings).
+STANDINGS_POINTS = [
+    "race_points", "pole_points", "fastest_lap_points", "extra_points_1", "extra_points_2", "penalty_points",
+    "extra_participation_points", "extra_not_started_points", "extra_not_classified_points",
+]
+BOOLEAN = r"true|false"
+
+OFFICIAL_STANDINGS = ReportKind(
+    name="official_standings",
+    description=(
+        "The officials' championship standings (`Points Data` folders, JSON): one row per championship file, "
+        "competitor and session of the championship, with the competitor's totals and positions, the "
+        "session's points by component, and the championship's names and its session list."
+    ),
+    signature=frozenset(),  # JSON only: never told by a CSV header
+    columns=[
+        "championship_name", "championship_main_title", "championship_sub_title", "championship_year",
+        "championship_creation_date", "championship_group_name", "championship_report_message", "championship_code",
+        "position", "total_points", "net_position", "total_net_points", "key", "team", "rookie",
+        "session_index", "session_event_name", "session_name", "session_total_points",
+        *[c for p in STANDINGS_POINTS for c in (p, f"{p}_valid_for_net_points")], "status",
+    ],
+    required=["key"],
+    shapes={
+        "position": INTEGER, "net_position": INTEGER, "total_points": DECIMAL, "total_net_points": DECIMAL,
+        "session_index": INTEGER, "session_total_points": DECIMAL, "championship_year": INTEGER,
+        **{p: DECIMAL for p in STANDINGS_POINTS}, **{f"{p}_valid_for_net_points": BOOLEAN for p in STANDINGS_POINTS},
+    },
+)
+
 # Most specific signatures first: a grid header also has POSITION and NUMBER.
-KINDS: list[ReportKind] = [TIME_CARDS, GRIDS, RACE_RESULTS, CLASSIFICATIONS, WEATHER]
+KINDS: list[ReportKind] = [TIME_CARDS, GRIDS, RACE_RESULTS, CLASSIFICATIONS, WEATHER, OFFICIAL_STANDINGS]
 KINDS_BY_NAME = {k.name: k for k in KINDS}
 
 # Reports known to exist on the site that pitwall does not load (yet): skipped, not quarantined.
@@ -177,7 +207,7 @@ def classify(raw_cells: list[str]) -> Header:
         raise HeaderError(f"header repeats column {', '.join(duplicates)}")
     present = set(names)
     for kind in KINDS:
-        if kind.signature <= present:
+        if kind.signature and kind.signature <= present:  # a kind without a signature is JSON only
             variant = "standard"
             if kind.has_driver_blocks:
                 if any(n.startswith("driver_") for n in names):

@@ -5,6 +5,10 @@ Entries become rows of the same raw tables as the CSV reports (race_results, cla
 grids), values as text, under the CSV column names; what only JSON carries (pit stops,
 not_finished_cause, the fastest lap's driver, manufacturer...) is kept in extra columns. The
 `session` block becomes one row of `raw.report_sessions`.
+
+The officials' standings (a `Points Data` folder's files: a `championship` block and a
+`classification` of competitors, each with `points_by_session`) are read by `parse_standings`
+into rows of `raw.official_standings`.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
-from .formats import CLASSIFICATIONS, DRIVER_FIELDS, GRIDS, MAX_DRIVERS, RACE_RESULTS, ReportKind, normalise_name
+from .formats import CLASSIFICATIONS, DRIVER_FIELDS, GRIDS, MAX_DRIVERS, OFFICIAL_STANDINGS, RACE_RESULTS, ReportKind, normalise_name
 
 # JSON driver keys -> CSV driver-block field names.
 _DRIVER_KEYS = {"firstname": "firstname", "surname": "secondname", "short_name": "shortname", "*extra_4": "extra_4", "*extra_5": "extra_5"}
@@ -106,9 +110,8 @@ def _entry_row(entry: dict, kind: ReportKind, keys: dict[str, str], index: int) 
     return row
 
 
-def parse(data: bytes) -> JsonReport:
-    """Rows of a JSON report. A classification whose entries carry a total time (`elapsed_time`) is a
-    race classification, as a CSV one with TOTAL_TIME is; any other is a qualifying or practice one."""
+def _document(data: bytes) -> dict:
+    """The top-level object of a JSON file, or the one-line reason it cannot be read."""
     if not data.strip():
         raise ReportError("empty file (0 bytes)" if not data else "empty JSON file")
     try:
@@ -121,7 +124,13 @@ def parse(data: bytes) -> JsonReport:
         raise ReportError(f"invalid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
     except RecursionError:  # brackets nested thousands deep: not a report, and not a reason to crash the run
         raise ReportError("invalid JSON: nested too deeply") from None
-    document = _object(document, "the document")
+    return _object(document, "the document")
+
+
+def parse(data: bytes) -> JsonReport:
+    """Rows of a JSON report. A classification whose entries carry a total time (`elapsed_time`) is a
+    race classification, as a CSV one with TOTAL_TIME is; any other is a qualifying or practice one."""
+    document = _document(data)
     session = _object(document.get("session"), "'session'") if "session" in document else None
     if session is None:
         raise ReportError("JSON has no 'session' block")
@@ -179,3 +188,65 @@ def _session_row(session: dict, fastest_lap) -> dict[str, str | None]:
         "fastest_lap_driver_number": get(fastest_lap, "driver_number"),
     })
     return row
+
+
+# Keys of a standings file -> raw.official_standings columns where the normalised key is not the name.
+_CHAMPIONSHIP_KEYS = {"name": "championship_name", "groupName": "championship_group_name"}
+_STANDINGS_SESSION_KEYS = {"total_points": "session_total_points"}  # the competitor has its own total_points
+
+
+def _text(value, where: str) -> str | None:
+    try:
+        return as_text(value)
+    except ReportError as exc:
+        raise ReportError(f"{where}: {exc}") from None
+
+
+def parse_standings(data: bytes) -> JsonReport:
+    """Rows of an official standings file: one per competitor and session of `points_by_session`
+    (a competitor without sessions: one row, session columns null), each with the competitor's
+    fields, the championship block (keys prefixed `championship_`) and the session's event and
+    session names from the championship's session list."""
+    document = _document(data)
+    if "championship" not in document:
+        raise ReportError("standings JSON has no 'championship' block")
+    championship = _object(document["championship"], "'championship'")
+    competitors = document.get("classification")
+    if not isinstance(competitors, list):
+        raise ReportError("standings JSON has no 'classification' list")
+    if not competitors:
+        raise ReportError("'classification' is empty: no data rows")
+    head = {
+        _CHAMPIONSHIP_KEYS.get(key, "championship_" + normalise_name(key)): _text(value, f"championship '{key}'")
+        for key, value in championship.items() if key != "sessions"
+    }
+    sessions = championship.get("sessions", [])
+    if not isinstance(sessions, list):
+        raise ReportError("championship 'sessions' is not a list")
+    names: dict[str | None, tuple[str | None, str | None]] = {}
+    for position, listed in enumerate(sessions, start=1):
+        listed = _object(listed, f"championship session {position}")
+        where = f"championship session {position}"
+        names[_text(listed.get("session_index"), where)] = (
+            _text(listed.get("event_name"), where), _text(listed.get("session_name"), where))
+    report = JsonReport(kind=OFFICIAL_STANDINGS, variant="json")
+    for index, entry in enumerate(competitors, start=1):
+        entry = _object(entry, f"entry {index}")
+        competitor = {normalise_name(k): _text(v, f"entry {index}: '{k}'") for k, v in entry.items() if k != "points_by_session"}
+        by_session = entry.get("points_by_session") or []
+        if not isinstance(by_session, list):
+            raise ReportError(f"entry {index}: 'points_by_session' is not a list")
+        for row in by_session or [None]:
+            values = {**head, **competitor}
+            if row is not None:
+                row = _object(row, f"entry {index}: a session of 'points_by_session'")
+                for key, value in row.items():
+                    column = _STANDINGS_SESSION_KEYS.get(key, normalise_name(key))
+                    values["session_" + column if column in competitor else column] = _text(value, f"entry {index}: '{key}'")
+                session_index = values.get("session_index")
+                if names and session_index not in names:
+                    raise ReportError(f"entry {index}: session_index {session_index!r} is not in the championship's sessions")
+                values["session_event_name"], values["session_name"] = names.get(session_index, (None, None))
+            report.rows.append(values)
+            report.entry_numbers.append(index)
+    return report

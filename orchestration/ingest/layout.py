@@ -1,12 +1,16 @@
 """Where a file sits in the results site's folder layout, and what that says about it.
 
     <YY>_<YYYY>/<NN>_<Event>/[<NN>_<Series>/]<YYYYMMDDHHMM>_<Session>/[<subfolder>/]<NN>_<Report>_<Session>[_<Mark>].<EXT>
-    <YY>_<YYYY>/<NN>_<Event>/[<NN>_<Series>/]Points Data - Official/<championship>.<EXT>
+    <YY>_<YYYY>/<NN>_<Event>/[<NN>_<Series>/]<Points Data folder>/<championship>.<EXT>
 
 A session folder may hold one level of subfolders: `00_Starting Grids` (the session's grid: its
 files belong to the session) and checkpoints such as `12_Hour 12` (the classification and time
 cards at that hour of a race: a session of its own, named `<session> - Hour 12`, keyed by both
-folders). A `Points Data` folder holds the officials' standings after the round.
+folders). A `Points Data` folder holds the officials' standings after the round, one file per
+championship: its JSON files are data files of their own kind (`RawFile.standings`), keyed by the
+championship (season, series, file name) rather than by a session, so that a later round's file
+of the same championship replaces the earlier one; their CSV twins are skipped (no example of
+their layout yet).
 
 Nothing here reads file contents and nothing here types a session: a session's type comes from
 its name through the dbt seed `session_types` (the whole rule set in one place).
@@ -25,7 +29,9 @@ from pathlib import Path, PurePosixPath
 from typing import NamedTuple
 
 DATA_EXTENSIONS = {".csv", ".json"}
-POINTS_DATA_REASON = "official standings (Points Data folder): kept in raw/, not loaded yet"
+POINTS_DATA_CSV_REASON = (
+    "official standings as CSV (Points Data folder): layout unknown, no example file yet; its JSON twin is loaded"
+)
 
 _SEASON = re.compile(r"^\d{2}_(?P<year>\d{4})$")
 _NUMBERED = re.compile(r"^(?P<number>\d+)_(?P<name>.+)$")
@@ -39,6 +45,8 @@ _POINTS_FOLDER = re.compile(r"^(\d+_)?points\s*data\b", re.IGNORECASE)
 # mark ranks it above the plain mark and below the next one.
 _MARK_RANKS = {"unofficial": 10, "provisional": 20, "official": 30}
 _MARK_MODIFIERS = {"amended", "revised"}
+# Misspelt mark words seen on the site (`Points Data - Offiical`).
+_MARK_SPELLINGS = {"offiical": "official"}
 
 
 class LayoutError(ValueError):
@@ -59,19 +67,30 @@ class RawFile:
     event_name: str
     series_folder: str | None
     series_name: str | None
-    session_folder: str
-    session_name: str
-    session_start_local: datetime
+    session_folder: str  # a standings file: its Points Data folder
+    session_name: str  # a standings file: the championship (the file name without extension)
+    session_start_local: datetime | None  # None for a standings file
     report_number: str
     report: str
     mark: str | None
     mark_rank: int
     extension: str
+    standings: bool = False  # a file of a Points Data folder: the officials' standings of a championship
 
     @property
     def session_key(self) -> str:
-        """Stable identity of the session: season, event folder, series folder, session folder."""
-        parts = [str(self.season), self.event_folder, self.series_folder or "", self.session_folder]
+        """Stable identity of the session: season, event folder, series folder, session folder.
+
+        A standings file's key is its championship's: season, series name (series folder numbers
+        differ from round to round) and file name, the same after every round, so the rounds'
+        files supersede each other. Without a series folder the event folder stands in for it
+        (the series is only in that folder's name): such files are not matched across rounds.
+        """
+        if self.standings:
+            series = " ".join((self.series_name or self.event_folder).lower().split())
+            parts = [str(self.season), "standings", series, " ".join(self.report.lower().split())]
+        else:
+            parts = [str(self.season), self.event_folder, self.series_folder or "", self.session_folder]
         return hashlib.md5("|".join(parts).encode()).hexdigest()
 
 
@@ -90,7 +109,7 @@ def parse_mark(text: str | None) -> tuple[str | None, int]:
     """'Provisional_Amended' -> ('Provisional Amended', 25); None -> (None, 0)."""
     if not text:
         return None, 0
-    words = [w for w in re.split(r"[\s_]+", text.strip()) if w]
+    words = [_MARK_SPELLINGS.get(w.lower(), w) for w in re.split(r"[\s_]+", text.strip()) if w]
     base = next((w.lower() for w in words if w.lower() in _MARK_RANKS), None)
     modified = any(w.lower() in _MARK_MODIFIERS for w in words)
     rank = _MARK_RANKS.get(base, 30 if modified else 0) + (5 if modified else 0)
@@ -198,9 +217,50 @@ def is_points_data(rel: str) -> bool:
     return len(parts) in (4, 5) and bool(_POINTS_FOLDER.match(parts[-2])) and bool(_SEASON.match(parts[0]))
 
 
+def _describe_standings(parts: tuple[str, ...], absolute: str, stat: os.stat_result) -> RawFile:
+    """A file of a Points Data folder: `<season>/<event>/[<series>/]<Points Data folder>/<championship>.<EXT>`.
+
+    The folder gives the mark (`Points Data - Provisional` -> Provisional; `POINTS DATA` none).
+    """
+    season_m, event_m = _SEASON.match(parts[0]), _NUMBERED.match(parts[1])
+    if not event_m:
+        raise LayoutError(f"event folder '{parts[1]}' is not <NN>_<Event>")
+    series_folder = parts[2] if len(parts) == 5 else None
+    series_m = _NUMBERED.match(series_folder) if series_folder else None
+    if series_folder and not series_m:
+        raise LayoutError(f"series folder '{series_folder}' is not <NN>_<Series>")
+    folder, name = parts[-2], parts[-1]
+    suffix = _suffix(name)
+    stem = (name[: len(name) - len(suffix)] if suffix else name).strip()
+    mark, rank = parse_mark(_POINTS_FOLDER.sub("", folder).strip(" -_"))
+    return RawFile(
+        path="/".join(parts),
+        absolute_path=absolute,
+        size_bytes=stat.st_size,
+        mtime_ns=stat.st_mtime_ns,
+        season=int(season_m["year"]),
+        event_folder=parts[1],
+        event_number=int(event_m["number"]),
+        event_name=event_m["name"].strip(),
+        series_folder=series_folder,
+        series_name=series_m["name"].strip() if series_m else None,
+        session_folder=folder,
+        session_name=stem,
+        session_start_local=None,
+        report_number="",
+        report=stem,
+        mark=mark,
+        mark_rank=rank,
+        extension=suffix.lower(),
+        standings=True,
+    )
+
+
 def _describe(rel: str, absolute: str, stat: os.stat_result) -> RawFile:
     """describe() of a path relative to the raw root (POSIX separators) and its absolute path."""
     parts = tuple(p for p in rel.split("/") if p not in ("", "."))  # as PurePosixPath(rel).parts
+    if is_points_data(rel):
+        return _describe_standings(parts, absolute, stat)
     folders = _folders(parts[:-1])
     name = parts[-1]
     suffix = _suffix(name)
@@ -265,8 +325,8 @@ def discover(root: Path, known: Mapping[str, tuple[int, int]] | None = None) -> 
                 what = suffix.lstrip(".").upper() or "no extension"
                 found.skipped.append(OtherFile(rel, entry.path, st.st_size, st.st_mtime_ns, f"not a data file ({what})"))
                 continue
-            if is_points_data(rel):
-                found.skipped.append(OtherFile(rel, entry.path, st.st_size, st.st_mtime_ns, POINTS_DATA_REASON))
+            if suffix != ".json" and is_points_data(rel):
+                found.skipped.append(OtherFile(rel, entry.path, st.st_size, st.st_mtime_ns, POINTS_DATA_CSV_REASON))
                 continue
             try:
                 found.data.append(_describe(rel, entry.path, st))

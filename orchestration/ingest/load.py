@@ -9,7 +9,8 @@ agree, and a run that dies leaves the warehouse as the previous run left it.
   column list built from the header (no sniffing), rows as text, malformed rows caught by
   DuckDB's reject tables; a file with any malformed row or garbage value is set aside whole.
 - Of several marks of the same session and report (Provisional, Official, Amended ...), only
-  the highest is `loaded`; the others stay in raw as `superseded`.
+  the highest is `loaded`; the others stay in raw as `superseded`. Official standings (JSON of a
+  `Points Data` folder) are keyed by championship: the latest round's file is `loaded`.
 - A file that disappears from the raw root keeps its rows (history) and becomes `removed`,
   so it no longer flows downstream.
 """
@@ -345,8 +346,9 @@ class Ingestor:
                     outcome.status, outcome.reason = "skipped", unsupported
                     continue
                 if raw.extension == ".json":
+                    parse = json_reports.parse_standings if raw.standings else json_reports.parse
                     try:
-                        parsed = json_reports.parse(data)
+                        parsed = parse(data)
                     except json_reports.ReportError as exc:
                         outcome.status, outcome.reason = "quarantined", str(exc)
                         continue
@@ -629,6 +631,8 @@ class Ingestor:
                 outcome.rows_loaded = len(parsed.rows)
                 outcome.note = parsed.note
                 loaded[kind_name] = loaded.get(kind_name, 0) + outcome.rows_loaded
+                if not parsed.session:  # standings files have no session block
+                    continue
                 lineage = [raw.path, sha, raw.season, raw.event_folder, raw.event_name, raw.series_folder, raw.series_name,
                            raw.session_folder, raw.session_name, raw.session_start_local,
                            raw.session_key, raw.report, raw.mark]
@@ -714,7 +718,10 @@ class Ingestor:
 
     @staticmethod
     def _resolve_supersession(con) -> None:
-        """Of the loaded marks of one session and report, the highest counts; the rest are superseded."""
+        """Of the loaded files of one session and report, the one of the latest round (event folder
+        number), then of the highest mark, counts; the rest are superseded. Only a standings file's
+        key spans rounds (its championship's): a later round's standings replace the earlier ones,
+        whatever the marks; any other key has one event folder."""
         con.execute(
             """UPDATE raw.ingested_files AS m SET status = ranked.new_status, reason = ranked.new_reason
                FROM (
@@ -725,7 +732,8 @@ class Ingestor:
                    WHERE status IN ('loaded', 'superseded')
                    -- On equal marks a JSON report counts over its CSV twin: it carries more (pit stops, causes).
                    WINDOW w AS (PARTITION BY session_key, kind, lower(report)
-                                ORDER BY mark_rank DESC, lower(path) LIKE '%.json' DESC, path DESC)
+                                ORDER BY try_cast(split_part(event_folder, '_', 1) AS INTEGER) DESC NULLS LAST,
+                                         mark_rank DESC, lower(path) LIKE '%.json' DESC, path DESC)
                ) ranked
                WHERE m.path = ranked.path
                  AND (m.status IS DISTINCT FROM ranked.new_status OR m.reason IS DISTINCT FROM ranked.new_reason)"""

@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from orchestration.ingest.layout import POINTS_DATA_REASON, LayoutError, describe, discover, is_points_data, parse_mark, parse_report_name
+from orchestration.ingest.layout import POINTS_DATA_CSV_REASON, LayoutError, describe, discover, is_points_data, parse_mark, parse_report_name
 
 
 def _describe(tmp_path: Path, rel: str):
@@ -76,6 +76,7 @@ def test_an_hour_subfolder_is_a_checkpoint_session_of_its_own(tmp_path):
     "26_2026/12_X/01_IMSA WeatherTech SportsCar Championship/Points Data - Official/IWSC 12 GTD Teams.json",
     "25_2025/09_Miami/01_Porsche Carrera Cup North America/Points Data - Offiical/PCCNA 01 Pro Drivers.JSON",
     "23_2023/22_PCCNA COTA/POINTS DATA/Drivers.CSV",
+    "26_2026/18_VIR/01_IMSA WeatherTech SportsCar Championship/Points Data - Provisional/IWSC 12 GTD Teams.json",
 ])
 def test_points_data_folders_are_told_apart(rel):
     assert is_points_data(rel)
@@ -121,13 +122,15 @@ def test_discover_lists_non_data_files_and_does_not_follow_symlinks(tmp_path):
     assert misplaced == []
 
 
-def test_discover_skips_points_data_with_a_reason(tmp_path):
+def test_discover_takes_points_data_json_as_data_and_skips_its_csv_twin(tmp_path):
     points = tmp_path / "26_2026/12_X/01_S/Points Data - Official"
     points.mkdir(parents=True)
     (points / "IWSC 12 GTD Teams.json").write_text("{}")
+    (points / "IWSC 12 GTD Teams.csv").write_text("x")
     found = discover(tmp_path)
-    assert found.data == [] and found.misplaced == []
-    assert [(s.path.rsplit("/", 1)[-1], s.reason) for s in found.skipped] == [("IWSC 12 GTD Teams.json", POINTS_DATA_REASON)]
+    assert [(f.report, f.mark, f.standings) for f in found.data] == [("IWSC 12 GTD Teams", "Official", True)]
+    assert found.misplaced == []
+    assert [(s.path.rsplit("/", 1)[-1], s.reason) for s in found.skipped] == [("IWSC 12 GTD Teams.csv", POINTS_DATA_CSV_REASON)]
 
 
 def test_discover_leaves_files_the_caller_knows_undescribed(tmp_path):

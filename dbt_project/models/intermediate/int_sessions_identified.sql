@@ -11,6 +11,8 @@ with
 files as (
     select * from {{ ref('stg_alkamel__ingested_files') }}
     where status = 'loaded' and session_key is not null
+        -- A standings file's key is its championship's, not a session (marts.official_standings).
+        and report_kind is distinct from 'official_standings'
 ),
 
 series_aliases as (
