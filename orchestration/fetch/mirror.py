@@ -343,7 +343,7 @@ class _Mirror:
                     return "304", response.headers, None
                 if response.status_code != 200:
                     raise FetchError(_status_line(response))
-                fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".pitwall-part", dir=dest.parent)
+                fd, tmp = _temporary_beside(dest)
                 try:
                     size = 0
                     with os.fdopen(fd, "wb") as fh:
@@ -434,6 +434,17 @@ def _status_line(response: httpx.Response) -> str:
     line = f"HTTP {response.status_code} {response.reason_phrase}".strip()
     location = response.headers.get("location")
     return f"{line} (redirected to {location}: not followed)" if location else line
+
+
+def _temporary_beside(dest: Path) -> tuple[int, str]:
+    """A new hidden file in dest's folder, open for writing, with the permissions the umask gives
+    a new file (mkstemp's would be 0600: the raw files stay readable as if copied in)."""
+    while True:
+        tmp = dest.parent / f".{dest.name}.{os.urandom(6).hex()}.pitwall-part"
+        try:
+            return os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666), str(tmp)
+        except FileExistsError:
+            continue
 
 
 def _same_bytes(a: Path, b: Path) -> bool:

@@ -76,6 +76,9 @@ def test_first_mirror_is_byte_for_byte(site: ApacheSite, mirror: Path) -> None:
     for rel in expected:
         assert filecmp.cmp(site.results / rel, mirror / rel, shallow=False), rel
     assert result.bytes == sum((mirror / rel).stat().st_size for rel in expected)
+    umask = os.umask(0o022)
+    os.umask(umask)
+    assert {(mirror / rel).stat().st_mode & 0o777 for rel in expected} == {0o666 & ~umask}  # as if copied in
     # Only data files: no README or notes, no temporary files left; the state file is hidden.
     assert {p.relative_to(mirror).as_posix() for p in mirror.rglob("*") if p.is_file()} - expected == {
         STATE_FILE, ".pitwall-fetch.lock"
