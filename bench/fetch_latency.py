@@ -2,6 +2,7 @@
 daemon running the fetch sensor and the raw files sensor.
 
     .venv/bin/python bench/fetch_latency.py [--interval 20] [--trials 3] [--out bench/runs/fetch-latency.json]
+                                            [--results bench/RESULTS.md] [--render-only JSON]
 
 A local Apache site (tests/apache_site.py, needs Debian's apache2) serves a copy of raw/ without the
 race results of three sessions. A temporary raw root, warehouse and Dagster instance are filled
@@ -10,7 +11,8 @@ PITWALL_FETCH=on and the fetch interval given; once its first runs are over, eac
 held-out results file into the site and polls the published copy (warehouse/published/pitwall.duckdb,
 a fresh read-only connection every 0.25 s) until the session's rows are in marts.fct_session_results.
 The runs' times from the Dagster instance split each latency into: waiting for the fetch sensor's
-tick, the fetch run, waiting for the raw sensor's tick and the queue, and the refresh run.
+tick, the fetch run, waiting for the raw sensor's tick and the queue, and the refresh run. The
+figures go to --out (JSON) and to the "Fetch latency" section of --results (bench/run.py keeps it).
 """
 
 from __future__ import annotations
@@ -81,12 +83,58 @@ def settled(home: Path) -> bool:
     )
 
 
+COLUMNS = [
+    ("latency_s", "posted → in the marts"),
+    ("wait_fetch_tick_s", "wait for the fetch tick"),
+    ("fetch_run_until_file_s", "fetch run until the file is in raw/"),
+    ("wait_raw_sensor_s", "wait for the raw sensor"),
+    ("refresh_queue_and_start_s", "refresh queued and starting"),
+    ("refresh_until_published_s", "refresh until published"),
+]
+
+
+def write_section(results: Path, summary: dict) -> None:
+    """Replace (or add) RESULTS.md's '## Fetch latency' section with this run's figures."""
+    lines = [
+        "## Fetch latency",
+        "",
+        f"Written by `bench/fetch_latency.py` on {summary['when']}: `{summary['command']}`. A results file copied into "
+        "a local Apache site (a copy of `raw/`, 2023 and 2024, 48 folder pages) until its session's rows are in "
+        "`marts.fct_session_results` of the published copy, with `dagster-daemon run` running `fetch_sensor` "
+        f"(interval {summary['interval_s']} s, pause 0.2 s between requests) and `raw_files_sensor` (15 s). Seconds:",
+        "",
+        "| file | " + " | ".join(label for _, label in COLUMNS) + " |",
+        "|---|" + "---:|" * len(COLUMNS),
+    ]
+    for trial in summary["trials"]:
+        lines.append(f"| `{trial['file'].split('/', 2)[1]} … {trial['file'].rsplit('/', 1)[1]}` | "
+                     + " | ".join(f"{trial[key]}" for key, _ in COLUMNS) + " |")
+    load = ", ".join(f"{x:.1f}" for x in summary["loadavg"])
+    lines += [
+        "",
+        f"Median **{summary['median_latency_s']} s**, longest {summary['max_latency_s']} s; load average at the end "
+        f"{load} (1/5/15 min) on 2 CPUs. The first refresh (not measured) took {summary.get('first_refresh_s', '?')} s.",
+        "",
+    ]
+    text = results.read_text() if results.exists() else "# Benchmark results\n"
+    start = text.find("\n## Fetch latency")
+    if start >= 0:
+        end = text.find("\n## ", start + 1)
+        text = text[: start + 1] + text[end + 1:] if end >= 0 else text[: start + 1]
+    results.write_text(text.rstrip("\n") + "\n\n" + "\n".join(lines))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--interval", type=int, default=20, help="PITWALL_FETCH_INTERVAL for the run (seconds)")
     parser.add_argument("--trials", type=int, default=3, choices=range(1, len(HELD_OUT) + 1))
     parser.add_argument("--out", type=Path, default=BENCH / "runs" / "fetch-latency.json")
+    parser.add_argument("--results", type=Path, default=BENCH / "RESULTS.md")
+    parser.add_argument("--render-only", type=Path, metavar="JSON", help="write --results from a saved --out file, measure nothing")
     args = parser.parse_args()
+    if args.render_only:
+        write_section(args.results, json.loads(args.render_only.read_text()))
+        return
     why = available()
     if why:
         sys.exit(why)
@@ -118,7 +166,8 @@ def main() -> None:
         subprocess.run([PITWALL, "fetch", "--site", site.url, "--season", "all"], env=env, check=True, capture_output=True)
         started = time.perf_counter()
         subprocess.run([PITWALL, "refresh"], env=env, check=True, capture_output=True, cwd=REPO)
-        print(f"first refresh: {time.perf_counter() - started:.1f} s", flush=True)
+        first_refresh = round(time.perf_counter() - started, 1)
+        print(f"first refresh: {first_refresh} s", flush=True)
 
         daemon = subprocess.Popen(
             [DAEMON, "run", "-w", str(REPO / "workspace.yaml")], cwd=REPO, env=env, start_new_session=True,
@@ -167,10 +216,12 @@ def main() -> None:
         summary = {
             "interval_s": args.interval, "trials": trials, "median_latency_s": statistics.median(latencies),
             "max_latency_s": max(latencies), "loadavg": os.getloadavg(),
-            "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+            "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "first_refresh_s": first_refresh,
+            "command": "bench/fetch_latency.py " + " ".join(sys.argv[1:]),
         }
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(summary, indent=1))
+        write_section(args.results, summary)
         print(f"latency: median {summary['median_latency_s']} s, max {summary['max_latency_s']} s "
               f"(fetch interval {args.interval} s); written to {args.out}")
         finished = True

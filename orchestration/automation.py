@@ -90,6 +90,13 @@ def fetch_sensor(context: dg.SensorEvaluationContext):
         filters=dg.RunsFilter(job_name=FETCH_JOB_NAME, statuses=ACTIVE_RUN_STATUSES), limit=1
     )
     if active:
-        # Behind a long refresh in the queue, or still walking the site: one fetch at a time.
+        # Still walking the site, or waiting in the queue: one fetch at a time.
         return dg.SkipReason(f"fetch run {active[0].run_id} is queued or in progress")
+    refreshing = context.instance.get_runs(
+        filters=dg.RunsFilter(job_name=REFRESH_JOB_NAME, statuses=ACTIVE_RUN_STATUSES), limit=1
+    )
+    if refreshing:
+        # One run at a time (dagster.yaml): a fetch queued now would only hold up the next refresh,
+        # the one that publishes what the last fetch brought.
+        return dg.SkipReason(f"refresh run {refreshing[0].run_id} is queued or in progress")
     return dg.RunRequest(tags={"pitwall/trigger": "fetch_sensor"})

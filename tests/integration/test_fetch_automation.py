@@ -52,6 +52,12 @@ def test_fetch_sensor_starts_one_fetch_at_a_time(defs: dg.Definitions) -> None:
         assert isinstance(busy, dg.SkipReason) and run.run_id in busy.skip_message
         instance.report_run_canceled(run)
         assert isinstance(sensor(dg.build_sensor_context(instance=instance)), dg.RunRequest)
+        # Nor while a refresh runs: with one run at a time, a fetch would hold the next refresh up.
+        refresh = instance.create_run_for_job(job_def=defs.resolve_job_def("refresh_warehouse"), status=dg.DagsterRunStatus.STARTED)
+        waiting = sensor(dg.build_sensor_context(instance=instance))
+        assert isinstance(waiting, dg.SkipReason) and refresh.run_id in waiting.skip_message
+        instance.report_run_canceled(refresh)
+        assert isinstance(sensor(dg.build_sensor_context(instance=instance)), dg.RunRequest)
 
 
 @pytest.mark.skipif(available() is not None, reason=available() or "")
