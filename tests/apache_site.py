@@ -115,6 +115,8 @@ class ApacheSite:
                     os.chmod(path, 0o644)
 
     def start(self, timeout: float = 15.0) -> "ApacheSite":
+        if self.process is not None and self.process.poll() is None:
+            return self  # started already (`with site.start():` must not start a second server)
         why = available()
         if why:
             raise RuntimeError(why)
