@@ -15,8 +15,10 @@ HOST ?= 127.0.0.1
 # The UI test's browser: Debian's Chromium and its own chromedriver, installed by `make test` when missing.
 CHROMIUM := /usr/bin/chromium
 CHROMEDRIVER := /usr/bin/chromedriver
+# The fetch tests' results site: Debian's Apache httpd (mod_autoindex), started by the tests on 127.0.0.1.
+APACHE2 := /usr/sbin/apache2
 
-.PHONY: run test ui install lock clean browser bi bench
+.PHONY: run test ui install lock clean browser apache bi bench
 
 install: $(STAMP)
 
@@ -38,7 +40,7 @@ run: install
 	@echo "Query it:  $(BIN)/pitwall sql \"select * from marts.fct_session_results limit 10\""
 	@echo "UI:        make ui   -> http://$(HOST):$(PORT)"
 
-test: install browser
+test: install browser apache
 	$(BIN)/pytest
 
 # Optional, slow: Apache Superset's own `superset test-db` on the published copy. Superset pins
@@ -54,6 +56,15 @@ browser:
 	SUDO=; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
 	echo "installing chromium and chromium-driver (Debian packages) for the UI test"; \
 	$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium chromium-driver
+
+# apt-get as root (or through sudo); without apt-get the fetch tests against Apache are skipped, saying why.
+apache:
+	@if [ -x $(APACHE2) ]; then exit 0; fi; \
+	if ! command -v apt-get >/dev/null 2>&1; then \
+		echo "no apt-get here: install Apache httpd (apache2) to run the fetch tests against a local site" >&2; exit 0; fi; \
+	SUDO=; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	echo "installing apache2 (Debian package) for the fetch tests"; \
+	$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends apache2
 
 ui: install
 	$(BIN)/pitwall ui --host $(HOST) --port $(PORT)

@@ -639,7 +639,21 @@ def write_results(path: Path, argv: list[str], info: dict, samples: list[Sample]
     notes += [f"{s_.workload}: {s_.contender} FAILED ({s_.note}); not in the medians" for s_ in samples if not s_.ok]
     if notes:
         lines += ["## Notes", ""] + [f"- {n}" for n in notes] + [""]
-    path.write_text("\n".join(lines))
+    # bench/fetch_latency.py's section is measured apart: kept as it was.
+    kept = fetch_latency_section(path.read_text()) if path.exists() else ""
+    path.write_text("\n".join(lines) + ("\n" + kept if kept else ""))
+
+
+FETCH_LATENCY_HEADING = "## Fetch latency"
+
+
+def fetch_latency_section(text: str) -> str:
+    """The '## Fetch latency' section of a RESULTS.md (bench/fetch_latency.py writes it), or ''."""
+    start = text.find("\n" + FETCH_LATENCY_HEADING)
+    if start < 0:
+        return ""
+    end = text.find("\n## ", start + 1)
+    return text[start + 1: end + 1 if end >= 0 else len(text)]
 
 
 def targets(t: dict, info: dict) -> list[str]:

@@ -1,5 +1,6 @@
-"""What keeps the warehouse fresh without a click: the raw-root sensor, the season schedule, and
-the job the schedule runs. Jobs run in one process (DuckDB: one writer)."""
+"""What keeps the warehouse fresh without a click: the raw-root sensor, the season schedule, the
+job the schedule runs, and the fetch sensor (the results site into the raw root). Jobs run in one
+process (DuckDB: one writer)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ import os
 
 import dagster as dg
 
+from .fetch.config import DEFAULT_INTERVAL, INTERVAL_ENV, SWITCH_ENV, interval_from_env, switched_on
+from .fetch_job import FETCH_JOB_NAME, fetch_and_refresh
 from .ingest.layout import fingerprint
 from .jobs import REFRESH_JOB_NAME, refresh_warehouse
 from .settings import RAW_DIR_ENV
@@ -63,3 +66,37 @@ def raw_files_sensor(context: dg.SensorEvaluationContext):
         return dg.SkipReason(f"refresh run {active[0].run_id} is in progress")
     context.update_cursor(digest)
     return dg.RunRequest(run_key=f"raw-{digest[:16]}", tags={"pitwall/trigger": "raw_files_sensor", "pitwall/files": str(count)})
+
+
+try:
+    FETCH_INTERVAL = interval_from_env()
+except ValueError:
+    FETCH_INTERVAL = DEFAULT_INTERVAL  # a bad PITWALL_FETCH_INTERVAL should not stop the code location loading
+
+
+@dg.sensor(
+    name="fetch_sensor",
+    job=fetch_and_refresh,
+    minimum_interval_seconds=FETCH_INTERVAL,
+    # Off unless asked for (PITWALL_FETCH=on, or switched on in the UI): it talks to a site on the internet.
+    default_status=dg.DefaultSensorStatus.RUNNING if switched_on() else dg.DefaultSensorStatus.STOPPED,
+    description=(
+        f"Every {FETCH_INTERVAL} s ({INTERVAL_ENV}), starts fetch_and_refresh: the results site's new and "
+        f"changed files into the raw root, which raw_files_sensor then refreshes. {SWITCH_ENV}=on starts it running."
+    ),
+)
+def fetch_sensor(context: dg.SensorEvaluationContext):
+    active = context.instance.get_runs(
+        filters=dg.RunsFilter(job_name=FETCH_JOB_NAME, statuses=ACTIVE_RUN_STATUSES), limit=1
+    )
+    if active:
+        # Still walking the site, or waiting in the queue: one fetch at a time.
+        return dg.SkipReason(f"fetch run {active[0].run_id} is queued or in progress")
+    refreshing = context.instance.get_runs(
+        filters=dg.RunsFilter(job_name=REFRESH_JOB_NAME, statuses=ACTIVE_RUN_STATUSES), limit=1
+    )
+    if refreshing:
+        # One run at a time (dagster.yaml): a fetch queued now would only hold up the next refresh,
+        # the one that publishes what the last fetch brought.
+        return dg.SkipReason(f"refresh run {refreshing[0].run_id} is queued or in progress")
+    return dg.RunRequest(tags={"pitwall/trigger": "fetch_sensor"})

@@ -1,4 +1,4 @@
-"""`pitwall`: refresh the warehouse, ingest alone, query it, open the Dagster UI.
+"""`pitwall`: fetch from the results site, refresh the warehouse, ingest alone, query it, open the Dagster UI.
 
 Dagster and dbt are imported inside the commands that need them, so `pitwall ingest` and
 `pitwall sql` start in well under a second.
@@ -102,6 +102,73 @@ def _one_writer(what: str):
         return run
 
     return wrap
+
+
+# ---------------------------------------------------------------------------------------------- fetch
+
+
+@app.command()
+def fetch(
+    site: str = typer.Option(
+        "https://imsa.results.alkamelcloud.com/Results/", "--site", help="Root URL of the results site (its season folders)."
+    ),
+    season: list[str] = typer.Option(
+        [], "--season", help="Season to mirror (YYYY; repeat for several; 'all' for every one; default: the current year)."
+    ),
+    series: list[str] = typer.Option([], "--series", help="Only series folders whose name contains this (case-insensitive; repeatable)."),
+    event: list[str] = typer.Option([], "--event", help="Only event folders whose name contains this (case-insensitive; repeatable)."),
+    raw: Optional[Path] = RawOption,
+    pdf: bool = typer.Option(False, "--pdf", help="Mirror the PDFs too (ingestion skips them)."),
+    pause: float = typer.Option(0.2, "--pause", min=0.0, help="Seconds between two requests to the site."),
+    retries: int = typer.Option(
+        3, "--retries", min=0, help="Attempts after the first on a connection error or a 5xx answer (1 s back-off, doubled)."
+    ),
+) -> None:
+    """Mirror the results site's data files (CSV, JSON) into the raw root: new and changed files only.
+
+    Walks the site's folder pages (season, event, series, session and their subfolders) and writes
+    each file under the raw root at the same path; the next `pitwall refresh` (or the raw-root sensor)
+    loads them. Exit code 1 if any file or folder failed (the others are mirrored all the same).
+    """
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from .fetch import FetchBusy, FetchOptions, fetch as run_fetch
+    from .fetch.config import parse_seasons
+
+    try:
+        options = FetchOptions(
+            site=site, seasons=parse_seasons(season), series=tuple(series), events=tuple(event), pdf=pdf, pause=pause,
+            retries=retries,
+        )
+    except ValueError as exc:
+        err.print(f"[red]{escape(str(exc))}[/red]")
+        raise typer.Exit(2)
+    raw_root = settings._absolute(raw) if raw else settings.raw_dir()
+    seasons = "every season" if options.seasons is None else "season " + ", ".join(map(str, options.seasons))
+    filters = "".join(f"; {name} ~ {', '.join(values)}" for name, values in (("series", series), ("event", event)) if values)
+    console.print(f"fetching {seasons}{escape(filters)} from [bold]{escape(site)}[/bold] into [bold]{raw_root}[/bold]")
+    columns = [TextColumn("{task.description}", style="bold"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+               TextColumn("{task.fields[item]}", style="dim")]
+    with Progress(*columns, console=console, transient=True) as bar:
+        task = bar.add_task("listing", total=None, item="")
+
+        def progress(item: str, done: int, total: int | None) -> None:
+            description = "listing folders" if total is None else "files"
+            bar.update(task, description=description, completed=done, total=total, item=escape(item[-70:]))
+
+        try:
+            result = run_fetch(raw_root, options, progress=progress)
+        except (FetchBusy, ValueError) as exc:
+            err.print(f"[red]{escape(str(exc))}[/red]")
+            raise typer.Exit(3 if isinstance(exc, FetchBusy) else 2)
+    for failure in result.failed:
+        err.print(f"[red]failed:[/red] {escape(str(failure))}", highlight=False)
+    style = "red" if result.failed else "green"
+    console.print(f"[{style}]{escape(result.summary())}[/{style}]", highlight=False)
+    if result.downloaded:
+        console.print("new and changed files are loaded by the next [bold]pitwall refresh[/bold] (or the raw-root sensor)")
+    if result.failed:
+        raise typer.Exit(1)
 
 
 # --------------------------------------------------------------------------------------------- ingest
