@@ -297,22 +297,29 @@ def _summarise_run(result: Any, warehouse: Path, seconds: float) -> None:
 
 
 def _print_findings(warned: list) -> None:
-    """The warned dbt tests: on the findings table, its checks and counts; any other, by name."""
-    from .assets.dbt import FINDINGS_KEY, FINDINGS_TEST_PREFIX
+    """The warned dbt tests: the findings table's checks, the standings reconciliation, any other, with counts."""
+    from .assets.dbt import FINDINGS_KEY, FINDINGS_TEST_PREFIX, RECONCILIATION_KEY
 
-    table = Table(title="findings in the official files (never fail a run)", title_justify="left", title_style="yellow")
+    table = Table(title="warnings: findings in the official files, differences from the official standings (never fail a run)",
+                  title_justify="left", title_style="yellow")
     table.add_column("check", overflow="fold")
     table.add_column("rows", justify="right")
-    total = 0
+    totals = {FINDINGS_KEY: 0, RECONCILIATION_KEY: 0}
     for check in sorted(warned, key=lambda c: c.check_name):
         meta = {k: _metadata_value(v) for k, v in check.metadata.items()}
         count = int(meta.get("findings", meta.get("dagster_dbt/failed_row_count", 0)) or 0)
-        total += count
+        if check.asset_key in totals:
+            totals[check.asset_key] += count
         name = check.check_name.removeprefix(FINDINGS_TEST_PREFIX) if check.asset_key == FINDINGS_KEY else (
             f"{check.asset_key.to_user_string()}: {check.check_name}")
         table.add_row(Text(name), f"{count:,}")
     console.print(table)
-    console.print(f"[yellow]{total:,} finding(s)[/yellow]: select * from marts.data_quality_findings")
+    if totals[FINDINGS_KEY]:
+        console.print(f"[yellow]{totals[FINDINGS_KEY]:,} finding(s)[/yellow] in the official files: "
+                      "select * from marts.data_quality_findings")
+    if totals[RECONCILIATION_KEY]:
+        console.print(f"[yellow]{totals[RECONCILIATION_KEY]:,} difference(s)[/yellow] from the official standings: "
+                      "select * from marts.standings_reconciliation where difference <> 0")
 
 
 def _sqlite_sync_at_checkpoints() -> None:

@@ -119,14 +119,14 @@ def pitwall_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource, paths: W
     build_state.forget(warehouse)
     context.log.info(f"dbt {' '.join(args)} against {warehouse}")
     built: list[dg.AssetKey] = []
-    findings: list[dg.AssetCheckResult] = []  # warned checks of the findings table, shown with their rows
+    findings: list[dg.AssetCheckResult] = []  # warned checks shown with their rows (_warned_rows_query)
     try:
         for event in dbt.cli(args, context=context, target_path=DBT_TARGET_PATH).stream():
             if isinstance(event, dg.Output):
                 built.append(context.asset_key_for_output(event.output_name))
             elif isinstance(event, (dg.AssetMaterialization, dg.MaterializeResult)) and event.asset_key:
                 built.append(event.asset_key)
-            elif isinstance(event, dg.AssetCheckResult) and event.asset_key == FINDINGS_KEY and not event.passed:
+            elif isinstance(event, dg.AssetCheckResult) and not event.passed and _warned_rows_query(event):
                 findings.append(event)
                 continue
             yield event
@@ -140,18 +140,33 @@ def pitwall_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource, paths: W
     yield from table_observations(context, warehouse, built)
 
 
-# The official files' findings (models/marts/quality): each check is a dbt test of severity warn.
+# Tables whose dbt tests warn instead of failing (never a reason to fail a run): a warned check on
+# one of them is shown with its count and a table of its first rows. The findings table has one test
+# per check (`no_findings_data_quality_findings_<check>`); the reconciliation one test on all its rows.
 FINDINGS_KEY = dg.AssetKey(["marts", "data_quality_findings"])
 FINDINGS_TEST_PREFIX = "no_findings_data_quality_findings_"
-FINDINGS_SHOWN = 50
+RECONCILIATION_KEY = dg.AssetKey(["marts", "standings_reconciliation"])
+WARNED_ROWS_SHOWN = 50
+
+
+def _warned_rows_query(check: dg.AssetCheckResult) -> tuple[str, list[str], str, list] | None:
+    """(relation, columns shown, filter, parameters) of the rows a warned check counts, or None."""
+    if check.asset_key == FINDINGS_KEY:
+        columns = ["season", "event_name", "session_name", "car_number", "lap_number", "expected", "found", "source_file_path"]
+        name = (check.check_name or "").removeprefix(FINDINGS_TEST_PREFIX)
+        return "marts.data_quality_findings", columns, "check_name = ?", [name]
+    if check.asset_key == RECONCILIATION_KEY:
+        columns = ["championship_title", "competitor_key", "session_event_name", "session_name", "official_points",
+                   "warehouse_points", "difference", "reason"]
+        return "marts.standings_reconciliation", columns, "difference <> 0", []
+    return None
 
 
 def findings_with_rows(context: dg.AssetExecutionContext, warehouse: Path,
                        checks: list[dg.AssetCheckResult]) -> Iterator[dg.AssetCheckResult]:
-    """The warned checks of the findings table, each with its count and a table of its first rows.
-
-    Read after `dbt build` has exited; a check whose rows cannot be read is passed on as dbt reported it.
-    """
+    """The warned checks of the findings and reconciliation tables, each with its count and a table
+    of its first rows. Read after `dbt build` has exited; a check whose rows cannot be read is passed
+    on as dbt reported it."""
     if not checks:
         return
     import duckdb
@@ -159,25 +174,22 @@ def findings_with_rows(context: dg.AssetExecutionContext, warehouse: Path,
     try:
         con = duckdb.connect(str(warehouse), read_only=True)
     except duckdb.Error as exc:
-        context.log.warning(f"findings not read: cannot open {warehouse} read-only: {exc}")
+        context.log.warning(f"warned rows not read: cannot open {warehouse} read-only: {exc}")
         yield from checks
         return
-    columns = ["season", "event_name", "session_name", "car_number", "lap_number", "expected", "found", "source_file_path"]
     try:
         for check in checks:
-            name = (check.check_name or "").removeprefix(FINDINGS_TEST_PREFIX)
+            relation, columns, where, params = _warned_rows_query(check)
             try:
-                count = con.execute("SELECT count(*) FROM marts.data_quality_findings WHERE check_name = ?", [name]).fetchone()[0]
+                count = con.execute(f"SELECT count(*) FROM {relation} WHERE {where}", params).fetchone()[0]
                 rows = con.execute(
-                    f"SELECT {', '.join(columns)} FROM marts.data_quality_findings WHERE check_name = ? "
-                    f"ORDER BY season, event_name, session_name, car_number, lap_number LIMIT {FINDINGS_SHOWN}",
-                    [name],
+                    f"SELECT {', '.join(columns)} FROM {relation} WHERE {where} ORDER BY ALL LIMIT {WARNED_ROWS_SHOWN}", params,
                 ).fetchall()
             except duckdb.Error as exc:
-                context.log.warning(f"findings of {name} not read: {exc}")
+                context.log.warning(f"rows of {check.check_name} not read: {exc}")
                 yield check
                 continue
-            context.log.warning(f"{count} finding(s) of {name} in the official files (marts.data_quality_findings)")
+            context.log.warning(f"{count} row(s) warned by {check.check_name} ({relation})")
             yield check._replace(metadata={
                 **check.metadata,
                 "findings": dg.MetadataValue.int(int(count)),
@@ -186,8 +198,8 @@ def findings_with_rows(context: dg.AssetExecutionContext, warehouse: Path,
                     schema=dg.TableSchema(columns=[dg.TableColumn(c, "string") for c in columns]),
                 ),
                 "query": dg.MetadataValue.md(
-                    f"`select * from marts.data_quality_findings where check_name = '{name}'`"
-                    + (f" (first {FINDINGS_SHOWN} shown)" if count > FINDINGS_SHOWN else "")),
+                    f"`select * from {relation} where {where.replace('?', repr(params[0]) if params else '?')}`"
+                    + (f" (first {WARNED_ROWS_SHOWN} shown)" if count > WARNED_ROWS_SHOWN else "")),
             })
     finally:
         con.close()

@@ -134,7 +134,7 @@ def test_every_finding_is_a_property_of_its_file(archive):
 
 def test_the_refresh_summary_counts_the_findings(archive):
     count = select(archive.warehouse, "select count(*) from marts.data_quality_findings")[0][0]
-    assert "findings in the official files" in archive.output
+    assert "findings in the official files" in archive.output  # the warnings table
     assert f"{count:,} finding(s)" in archive.output
 
 

@@ -8,6 +8,8 @@
   - in races, a pole bonus to the class pole-sitter (class grid position 1) and a fastest-lap bonus
     to the car with the fastest race lap of its class (`points_systems`); non-starters get the
     system's non_starter_points and no bonus; a disqualified car scores 0;
+  - a non-points entry (`non_scoring_entries`) scores nothing and the cars behind it in class move up
+    a place for the points, as the officials count it;
   - a round a class does not count (`scoring_exclusions`: an endurance- or sprint-cup-only round, a
     non-points round) scores nothing for that class, and says why;
   - the round of a session: a race is its own round; a qualifying session counts at the next race of
@@ -80,6 +82,30 @@ rounds as (
     where scoring.rule_rank = 1 and scoring.points_scale is not null
 ),
 
+non_scoring as (
+    select distinct drivers.session_key, drivers.car_number, entries.reason
+    from {{ ref('int_drivers_identified') }} as drivers
+    join results on results.session_key = drivers.session_key and results.car_number = drivers.car_number
+    join {{ ref('non_scoring_entries') }} as entries
+        on entries.series_id = results.series_id
+        and entries.season = results.season
+        and {{ name_key('entries.driver_name') }} = drivers.name_key
+),
+
+eligible_ranked as (
+    -- Class positions among the cars that can score.
+    select
+        results.session_key,
+        results.car_number,
+        case when results.class_position is not null then row_number() over (
+            partition by results.session_key, results.class_name, results.class_position is null
+            order by results.class_position
+        ) end as eligible_class_position
+    from results
+    left join non_scoring on non_scoring.session_key = results.session_key and non_scoring.car_number = results.car_number
+    where non_scoring.car_number is null
+),
+
 scored_results as (
     select
         results.*,
@@ -91,27 +117,32 @@ scored_results as (
         ) as class_fastest_lap_ms,
         -- Qualifying scores every car of the class, those without a position (no time, not started)
         -- behind the rest: 2022's LMP3 #54 did not start the Daytona qualifying race and scored 9th's points.
-        case when rounds.points_scale = 'race' then results.class_position
+        case when rounds.points_scale = 'race' then eligible_ranked.eligible_class_position
              else row_number() over (
                  partition by results.session_key, results.class_name
                  order by results.class_position nulls last, results.finish_position nulls last, results.car_number)
         end as scoring_position
     from results
     join rounds on rounds.session_id = results.session_key and rounds.race_rank = 1
+    left join eligible_ranked
+        on eligible_ranked.session_key = results.session_key and eligible_ranked.car_number = results.car_number
 ),
 
 excluded as (
-    select
-        scored_results.session_key,
-        scored_results.car_number,
-        any_value(exclusions.reason) as excluded_reason
-    from scored_results
-    join exclusions
-        on exclusions.series_id = scored_results.series_id
-        and exclusions.season = scored_results.season
-        and exclusions.class_name = scored_results.class_name
-        and regexp_matches(lower(scored_results.round_event_name), exclusions.event_pattern)
-    group by all
+    -- A round the class does not count, or a non-points entry: no points, and why.
+    select session_key, car_number, min(reason) as excluded_reason
+    from (
+        select scored_results.session_key, scored_results.car_number, exclusions.reason
+        from scored_results
+        join exclusions
+            on exclusions.series_id = scored_results.series_id
+            and exclusions.season = scored_results.season
+            and exclusions.class_name = scored_results.class_name
+            and regexp_matches(lower(scored_results.round_event_name), exclusions.event_pattern)
+        union all
+        select session_key, car_number, reason from non_scoring
+    )
+    group by session_key, car_number
 ),
 
 with_system as (
