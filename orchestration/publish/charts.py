@@ -1,7 +1,8 @@
 """Charts for people who would rather look than read, drawn from the published copy as PNG files.
 
-- Standings progression: championship points (after drops) after each round of the latest season
-  of every series, one chart per class, for the top ten of the latest round.
+- Standings progression: championship points (after drops) after each round the class raced in the
+  latest season of every series, one chart per class, for the top ten of the latest round: one line
+  per car entry, its co-drivers named together when their points went alike all season.
 - Lap chart: the overall running order at the end of every lap of the latest race of every
   series, one line per car, coloured by class, car numbers at the start and at the finish.
 
@@ -101,12 +102,14 @@ def standings_figure(con: duckdb.DuckDBPyConnection, series_id: str, series_name
         LEFT JOIN marts.dim_sessions s ON s.session_id = st.after_session_id
         LEFT JOIN marts.dim_events e ON e.event_id = s.event_id
         WHERE st.series_id = ? AND st.season = ? AND st.class_id = ?
+          AND EXISTS (SELECT 1 FROM marts.fct_session_results r
+                      WHERE r.session_id = st.after_session_id AND r.class_id = st.class_id)
         ORDER BY 1""", [series_id, season, class_id])
     if not rounds:
         return None
     last_round = rounds[-1][0]
     leaders = _rows(con, """
-        SELECT st.driver_id, coalesce(d.full_name, st.driver_id), st.position, st.points_counted
+        SELECT st.driver_id, coalesce(d.full_name, st.driver_id), st.position, st.points_counted, st.latest_car_number
         FROM marts.season_driver_standings st LEFT JOIN marts.dim_drivers d ON d.driver_id = st.driver_id
         WHERE st.series_id = ? AND st.season = ? AND st.class_id = ? AND st.round_number = ?
         ORDER BY st.position, d.full_name LIMIT ?""", [series_id, season, class_id, last_round, TOP_DRIVERS])
@@ -117,19 +120,26 @@ def standings_figure(con: duckdb.DuckDBPyConnection, series_id: str, series_name
         SELECT driver_id, round_number, points_counted FROM marts.season_driver_standings
         WHERE series_id = ? AND season = ? AND class_id = ? AND driver_id IN ({', '.join('?' for _ in ids)})
         ORDER BY driver_id, round_number""", [series_id, season, class_id, *ids])
+    raced = {r[0] for r in rounds}
     by_driver: dict[str, list[tuple[int, float]]] = defaultdict(list)
     for driver_id, round_number, value in points:
-        by_driver[driver_id].append((round_number, float(value or 0)))
+        if round_number in raced:
+            by_driver[driver_id].append((round_number, float(value or 0)))
+    # One line per car entry: co-drivers whose points went alike all season share it.
+    entries: dict[tuple, list[tuple]] = {}
+    for driver_id, name, position, total, car_number in leaders:
+        if by_driver.get(driver_id):
+            entries.setdefault((car_number, tuple(by_driver[driver_id])), []).append((name, position, total))
 
     fig = Figure(figsize=(11, 6.5))
     ax = fig.add_subplot()
-    for index, (driver_id, name, position, total) in enumerate(leaders):
-        series = by_driver.get(driver_id, [])
-        if not series:
-            continue
+    for index, ((car_number, series), drivers) in enumerate(entries.items()):
         xs, ys = zip(*series)
+        names = " / ".join(name for name, _, _ in drivers)
+        position, total = drivers[0][1], drivers[0][2]
+        car = f" #{car_number}" if car_number else ""
         ax.plot(xs, ys, marker="o", linewidth=2 if index < 3 else 1.2, markersize=4,
-                label=f"{position}. {name} ({float(total or 0):g})")
+                label=f"{position}. {names}{car} ({float(total or 0):g})")
     ax.set_xticks([r[0] for r in rounds])
     width = max(8, int(110 / max(len(rounds), 1)))  # characters per line that fit under one round
     ax.set_xticklabels([f"R{r[0]}\n" + textwrap.fill(str(r[1]), width) for r in rounds], fontsize=7)

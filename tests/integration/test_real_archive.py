@@ -197,6 +197,24 @@ def test_split_qualifying_scores_its_points_part_and_the_qualifying_race_scores_
     assert daytona > 0
 
 
+def test_standings_charts_draw_one_line_per_car_entry_over_the_rounds_the_class_raced(archive):
+    from orchestration.publish import charts
+
+    con = duckdb.connect(str(archive.warehouse), read_only=True)
+    try:
+        subjects = {(s[2], s[4]): s for s in charts.standings_subjects(con)}
+        fig = charts.standings_figure(con, *subjects[(2022, "GTD PRO")])
+        rounds_raced = con.execute("""
+            select count(distinct s.session_id) from marts.fct_session_results r
+            join marts.dim_sessions s using (session_id) join marts.dim_classes c using (class_id)
+            where s.season = 2022 and s.session_type = 'race' and c.class_name = 'GTD PRO'""").fetchone()[0]
+    finally:
+        con.close()
+    labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert labels[0] == "1. Mathieu Jaminet / Matt Campbell #9 (3483)", labels
+    assert len(fig.axes[0].get_xticks()) == rounds_raced == 10  # GTD PRO raced 10 of the 12 rounds
+
+
 @pytest.fixture(scope="module")
 def mustang(tmp_path_factory) -> Refreshed:
     return build(tmp_path_factory, "mustang", MUSTANG)
