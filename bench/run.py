@@ -639,21 +639,24 @@ def write_results(path: Path, argv: list[str], info: dict, samples: list[Sample]
     notes += [f"{s_.workload}: {s_.contender} FAILED ({s_.note}); not in the medians" for s_ in samples if not s_.ok]
     if notes:
         lines += ["## Notes", ""] + [f"- {n}" for n in notes] + [""]
-    # bench/fetch_latency.py's section is measured apart: kept as it was.
-    kept = fetch_latency_section(path.read_text()) if path.exists() else ""
+    # Sections measured apart (bench/fetch_latency.py; the real archive's ingestion, written by hand
+    # from its own invocation): kept as they were.
+    kept = kept_sections(path.read_text()) if path.exists() else ""
     path.write_text("\n".join(lines) + ("\n" + kept if kept else ""))
 
 
-FETCH_LATENCY_HEADING = "## Fetch latency"
+KEPT_HEADINGS = ("## Fetch latency", "## Real archive")
 
 
-def fetch_latency_section(text: str) -> str:
-    """The '## Fetch latency' section of a RESULTS.md (bench/fetch_latency.py writes it), or ''."""
-    start = text.find("\n" + FETCH_LATENCY_HEADING)
-    if start < 0:
-        return ""
-    end = text.find("\n## ", start + 1)
-    return text[start + 1: end + 1 if end >= 0 else len(text)]
+def kept_sections(text: str) -> str:
+    """The sections of a RESULTS.md whose headings start with one of KEPT_HEADINGS, in order, or ''."""
+    kept = []
+    for heading in KEPT_HEADINGS:
+        start = text.find("\n" + heading)
+        if start >= 0:
+            end = text.find("\n## ", start + 1)
+            kept.append(text[start + 1: end + 1 if end >= 0 else len(text)])
+    return "\n".join(k.rstrip("\n") + "\n" for k in kept)
 
 
 def targets(t: dict, info: dict) -> list[str]:
