@@ -212,12 +212,13 @@ def test_sqlalchemy_writes_and_file_access_are_refused(published, tmp_path, stat
     secret.write_text("user,password\nroot,hunter2\n")
     engine = read_only_engine(published)
     with engine.connect() as conn:
+        series = conn.execute(sa.text("SELECT count(*) FROM marts.dim_series")).scalar()
         with pytest.raises(sa.exc.DBAPIError) as caught:
             conn.execute(sa.text(statement.format(tmp=tmp_path, secret=secret))).fetchall()
     assert re.search(r"read-only|disabled by configuration|configuration has been locked|Cannot access file", str(caught.value)), str(caught.value)
     assert not (tmp_path / "leak.csv").exists()
     with engine.connect() as conn:
-        assert conn.execute(sa.text("SELECT count(*) FROM marts.dim_series")).scalar() == 2
+        assert conn.execute(sa.text("SELECT count(*) FROM marts.dim_series")).scalar() == series > 0
 
 
 def test_pitwall_sql_reads_the_published_copy_and_live_the_build_file(refreshed, published) -> None:
