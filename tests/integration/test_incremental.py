@@ -58,7 +58,7 @@ def sessions_under(warehouse, prefix: str) -> set[str]:
 # fct_laps and a generic test of a staging view (the changed sessions).
 SEASON_SCOPED_TESTS = ("test.pitwall.unique_combination_fct_session_results_session_id__car_number",)
 SESSION_SCOPED_TESTS = ("test.pitwall.unique_combination_fct_laps_session_id__car_number__lap_number",
-                        "test.pitwall.assert_one_class_leader_per_lap",
+                        "test.pitwall.assert_lap_positions_from_elapsed_times",
                         "test.pitwall.not_null_stg_alkamel__time_cards_car_number")
 SCOPED_TESTS = SEASON_SCOPED_TESTS + SESSION_SCOPED_TESTS
 
