@@ -309,6 +309,7 @@ def assert_tests_covered_what_was_rewritten(before: dict, warehouse) -> set[str]
     return changed
 
 
+@pytest.mark.timeout(1800)
 def test_every_kind_of_change_builds_incrementally_to_the_full_build(tmp_path):
     """One warehouse through three incremental builds, each compared with a full build of the same
     files, marts row for row, and with what its tests checked:
@@ -351,10 +352,17 @@ def test_every_kind_of_change_builds_incrementally_to_the_full_build(tmp_path):
     session_of = lambda rel: rows(warehouse, "select session_key from raw.ingested_files where path = ?", [rel])[0][0]  # noqa: E731
     ra_race, wg_race = session_of(RA_PROVISIONAL), session_of(WG_RACE_WEATHER)
     wg_practice = rows(warehouse, "select distinct session_key from raw.ingested_files where starts_with(path, ?)", [WG_PRACTICE + "/"])[0][0]
-    steps = [("superseded, changed", superseded_and_changed, {ra_race, wg_race}),
-             ("every file of a session removed", session_removed, {wg_practice}),
-             ("a mark removed, a session restored", mark_removed_session_restored, {ra_race, wg_practice})]
-    for n, (name, change, expected_changed) in enumerate(steps):
+    def counting_in_marts() -> list[str]:
+        """The race classification file whose rows fct_session_results holds (re-post and deletion
+        through `pitwall refresh` into the marts)."""
+        return [p for (p,) in rows(warehouse, "select distinct source_file_path from marts.fct_session_results "
+                                              "where session_id = ?", [ra_race])]
+
+    assert counting_in_marts() == [RA_PROVISIONAL]
+    steps = [("superseded, changed", superseded_and_changed, {ra_race, wg_race}, RA_OFFICIAL),
+             ("every file of a session removed", session_removed, {wg_practice}, RA_OFFICIAL),
+             ("a mark removed, a session restored", mark_removed_session_restored, {ra_race, wg_practice}, RA_PROVISIONAL)]
+    for n, (name, change, expected_changed, counting) in enumerate(steps):
         before = sessions_by_season(warehouse)
         marts_before = checksums(warehouse, ("marts",))
         change()
@@ -362,6 +370,9 @@ def test_every_kind_of_change_builds_incrementally_to_the_full_build(tmp_path):
         log = done.stdout + done.stderr
         assert "--full-refresh" not in log and " 0 failed" in done.stdout, (name, done.stdout[-3000:])
         assert assert_tests_covered_what_was_rewritten(before, warehouse) == expected_changed, name
+        assert counting_in_marts() == [counting], name
+        if name.startswith("every file"):
+            assert not rows(warehouse, "select 1 from marts.dim_sessions where session_id = ?", [wg_practice])
         assert_the_build_recorded_what_it_read(warehouse)
         full = tmp_path / f"full{n}" / "pitwall.duckdb"
         refresh(raw, full, tmp_path / "home")
