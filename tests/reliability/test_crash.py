@@ -93,6 +93,7 @@ def _ingest_trials(tmp_path: Path, trials: int, seed: int | None, imsa_only: boo
 def test_kill_9_during_ingestion(tmp_path):
     figures = _ingest_trials(tmp_path, trials=4, seed=8, imsa_only=True)
     record("crash_ingest_fast", figures)
+    assert figures["kills"] >= 1, figures  # at least one kill interrupted a run (else nothing was tested)
 
 
 @pytest.mark.slow
@@ -170,7 +171,9 @@ def _publish_trials(tmp_path: Path, trials: int, seed: int | None) -> dict:
 
 
 def test_kill_9_during_publish(tmp_path):
-    record("crash_publish_fast", _publish_trials(tmp_path, trials=3, seed=8))
+    figures = _publish_trials(tmp_path, trials=3, seed=8)
+    record("crash_publish_fast", figures)
+    assert figures["kills"] >= 1, figures  # at least one kill interrupted a publication
 
 
 # ----------------------------------------------------------------------------------- refresh (slow)
