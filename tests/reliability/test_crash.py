@@ -398,5 +398,10 @@ def test_kill_9_inside_dbt_build(tmp_path):
 
     again = Watched(warehouse, raw, home)
     assert again.finish() == 0, "".join(again.lines[-60:])
-    assert full_state(warehouse) == before
+    after = full_state(warehouse)
+    # int_sessions_changed says what the last build found changed: every session after the first
+    # (full) build, none after an incremental one with nothing new; every other table is compared.
+    bookkeeping = "intermediate.int_sessions_changed"
+    assert {k: v for k, v in after[0].items() if k != bookkeeping} == {k: v for k, v in before[0].items() if k != bookkeeping}
+    assert after[1] == before[1]  # the published copy
     record("crash_dbt_fast", {"killed_after_nodes": len(done), "nodes": total})
