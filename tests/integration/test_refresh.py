@@ -103,6 +103,10 @@ def test_a_forced_second_dbt_build_changes_no_table(refreshed):
     assert built and built[1] == built[2] and int(built[1]) > 30, again.stdout[-3000:]
     after = every_table(refreshed.warehouse)
     assert len(after) > 30 and any(name.startswith("intermediate.") for name in after)
+    # int_sessions_changed says what the build found changed: every session after the first (full)
+    # build, none now (nothing was new); every other table must be identical.
+    bookkeeping = "intermediate.int_sessions_changed"
+    assert after.pop(bookkeeping)[0] == 0 and before.pop(bookkeeping)[0] > 0
     assert {k for k in after if after[k] != before.get(k)} == set() and after == before
 
 
