@@ -105,21 +105,51 @@
 {%- endmacro %}
 
 
-{#- Every session (as it is now) of each series season that holds a changed session. Called from
-    tests (macros/test_scope.sql), which may not ref() models they were not parsed with: the
-    relations come from the graph. -#}
+{#- Every session (as it is now) of each series season that holds a changed session, or none (test
+    every row) when the series season of a changed session cannot be told. Called from tests
+    (macros/test_scope.sql), which may not ref() models they were not parsed with: the relations
+    come from the graph. A session whose every file was removed is no longer in
+    int_sessions_identified, yet the build rewrote its series season (changed_season_sessions()
+    found it in the table's old rows): its season is found through its files in the manifest (which
+    keeps removed files), by the season and series folder (or, without a series folder, the event
+    folder) of the sessions that remain (issue 26). -#}
 {% macro changed_seasons_current_sessions() -%}
     {%- if not execute -%}
         {{ return("(null)") }}
     {%- endif -%}
+    {%- set identified = model_relation('int_sessions_identified') -%}
     {%- set sql -%}
-        with scope as (
-            select distinct series_id, season from {{ model_relation('int_sessions_identified') }}
-            where session_id in (select session_id from {{ model_relation('int_sessions_changed') }})
+        with
+        changed as (select session_id from {{ model_relation('int_sessions_changed') }}),
+        gone as (select session_id from changed where session_id not in (select session_id from {{ identified }})),
+        gone_files as (
+            select distinct session_key, season, series_folder, event_folder
+            from {{ source_relation('alkamel', 'ingested_files') }}
+            where session_key in (select session_id from gone)
+        ),
+        matched as (
+            select distinct gone_files.session_key, identified.series_id, identified.season
+            from gone_files
+            join {{ identified }} as identified
+                on identified.season = gone_files.season
+                and (identified.series_folder = gone_files.series_folder
+                     or (gone_files.series_folder is null and identified.series_folder is null
+                         and identified.event_folder = gone_files.event_folder))
+        ),
+        scope as (
+            select distinct series_id, season from {{ identified }} where session_id in (select session_id from changed)
+            union
+            select series_id, season from matched
         )
-        select session_id from {{ model_relation('int_sessions_identified') }} join scope using (series_id, season)
+        select session_id, false as unknown from {{ identified }} join scope using (series_id, season)
+        union all
+        select session_id, true from gone where session_id not in (select session_key from matched)
     {%- endset -%}
-    {{ return(sql_key_list(run_query(sql).columns[0].values())) }}
+    {%- set result = run_query(sql) -%}
+    {%- if true in result.columns[1].values() -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {{ return(sql_key_list(result.columns[0].values())) }}
 {%- endmacro %}
 
 

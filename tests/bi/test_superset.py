@@ -28,7 +28,7 @@ from helpers import REPO, copy_real_imsa
 from integration.conftest import refresh
 from orchestration import settings
 
-pytestmark = pytest.mark.bi
+pytestmark = [pytest.mark.bi, pytest.mark.timeout(3600)]
 
 VENV = REPO / ".venv-bi"
 LOCK = Path(__file__).with_name("requirements.lock")

@@ -58,7 +58,7 @@ def sessions_under(warehouse, prefix: str) -> set[str]:
 # fct_laps and a generic test of a staging view (the changed sessions).
 SEASON_SCOPED_TESTS = ("test.pitwall.unique_combination_fct_session_results_session_id__car_number",)
 SESSION_SCOPED_TESTS = ("test.pitwall.unique_combination_fct_laps_session_id__car_number__lap_number",
-                        "test.pitwall.assert_one_class_leader_per_lap",
+                        "test.pitwall.assert_lap_positions_from_elapsed_times",
                         "test.pitwall.not_null_stg_alkamel__time_cards_car_number")
 SCOPED_TESTS = SEASON_SCOPED_TESTS + SESSION_SCOPED_TESTS
 
@@ -261,3 +261,123 @@ def changed_outside_their_seasons(warehouse, before: dict, after: dict) -> list[
     last build found changed (which it rewrites for their season alone)."""
     seasons = sessions_of_the_series_seasons_of(warehouse, changed_sessions(warehouse))
     return [after[key][2] for key in before.keys() & after.keys() if before[key] != after[key] and key[0] not in seasons]
+
+
+# ------------------------------------------------------------------ every kind of change (issue 26)
+
+IMSA = "24_2024/{event}/01_IMSA WeatherTech SportsCar Championship"
+RA_RACE = IMSA.format(event="14_Road America") + "/202408041410_Race"
+RA_OFFICIAL = f"{RA_RACE}/03_Results_Race_Official.CSV"
+RA_PROVISIONAL = f"{RA_RACE}/03_Results_Race_Provisional.CSV"
+WG_RACE_WEATHER = IMSA.format(event="12_Watkins Glen International") + "/202406231110_Race/26_Weather_Race.CSV"
+WG_PRACTICE = IMSA.format(event="12_Watkins Glen International") + "/202406211325_Practice 1"
+
+
+def provisional_of(official: bytes) -> bytes:
+    """A provisional classification of the race: the winners of two classes' order swapped with the
+    car behind them (positions, and so class positions, points and standings, differ from the
+    official one), as a steward's later decision would change it."""
+    lines = official.split(b"\r\n")
+    header = lines[0].decode("utf-8-sig").split(";")
+    position = header.index("POSITION")
+    first, second = lines[1].split(b";"), lines[2].split(b";")
+    first[position], second[position] = second[position], first[position]
+    lines[1], lines[2] = b";".join(second), b";".join(first)
+    return b"\r\n".join(lines)
+
+
+def sessions_by_season(warehouse) -> dict[str, tuple[str, int]]:
+    return {s: (series, season) for s, series, season in rows(warehouse, "select session_id, series_id, season from marts.dim_sessions")}
+
+
+def assert_tests_covered_what_was_rewritten(before: dict, warehouse) -> set[str]:
+    """The incremental build's tests checked every row it rewrote: the season-scoped tests every
+    session (now) of each series season holding a changed session (before or now: a session whose
+    files were all removed is gone from the marts, its season was rewritten), the session-scoped
+    tests every changed session that still has rows. Returns the changed sessions."""
+    after = sessions_by_season(warehouse)
+    changed = changed_sessions(warehouse)
+    seasons = {before[s] for s in changed if s in before} | {after[s] for s in changed if s in after}
+    rewritten = {s for s, season in after.items() if season in seasons}
+    scopes = sessions_each_test_checked()
+    for name in SEASON_SCOPED_TESTS:
+        scope = scopes[name.split(".")[2]]
+        assert scope is None or rewritten <= scope, (name, sorted(rewritten - scope))
+    for name in SESSION_SCOPED_TESTS:
+        scope = scopes[name.split(".")[2]]
+        assert scope is None or (changed & set(after)) <= scope, (name, sorted((changed & set(after)) - scope))
+    return changed
+
+
+@pytest.mark.timeout(1800)
+def test_every_kind_of_change_builds_incrementally_to_the_full_build(tmp_path):
+    """One warehouse through three incremental builds, each compared with a full build of the same
+    files, marts row for row, and with what its tests checked:
+    1. a later mark supersedes a file (the race's Official over its Provisional, another order) and
+       a file is changed in place (another race's weather, one reading);
+    2. every file of a session removed, and nothing else (Watkins Glen practice 1: its series season
+       is rewritten without it, and the tests must check that season though the session is gone);
+    3. a mark removed (the Official: the Provisional counts again) and the session restored (its
+       files put back with the same bytes: loaded again without being read).
+    (A new event, a driver id arriving late and new spellings: the tests above.)"""
+    from helpers import copy_real_imsa
+
+    raw = copy_real_imsa(tmp_path / "raw")
+    official = (raw / RA_OFFICIAL).read_bytes()
+    (raw / RA_OFFICIAL).unlink()
+    (raw / RA_PROVISIONAL).write_bytes(provisional_of(official))
+    warehouse, home = tmp_path / "warehouse" / "pitwall.duckdb", tmp_path / "home"
+    home.mkdir()
+    refresh(raw, warehouse, home)
+    practice = {p.name: p.read_bytes() for p in (raw / WG_PRACTICE).iterdir()}
+    weather = (raw / WG_RACE_WEATHER).read_bytes()
+
+    def superseded_and_changed():
+        (raw / RA_OFFICIAL).write_bytes(official)
+        lines = weather.split(b"\r\n")
+        cells = lines[1].split(b";")
+        cells[2] = b"99.5"  # AIR_TEMP of the first sample
+        lines[1] = b";".join(cells)
+        (raw / WG_RACE_WEATHER).write_bytes(b"\r\n".join(lines))
+
+    def session_removed():
+        shutil.rmtree(raw / WG_PRACTICE)
+
+    def mark_removed_session_restored():
+        (raw / RA_OFFICIAL).unlink()
+        (raw / WG_PRACTICE).mkdir()
+        for name, data in practice.items():
+            (raw / WG_PRACTICE / name).write_bytes(data)
+
+    session_of = lambda rel: rows(warehouse, "select session_key from raw.ingested_files where path = ?", [rel])[0][0]  # noqa: E731
+    ra_race, wg_race = session_of(RA_PROVISIONAL), session_of(WG_RACE_WEATHER)
+    wg_practice = rows(warehouse, "select distinct session_key from raw.ingested_files where starts_with(path, ?)", [WG_PRACTICE + "/"])[0][0]
+    def counting_in_marts() -> list[str]:
+        """The race classification file whose rows fct_session_results holds (re-post and deletion
+        through `pitwall refresh` into the marts)."""
+        return [p for (p,) in rows(warehouse, "select distinct source_file_path from marts.fct_session_results "
+                                              "where session_id = ?", [ra_race])]
+
+    assert counting_in_marts() == [RA_PROVISIONAL]
+    steps = [("superseded, changed", superseded_and_changed, {ra_race, wg_race}, RA_OFFICIAL),
+             ("every file of a session removed", session_removed, {wg_practice}, RA_OFFICIAL),
+             ("a mark removed, a session restored", mark_removed_session_restored, {ra_race, wg_practice}, RA_PROVISIONAL)]
+    for n, (name, change, expected_changed, counting) in enumerate(steps):
+        before = sessions_by_season(warehouse)
+        marts_before = checksums(warehouse, ("marts",))
+        change()
+        done = refresh(raw, warehouse, home)
+        log = done.stdout + done.stderr
+        assert "--full-refresh" not in log and " 0 failed" in done.stdout, (name, done.stdout[-3000:])
+        assert assert_tests_covered_what_was_rewritten(before, warehouse) == expected_changed, name
+        assert counting_in_marts() == [counting], name
+        if name.startswith("every file"):
+            assert not rows(warehouse, "select 1 from marts.dim_sessions where session_id = ?", [wg_practice])
+        assert_the_build_recorded_what_it_read(warehouse)
+        full = tmp_path / f"full{n}" / "pitwall.duckdb"
+        refresh(raw, full, tmp_path / "home")
+        after = checksums(warehouse, ("marts",))
+        assert after == checksums(full, ("marts",)), (name, {k for k in after if after[k] != checksums(full, ("marts",)).get(k)})
+        assert after != marts_before, name  # the change reached the marts
+    assert rows(warehouse, "select path, status from raw.ingested_files where list_contains(?, path) order by 1",
+                [[RA_OFFICIAL, RA_PROVISIONAL]]) == [(RA_OFFICIAL, "removed"), (RA_PROVISIONAL, "loaded")]

@@ -464,6 +464,7 @@ def test_damaged_variants_load_exactly_or_are_set_aside(figures):
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(3600)
 def test_damaged_variants_thousands(figures):
     _slow()
     _record("bad_input_slow")

@@ -204,6 +204,7 @@ def check_reads(reads: dict[str, list[dict]], allowed_counts: set[int] | None = 
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(3600)
 def test_readers_during_20_refreshes(tmp_path):
     """20 refreshes, alternating between two raw trees (so each one publishes a new copy), while
     readers query the published copy: every read succeeds and shows one whole publication."""
@@ -239,6 +240,7 @@ def test_readers_during_20_refreshes(tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(3600)
 def test_two_refreshes_started_at_once(tmp_path):
     _, raw = make_raw_roots(tmp_path)
     home = tmp_path / "dagster_home"

@@ -9,12 +9,14 @@ The kill is `kill -9` of the command's whole process group (the CLI and the dbt 
 an OOM kill, a closed terminal or a power cut would end it.
 
 - fast (`make test`): `pitwall ingest` killed at random moments; `publish()` killed at random moments;
+  `pitwall refresh --rebuild` killed once inside `dbt build`, checked to have landed mid-run;
 - slow (`pytest -m slow`): `pitwall refresh` killed at random moments of ingestion, dbt and publish.
 """
 
 from __future__ import annotations
 
 import random
+import re
 import shutil
 import subprocess
 import sys
@@ -91,9 +93,11 @@ def _ingest_trials(tmp_path: Path, trials: int, seed: int | None, imsa_only: boo
 def test_kill_9_during_ingestion(tmp_path):
     figures = _ingest_trials(tmp_path, trials=4, seed=8, imsa_only=True)
     record("crash_ingest_fast", figures)
+    assert figures["kills"] >= 1, figures  # at least one kill interrupted a run (else nothing was tested)
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(3600)
 def test_kill_9_during_ingestion_many(tmp_path):
     figures = _ingest_trials(tmp_path, trials=30, seed=None, imsa_only=False)
     record("crash_ingest_slow", figures)
@@ -167,7 +171,9 @@ def _publish_trials(tmp_path: Path, trials: int, seed: int | None) -> dict:
 
 
 def test_kill_9_during_publish(tmp_path):
-    record("crash_publish_fast", _publish_trials(tmp_path, trials=3, seed=8))
+    figures = _publish_trials(tmp_path, trials=3, seed=8)
+    record("crash_publish_fast", figures)
+    assert figures["kills"] >= 1, figures  # at least one kill interrupted a publication
 
 
 # ----------------------------------------------------------------------------------- refresh (slow)
@@ -235,6 +241,7 @@ def marts_of(warehouse: Path) -> dict:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(3600)
 @pytest.mark.parametrize("phase", ["ingestion", "dbt", "publish"])
 def test_kill_9_during_refresh(tmp_path, phase):
     """One warehouse, three chains of kills (ingestion, dbt, publish), readers on its published copy
@@ -346,3 +353,55 @@ def _watched(warehouse: Path, raw: Path, home: Path, extra: list[str]) -> Watche
 
 def full_state(warehouse: Path) -> tuple:
     return checksums(warehouse), published_state(settings.published_dir(warehouse))
+
+
+# ------------------------------------------------------------------------------- dbt build (fast)
+
+DBT_DONE = re.compile(r"\b(\d+) of (\d+) (OK|PASS)\b")  # dbt's line for a node it finished
+
+
+def test_kill_9_inside_dbt_build(tmp_path):
+    """One kill -9 of `pitwall refresh --rebuild` (the CLI and its dbt) while dbt builds: the kill
+    must land mid-run (dbt had finished some nodes and not all, and never printed its summary), then
+    the warehouse opens, the manifest agrees with raw, the published copy is the last one, and the
+    next refresh ends exactly where an uninterrupted one does."""
+    from helpers import copy_real_imsa
+
+    raw = copy_real_imsa(tmp_path / "raw")
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    warehouse = tmp_path / "warehouse" / "pitwall.duckdb"
+    first = Watched(warehouse, raw, home)
+    assert first.finish() == 0, "".join(first.lines[-60:])
+    before = full_state(warehouse)
+    folder = settings.published_dir(warehouse)
+    old_published = published_whole(folder)
+
+    run = _watched(warehouse, raw, home, ["--rebuild"])
+    assert run.wait_for("dbt", timeout=300), "".join(run.lines[-40:])
+    deadline = time.perf_counter() + 300
+    while time.perf_counter() < deadline and run.proc.poll() is None:
+        if sum(1 for line in list(run.lines) if DBT_DONE.search(line)) >= 10:
+            break
+        time.sleep(0.01)
+    finished = run.proc.poll() is not None
+    kill_group(run.proc)
+    run.thread.join(5)
+    done = [DBT_DONE.search(line) for line in run.lines if DBT_DONE.search(line)]
+    total = int(done[0][2]) if done else 0
+    assert not finished, "the refresh ended before the kill"
+    assert 10 <= len(done) < total, f"dbt had finished {len(done)} of {total} nodes"  # mid-run
+    assert not any("Done. PASS=" in line for line in run.lines)  # dbt never reached its summary
+    assert opens(warehouse)
+    assert manifest_problems(warehouse) == []
+    assert published_whole(folder) == old_published  # no publication without a whole build
+
+    again = Watched(warehouse, raw, home)
+    assert again.finish() == 0, "".join(again.lines[-60:])
+    after = full_state(warehouse)
+    # int_sessions_changed says what the last build found changed: every session after the first
+    # (full) build, none after an incremental one with nothing new; every other table is compared.
+    bookkeeping = "intermediate.int_sessions_changed"
+    assert {k: v for k, v in after[0].items() if k != bookkeeping} == {k: v for k, v in before[0].items() if k != bookkeeping}
+    assert after[1] == before[1]  # the published copy
+    record("crash_dbt_fast", {"killed_after_nodes": len(done), "nodes": total})

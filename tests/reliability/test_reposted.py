@@ -142,6 +142,7 @@ def test_provisional_official_amended_reposted_deleted(tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(3600)
 def test_reposted_through_refresh(tmp_path):
     """The same sequence through `pitwall refresh`: the marts hold the one version that counts."""
     s = Scenario(tmp_path)

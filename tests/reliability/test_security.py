@@ -141,6 +141,7 @@ def _listening(port: int) -> set[str]:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(3600)
 def test_ui_really_listens_on_localhost_only(tmp_path):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

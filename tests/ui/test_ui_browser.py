@@ -346,6 +346,44 @@ def walk_through(ui: UI, browser) -> None:
     print(timings)
 
 
+def listening_sockets(port: int) -> dict[str, str]:
+    """The sockets listening on a TCP port (/proc/net/tcp and tcp6): inode -> local address (hex)."""
+    found = {}
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            lines = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            fields = line.split()
+            address, hexport = fields[1].rsplit(":", 1)
+            if fields[3] == "0A" and int(hexport, 16) == port:  # 0A: LISTEN
+                found[fields[9]] = address
+    return found
+
+
+def socket_inodes(pids) -> set[str]:
+    inodes = set()
+    for pid in pids:
+        try:
+            for fd in Path(f"/proc/{pid}/fd").iterdir():
+                target = os.readlink(fd)
+                if target.startswith("socket:["):
+                    inodes.add(target[len("socket:["):-1])
+        except OSError:
+            continue
+    return inodes
+
+
+def test_the_ui_listens_on_127_0_0_1_only(ui: UI) -> None:
+    """The real listening socket of `pitwall ui` (as the kernel lists it), not the command line:
+    bound to 127.0.0.1 (0100007F), not 0.0.0.0 nor ::, and owned by a process `pitwall ui` started."""
+    port = int(ui.url.rsplit(":", 1)[1])
+    sockets = listening_sockets(port)
+    assert set(sockets.values()) == {"0100007F"}, sockets
+    assert set(sockets) <= socket_inodes({ui.process.pid} | descendants(ui.process.pid)), sockets
+
+
 def test_sigterm_to_pitwall_ui_stops_every_process_it_started(ui: UI) -> None:
     """Runs after the browser test, on the same UI (or on its own when Chromium is missing)."""
     tree = descendants(ui.process.pid)

@@ -8,8 +8,11 @@
 {#-
   Every competitor result of a series season as it stands after each race (round) of the season.
   - round_number: the race's order within the series season (races in the warehouse, by start time).
-  - Drops: of the results up to the round, the `drop_lowest` lowest-scoring ones (earliest first on
-    equal points) are not counted, except in the season's last `undroppable_last_races` races.
+  - Drops: a series counts each competitor's best (season races - `drop_lowest`) results, and the
+    season's last `undroppable_last_races` races always count. After a round, a competitor with more
+    results than that drops the excess (at most `drop_lowest`): its lowest-scoring droppable results,
+    earliest first on equal points. A competitor with fewer results drops nothing (a race missed is
+    the lowest result, dropped first). At the season's last round this is the `drop_lowest` lowest.
     Only races the competitor entered count as results.
   Series seasons without a points system have no rows.
 -#}
@@ -43,14 +46,18 @@ drop_ranked as (
             partition by competitor_type, competitor_id, series_id, season, class_id, round_number,
                 (race_number > last_race_number - undroppable_last_races)
             order by points, race_number
-        ) as low_rank
+        ) as low_rank,
+        count(*) over (
+            partition by competitor_type, competitor_id, series_id, season, class_id, round_number
+        ) as results_so_far
     from expanded
 ),
 
 final as (
     select
-        drop_ranked.* exclude (low_rank),
-        not undroppable and low_rank <= drop_lowest as dropped,
+        drop_ranked.* exclude (low_rank, results_so_far),
+        not undroppable
+            and low_rank <= least(drop_lowest, greatest(0, results_so_far - (last_race_number - drop_lowest))) as dropped,
         round_number = max(round_number) over (partition by series_id, season) as is_latest_round
     from drop_ranked
 )
