@@ -8,7 +8,9 @@
     neither a time nor a lap;
   - position in class: among the cars of the class with an overall position that started, the
     number of cars at or ahead of it in the overall order (a count, not a row_number());
-  - race points: the points_scales row of the class (else the '*' row) for the class position;
+  - race points: the `race` points_scales row of the class (else the '*' row) for the class position
+    among the cars that can score (a non_scoring_entries driver's car scores nothing and moves the
+    cars behind it up); none in a round scoring_exclusions takes from the class;
     the points_systems row of the class (else '*') for the pole bonus (class pole: first starter
     of the class on the race's grid report, else in the event's last qualifying before the race),
     the fastest-lap bonus, non-starter points and drops; disqualified cars score no position points.
@@ -62,12 +64,40 @@
         select series_id, season, max(race_number_in_season) as last_race_number
         from sessions where session_type = 'race' group by all
     ),
-    race as (
+    race_all as (
         select positions.*, sessions.series_id, sessions.season, sessions.event_id, sessions.start_at,
-               sessions.race_number_in_season as race_number, season_races.last_race_number
+               sessions.race_number_in_season as race_number, season_races.last_race_number,
+               events.event_name
         from positions
         join sessions on sessions.session_id = positions.session_id and sessions.session_type = 'race'
+        join {{ ref('dim_events') }} as events on events.event_id = sessions.event_id
         join season_races on season_races.series_id = sessions.series_id and season_races.season = sessions.season
+    ),
+    non_scoring as (
+        -- cars driven by a non-points entry (seed non_scoring_entries, matched on the name's letters)
+        select distinct bridge.session_id, bridge.car_number
+        from {{ ref('bridge_session_result_drivers') }} as bridge
+        join {{ ref('dim_drivers') }} as drivers on drivers.driver_id = bridge.driver_id
+        join race_all on race_all.session_id = bridge.session_id and race_all.car_number = bridge.car_number
+        join {{ ref('non_scoring_entries') }} as entries
+            on entries.series_id = race_all.series_id and entries.season = race_all.season
+            and regexp_replace(lower(entries.driver_name), '[^a-z]', '', 'g')
+                = regexp_replace(lower(coalesce(drivers.first_name, '') || coalesce(drivers.last_name, '')), '[^a-z]', '', 'g')
+    ),
+    race as (
+        select race_all.*,
+               race_all.class_position - (
+                       select count(*) from non_scoring join race_all as ahead
+                           on ahead.session_id = non_scoring.session_id and ahead.car_number = non_scoring.car_number
+                       where ahead.session_id = race_all.session_id and ahead.class_name is not distinct from race_all.class_name
+                         and ahead.class_position < race_all.class_position) as scoring_position,
+               non_scoring.car_number is not null or exists (
+                   select 1 from {{ ref('scoring_exclusions') }} as exclusions
+                   where exclusions.series_id = race_all.series_id and exclusions.season = race_all.season
+                     and exclusions.class_name = race_all.class_name
+                     and regexp_matches(lower(race_all.event_name), exclusions.event_pattern)) as scores_nothing
+        from race_all
+        left join non_scoring on non_scoring.session_id = race_all.session_id and non_scoring.car_number = race_all.car_number
     ),
     grid_report as (
         select session_key as session_id, car_number, grid_position from {{ ref('stg_alkamel__grids') }}
@@ -105,11 +135,11 @@
         from race where status <> 'not_started' group by all
     ),
     systems as (select * from {{ ref('points_systems') }}),
-    scales as (select * from {{ ref('points_scales') }}),
+    scales as (select * from {{ ref('points_scales') }} where points_scale = 'race'),
     scored as (
         select
             race.*,
-            coalesce(own_system.series_id, any_system.series_id) is not null as has_points_system,
+            coalesce(own_system.series_id, any_system.series_id) is not null and not race.scores_nothing as has_points_system,
             coalesce(own_system.pole_bonus, any_system.pole_bonus, 0) as pole_bonus,
             coalesce(own_system.fastest_lap_bonus, any_system.fastest_lap_bonus, 0) as fastest_lap_bonus,
             coalesce(own_system.drop_lowest, any_system.drop_lowest, 0) as drop_lowest,
@@ -128,11 +158,11 @@
         left join scales as own_scale
             on own_scale.series_id = race.series_id and race.season between own_scale.season_from and own_scale.season_to
             and own_scale.class_name = race.class_name
-            and race.class_position between own_scale.position_from and coalesce(own_scale.position_to, race.class_position)
+            and race.scoring_position between own_scale.position_from and coalesce(own_scale.position_to, race.scoring_position)
         left join scales as any_scale
             on any_scale.series_id = race.series_id and race.season between any_scale.season_from and any_scale.season_to
             and any_scale.class_name = '*'
-            and race.class_position between any_scale.position_from and coalesce(any_scale.position_to, race.class_position)
+            and race.scoring_position between any_scale.position_from and coalesce(any_scale.position_to, race.scoring_position)
         left join pole on pole.session_id = race.session_id and pole.class_name is not distinct from race.class_name
         left join fastest on fastest.session_id = race.session_id and fastest.class_name is not distinct from race.class_name
     )
@@ -148,6 +178,77 @@
             + case when status not in ('not_started', 'disqualified') and coalesce(set_fastest_lap, false) then fastest_lap_bonus else 0 end
         end as points
     from scored
+{%- endmacro %}
+
+
+{#- Qualifying points scored again: the sessions the scoring_sessions seed makes score (its first
+    matching rule: series, season, type, event, part), each car of the class in the order of the
+    delivered classification (class position, then overall position, then car number; a car without a
+    position behind the rest) on the `qualifying` scale of points_scales, at the next race of the series
+    season (the round: round_session_id); none in a round scoring_exclusions takes from the class. -#}
+{% macro recomputed_qualifying_points() -%}
+    with
+    positions as ({{ recomputed_class_positions() }}),
+    sessions as (
+        select sessions.*, events.event_name
+        from {{ ref('dim_sessions') }} as sessions join {{ ref('dim_events') }} as events using (event_id)
+    ),
+    rules as (select * from {{ ref('scoring_sessions') }}),
+    first_rule as (
+        select sessions.session_id, min(rules.rule_order) as rule_order
+        from sessions
+        join rules
+            on rules.series_id = sessions.series_id and sessions.season between rules.season_from and rules.season_to
+            and rules.session_type = sessions.session_type
+            and (rules.event_pattern is null or regexp_matches(lower(sessions.event_name), rules.event_pattern))
+            and (rules.part_pattern is null or regexp_matches(lower(coalesce(sessions.session_part, '')), rules.part_pattern))
+        where sessions.session_type = 'qualifying'
+        group by all
+    ),
+    scoring as (
+        select sessions.*, rules.points_scale,
+               (select races.session_id from sessions as races
+                where races.series_id = sessions.series_id and races.season = sessions.season
+                  and races.session_type = 'race' and races.start_at >= sessions.start_at
+                order by races.start_at, races.session_id limit 1) as round_session_id
+        from sessions
+        join first_rule using (session_id)
+        join rules on rules.rule_order = first_rule.rule_order
+        where rules.points_scale is not null
+    ),
+    keyed as (
+        select positions.*, scoring.series_id, scoring.season, scoring.round_session_id, scoring.points_scale,
+               lpad(cast(coalesce(positions.class_position, 99999) as varchar), 5, '0')
+               || lpad(cast(coalesce(positions.finish_position, 99999) as varchar), 5, '0') || positions.car_number as order_key
+        from positions join scoring using (session_id)
+    ),
+    placed as (
+        select keyed.*,
+               1 + (select count(*) from keyed as ahead
+                    where ahead.session_id = keyed.session_id and ahead.class_name is not distinct from keyed.class_name
+                      and ahead.order_key < keyed.order_key) as scoring_position
+        from keyed
+    ),
+    scales as (select * from {{ ref('points_scales') }} where points_scale = 'qualifying')
+    select placed.session_id, placed.car_number, placed.class_name, placed.round_session_id,
+           case
+               when exists (
+                   select 1 from {{ ref('scoring_exclusions') }} as exclusions
+                   join sessions as round on round.session_id = placed.round_session_id
+                   where exclusions.series_id = placed.series_id and exclusions.season = placed.season
+                     and exclusions.class_name = placed.class_name
+                     and regexp_matches(lower(round.event_name), exclusions.event_pattern)) then null
+               when placed.status = 'disqualified' then 0
+               else coalesce(
+                   (select points from scales where scales.series_id = placed.series_id
+                      and placed.season between scales.season_from and scales.season_to and scales.class_name = placed.class_name
+                      and placed.scoring_position between scales.position_from and coalesce(scales.position_to, placed.scoring_position)),
+                   (select points from scales where scales.series_id = placed.series_id
+                      and placed.season between scales.season_from and scales.season_to and scales.class_name = '*'
+                      and placed.scoring_position between scales.position_from and coalesce(scales.position_to, placed.scoring_position)),
+                   0)
+           end as points
+    from placed
 {%- endmacro %}
 
 

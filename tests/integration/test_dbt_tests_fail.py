@@ -56,16 +56,16 @@ PLANTED = {
     "assert_standings_points_recomputed_from_the_files": [
         # a round leader's points raised (as a scoring mistake upstream would); still the leader, and
         # in another round than the swap below
-        """update marts.season_driver_standings s set points = points + 5, points_counted = points_counted + 5
-           from (select driver_id, series_id, season, class_id, round_number from marts.season_driver_standings
+        """update marts.season_team_standings s set points = points + 5, points_counted = points_counted + 5
+           from (select car_id, series_id, season, class_id, round_number from marts.season_team_standings
                  where position = 1 order by series_id desc, season desc, class_id desc, round_number desc limit 1) k
-           where s.driver_id = k.driver_id and s.series_id = k.series_id and s.season = k.season
+           where s.car_id = k.car_id and s.series_id = k.series_id and s.season = k.season
              and s.class_id = k.class_id and s.round_number = k.round_number""",
     ],
     "assert_standings_positions_from_points_and_countback": [
         # the leader and the runner-up (fewer points) of a round swapped: still one leader
-        """update marts.season_driver_standings s set position = 3 - s.position
-           from (select series_id, season, class_id, round_number from marts.season_driver_standings
+        """update marts.season_team_standings s set position = 3 - s.position
+           from (select series_id, season, class_id, round_number from marts.season_team_standings
                  group by all having count(*) filter (where position = 1) = 1 and count(*) filter (where position = 2) = 1
                     and max(points_counted) filter (where position = 1) > max(points_counted) filter (where position = 2)
                  order by all limit 1) k

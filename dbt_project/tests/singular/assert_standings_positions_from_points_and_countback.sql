@@ -1,5 +1,5 @@
-{{ config(meta={'dagster': {'ref': {'name': 'season_driver_standings'}}}) }}
--- Every driver's standings position after every round is 1 + the drivers of the class ahead of
+{{ config(meta={'dagster': {'ref': {'name': 'season_team_standings'}}}) }}
+-- Every car entry's standings position after every round is 1 + the entries of the class ahead of
 -- them: more points counted, or as many and a better countback (alkamel.md: most wins, then most
 -- 2nds, and so on), with the countback made again from the class positions of the delivered
 -- classifications (macros/test_recompute.sql) up to that round, as sorted lists compared element by
@@ -9,14 +9,15 @@
 with
 races as (select * from ({{ recomputed_race_points() }}) where has_points_system),
 finishes as (
-    select drivers.driver_id, races.series_id, races.season,
+    select entries.car_id as driver_id, races.series_id, races.season,
            {{ surrogate_key(['races.series_id', 'races.class_name']) }} as class_id,
            races.race_number, races.class_position
     from races
-    join {{ ref('bridge_session_result_drivers') }} as drivers
-        on drivers.session_id = races.session_id and drivers.car_number = races.car_number
+    join {{ ref('fct_session_results') }} as entries
+        on entries.session_id = races.session_id and entries.car_number = races.car_number
 ),
-standings as (select * from {{ ref('season_driver_standings') }}),
+-- (driver_id holds the car entry's car_id below: the shape of the recomputation is shared)
+standings as (select * exclude (car_id), car_id as driver_id from {{ ref('season_team_standings') }}),
 countback as (
     select standings.driver_id, standings.series_id, standings.season, standings.class_id, standings.round_number,
            any_value(standings.points_counted) as points_counted, any_value(standings.position) as position,
