@@ -25,27 +25,37 @@
     {%- set names_sql -%}
         with
         incoming as (
-            select {{ driver_name_key() }} as name_key, country,
-                   min(imsa_driver_id) as imsa_driver_id
+            select {{ driver_name_key() }} as name_key, country, imsa_driver_id
             from {{ model_relation('stg_alkamel__result_drivers') }}
             where session_key in {{ changed }} and imsa_driver_id is not null
-            group by grouping sets (({{ driver_name_key() }}), ({{ driver_name_key() }}, country))
         ),
         held as (
-            -- each name's (and each name and country's) id now, and from the blocks the build keeps
-            select name_key, country,
-                   min(delivered_imsa_driver_id) as imsa_driver_id,
-                   min(delivered_imsa_driver_id) filter (where session_key not in {{ changed }}) as kept_imsa_driver_id
+            select name_key, country, delivered_imsa_driver_id as imsa_driver_id, session_key
             from {{ drivers }}
             where delivered_imsa_driver_id is not null
-            group by grouping sets ((name_key), (name_key, country))
+        ),
+        after as (
+            -- the blocks once the changed sessions are rewritten
+            select name_key, country, imsa_driver_id from held where session_key not in {{ changed }}
+            union all
+            select name_key, country, imsa_driver_id from incoming
+        ),
+        before as (select name_key, country, imsa_driver_id from held),
+        chosen as (
+            -- each name's (and name and country's) usual id, as int_drivers_identified chooses it, before and after
+            select 'before' as side, 'person' as grain, * from ({{ usual_imsa_id('before', ['name_key', 'country']) }})
+            union all select 'after', 'person', * from ({{ usual_imsa_id('after', ['name_key', 'country']) }})
+            union all select 'before', 'name', name_key, null, imsa_driver_id from ({{ usual_imsa_id('before', ['name_key']) }})
+            union all select 'after', 'name', name_key, null, imsa_driver_id from ({{ usual_imsa_id('after', ['name_key']) }})
         )
-        -- grouping sets leave country null on the name-only rows: matched as 'is not distinct'
-        select coalesce(held.name_key, incoming.name_key) as name_key
-        from held full join incoming
-            on incoming.name_key = held.name_key and incoming.country is not distinct from held.country
-        where coalesce(held.name_key, incoming.name_key) is not null
-          and held.imsa_driver_id is distinct from least(held.kept_imsa_driver_id, incoming.imsa_driver_id)
+        select distinct name_key from (
+            select grain, name_key, country from chosen
+            group by all
+            having count(distinct imsa_driver_id) filter (where side = 'before') is distinct from
+                   count(distinct imsa_driver_id) filter (where side = 'after')
+                or min(imsa_driver_id) filter (where side = 'before') is distinct from min(imsa_driver_id) filter (where side = 'after')
+        )
+        where name_key is not null
     {%- endset -%}
     {%- set names = run_query(names_sql).columns[0].values() | list -%}
     {%- if names | length == 0 -%}
@@ -56,4 +66,18 @@
         where name_key in {{ sql_key_list(names) }} and session_key not in {{ changed }}
     {%- endset -%}
     {{ return(sql_key_list(changed_keys + (run_query(sessions_sql).columns[0].values() | list))) }}
+{%- endmacro %}
+
+
+{#- The usual IMSA id of each group of `relation` (columns name_key, [country,] imsa_driver_id): the id
+    delivered in the most driver blocks of the group, the smallest on a tie. `where` filters the blocks. -#}
+{% macro usual_imsa_id(relation, group_columns, where=none) -%}
+    select {{ group_columns | join(', ') }}, arg_min(imsa_driver_id, struct_pack(n := -blocks, id := imsa_driver_id)) as imsa_driver_id
+    from (
+        select {{ group_columns | join(', ') }}, imsa_driver_id, count(*) as blocks
+        from {{ relation }}
+        where imsa_driver_id is not null{% if where %} and {{ where }}{% endif %}
+        group by all
+    )
+    group by all
 {%- endmacro %}

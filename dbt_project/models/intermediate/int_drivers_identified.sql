@@ -10,12 +10,12 @@
 ) }}
 {#-
   Driver identity, one rule for the whole warehouse: a driver is a person.
-  - A driver block with an IMSA driver id: the smallest id delivered with the same name and country
+  - A driver block with an IMSA driver id: the id delivered most often with the same name and country
     (accents stripped, lower case, punctuation collapsed, the '(J)' junior marker removed), so one
     person seen under two ids (real files do this: Mathieu Jaminet, Antonio Garcia) is one driver,
     unless the seed `driver_identity_exceptions` keeps an id apart (two people, one name);
     identity_key = 'imsa:<id>'.
-  - A block without an id: the smallest id ever delivered with that name, else the name itself:
+  - A block without an id: the id delivered most often with that name, else the name itself:
     identity_key = 'name:<first> <last>'.
   driver_id = md5(identity_key).
 -#}
@@ -67,18 +67,14 @@ delivered_ids as (
 ),
 
 ids_by_person as (
-    -- One name and one country: one person, under the smallest id delivered for them.
-    select name_key, country, min(imsa_driver_id) as imsa_driver_id
-    from delivered_ids
-    where imsa_driver_id not in (select imsa_driver_id from kept_apart)
-    group by name_key, country
+    -- One name and one country: one person, under the id delivered most often for them (the smallest
+    -- on a tie): a file that gives a driver another driver's id in one block does not carry them off.
+    {{ usual_imsa_id('delivered_ids', ['name_key', 'country'], "imsa_driver_id not in (select imsa_driver_id from kept_apart)") }}
 ),
 
 ids_by_name as (
-    -- A block without an id takes the smallest id ever delivered with its name.
-    select name_key, min(imsa_driver_id) as imsa_driver_id
-    from delivered_ids
-    group by name_key
+    -- A block without an id takes the id delivered most often with its name.
+    {{ usual_imsa_id('delivered_ids', ['name_key']) }}
 ),
 
 identified as (
