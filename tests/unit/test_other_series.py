@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from orchestration.ingest import ingest
+from unit.test_ingest import query as rows
 
 SESSION = "25_2025/03_Spa/01_Example Cup/202505101400_Race 1"
 BOM = "\ufeff"
@@ -24,14 +24,6 @@ def write(root: Path, rel: str, lines: list[str]) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes((BOM + "\r\n".join(lines) + "\r\n").encode())
     return path
-
-
-def rows(warehouse: Path, sql: str, params=None):
-    con = duckdb.connect(str(warehouse), read_only=True)
-    try:
-        return con.execute(sql, params or []).fetchall()
-    finally:
-        con.close()
 
 
 def manifest(warehouse: Path) -> dict[str, tuple]:
