@@ -1,8 +1,9 @@
 {#- The races whose notes an incremental build of race_notes (`notes`, the table as the last build
     left it) rewrites, as a SQL list literal. A note depends on more than its own race:
     - on the rest of its series season (standings after the race, season win counts, weekend
-      sweeps, round numbers): every race, before or now, of a series season holding a changed
-      session (int_sessions_changed);
+      sweeps, round numbers, the official standings published after a round): every race, before
+      or now, of a series season holding a changed session or official standings file
+      (int_sessions_changed; a standings file's series season through the ingestion manifest);
     - on the driver's earlier races in the series (career starts and wins, debut): every race since
       the first of those seasons of every driver of a changed session, as the last build resolved
       the session's drivers (meta.dbt_built_drivers) and as they are now;
@@ -21,6 +22,14 @@
             select series_id, season from {{ notes }} where session_id in {{ changed }}
             union
             select series_id, season from {{ ref('dim_sessions') }} where session_id in {{ changed }}
+            union
+            select identified.series_id, identified.season
+            from {{ source('alkamel', 'ingested_files') }} as files
+            join {{ ref('int_sessions_identified') }} as identified
+                on identified.season = files.season
+                and identified.series_folder is not distinct from files.series_folder
+                and (files.series_folder is not null or identified.event_folder = files.event_folder)
+            where files.kind = 'official_standings' and files.session_key in {{ changed }}
         ),
         season_races as (
             select session_id, start_at from {{ ref('dim_sessions') }} join seasons using (series_id, season)

@@ -6,6 +6,7 @@ module, nothing shared with the ingestion code)."""
 from __future__ import annotations
 
 import json
+import shutil
 
 import pytest
 
@@ -98,8 +99,8 @@ def test_standings_files_are_not_sessions(standings):
 # --- Reconciliation: the officials' standings against the warehouse's own points -------------------
 
 RECONCILIATION_REASONS = {
-    "endurance cup: checkpoint points are not computed by the warehouse",
     "no results file for that session in the warehouse",
+    "no hour report or time cards for that checkpoint in the warehouse",
     "competitor not found in that session",
     "a penalty or adjustment only the official table shows",
 }
@@ -137,3 +138,80 @@ def test_pole_and_fastest_lap_bonuses_and_a_non_points_entry_reconcile(standings
 def test_the_refresh_summary_counts_the_differences(standings):
     count = select(standings.warehouse, "select count(*) from marts.standings_reconciliation where difference <> 0")[0][0]
     assert f"{count:,} difference(s) from the official standings" in standings.output
+
+
+def test_the_endurance_cup_finish_reconciles_and_its_hour_checkpoint_is_explained(standings):
+    """IMEC LMP2 Teams after Watkins Glen 2026: the finish checkpoint, scored from the race's
+    classification (5, 4, 3, then 2 to every other car, #37 with 31 laps of 180 included), equals the
+    official points car for car; hour 3 has no hour report or time cards in the shared files."""
+    rows = select(standings.warehouse, """
+        select session_name, competitor_key, official_points, warehouse_points, difference, reason
+        from marts.standings_reconciliation
+        where cup = 'endurance' and session_event_name = 'Watkins Glen'""")
+    finish = {r[1]: r[2:] for r in rows if r[0] == "Finish"}
+    assert len(finish) == 14
+    assert all(r[2] == 0 and r[3] is None for r in finish.values()), finish
+    assert finish["99"][:2] == (5.0, 5) and finish["04"][:2] == (4.0, 4) and finish["18"][:2] == (3.0, 3)
+    assert finish["37"][:2] == (2.0, 2)
+    assert finish["79"][:2] == (0.0, None)  # did_not_race in the official file, no car in the race
+    hour = {r[1]: r[2:] for r in rows if r[0] == "Hour 3"}
+    assert {r[3] for r in hour.values() if r[2] != 0} == {"no hour report or time cards for that checkpoint in the warehouse"}
+    bases = dict(select(standings.warehouse, """
+        select checkpoint, string_agg(distinct basis) from marts.endurance_cup_checkpoints group by 1"""))
+    assert bases == {"Finish": "race classification"}
+
+
+def test_the_standings_note_says_the_official_standings_differ_and_why(standings):
+    sentences = [r[0] for r in select(standings.warehouse, """
+        select sentence from marts.race_notes
+        where kind = 'standings_leader' and series_id = 'mustang-challenge' and sentence like '%round 2%'""")]
+    # The officials' tables count rounds 1-4, which the warehouse does not hold.
+    assert sorted(sentences) == [
+        "Cole Loftsgard leads the DH standings after round 2 with 700 points, 30 ahead of the next driver. The "
+        "official standings differ: Cole Loftsgard leads with 2050 points (no results file for that session in the "
+        "warehouse).",
+        "Paolo Salvatore leads the DHL standings after round 2 with 670 points, 10 ahead of the next driver. The "
+        "official standings differ: Tom Tait leads with 1930 points (no results file for that session in the "
+        "warehouse).",
+    ]
+
+
+# --- A penalty: SYNTHETIC. No official file in the shared archives carries penalty points (all 0), so
+# this test plants one in a copy of the real Mustang DH drivers' file: Cole Loftsgard loses 25 points
+# at round 6 (penalty_points -25, the session's and the season's totals 25 lower).
+
+PENALTY = -25.0
+
+
+@pytest.fixture(scope="module")
+def penalised(tmp_path_factory):
+    source = tmp_path_factory.mktemp("penalty-source")
+    shutil.copytree(MUSTANG, source, dirs_exist_ok=True)
+    (path,) = source.rglob("Points Data*/MC 01 DH Drivers.json")
+    raw = path.read_bytes()
+    bom = raw.startswith(b"\xef\xbb\xbf")
+    doc = json.loads(raw.decode("utf-8-sig"))
+    round_6 = next(s["session_index"] for s in doc["championship"]["sessions"] if s["session_name"] == "Round 6")
+    (entry,) = [c for c in doc["classification"] if c["key"] == "Cole Loftsgard"]
+    (session,) = [s for s in entry["points_by_session"] if s["session_index"] == round_6]
+    session["penalty_points"] = PENALTY
+    session["total_points"] += PENALTY
+    entry["total_points"] += PENALTY
+    entry["total_net_points"] += PENALTY
+    path.write_bytes((b"\xef\xbb\xbf" if bom else b"") + json.dumps(doc, indent=2).encode())
+    return build(tmp_path_factory, "penalty", source)
+
+
+def test_a_penalty_only_the_official_table_shows_is_the_reason(penalised):
+    (row,) = select(penalised.warehouse, """
+        select official_points, official_penalty_points, warehouse_points, difference, reason
+        from marts.standings_reconciliation
+        where championship_title = 'Mustang Challenge DH Drivers' and competitor_key = 'Cole Loftsgard' and session_name = 'Round 6'""")
+    assert row == (row[2] + PENALTY, PENALTY, row[2], PENALTY, "a penalty or adjustment only the official table shows")
+    (sentence,) = [r[0] for r in select(penalised.warehouse, """
+        select sentence from marts.race_notes
+        where kind = 'standings_leader' and class_id in (select class_id from marts.dim_classes where class_name = 'DH')
+          and sentence like '%round 2%'""")]
+    assert sentence.endswith("The official standings differ: Cole Loftsgard leads with 2025 points (a penalty or "
+                             "adjustment only the official table shows; no results file for that session in the "
+                             "warehouse).")

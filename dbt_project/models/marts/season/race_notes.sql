@@ -9,6 +9,7 @@
     pre_hook="{% if is_incremental() %}delete from {{ this }} where session_id in {{ race_notes_sessions(this) }}{% endif %}",
 ) }}
 -- depends_on: {{ ref('int_sessions_changed') }}
+-- depends_on: {{ ref('int_sessions_identified') }}
 {%- set rewritten = race_notes_sessions(this) if is_incremental() else none %}
 with
 
@@ -253,8 +254,36 @@ notes as (
     from noted where started and career_starts = 1 and careers_known
 ),
 
+official_leaders as (
+    -- The officials' drivers' standings published after the round of a race: their leader(s) (one
+    -- row each, with the name key to compare) and the reasons the warehouse's points differ.
+    select
+        leaders.after_session_id,
+        leaders.class_name,
+        leaders.competitor_key,
+        {{ name_key('leaders.competitor_key') }} as name_key,
+        leaders.official_total_points,
+        string_agg(leaders.competitor_key, ' / ') over (
+            partition by leaders.after_session_id, leaders.class_name order by leaders.competitor_key
+            rows between unbounded preceding and unbounded following
+        ) as official_leader_names,
+        count(*) over (partition by leaders.after_session_id, leaders.class_name) as official_leader_count,
+        (
+            select string_agg(distinct differing.reason, '; ' order by differing.reason)
+            from {{ ref('standings_reconciliation') }} as differing
+            where differing.championship_key = leaders.championship_key and differing.reason is not null
+        ) as reasons
+    from (
+        select distinct championship_key, after_session_id, class_name, competitor_key, official_total_points
+        from {{ ref('standings_reconciliation') }}
+        where championship_kind = 'drivers' and cup = 'main' and official_position = 1
+            and after_session_id is not null
+    ) as leaders
+),
+
 leaders as (
-    -- standings_leader: the class leader(s) of the drivers' standings after this race.
+    -- standings_leader: the class leader(s) of the drivers' standings after this race, and whether the
+    -- officials' table published after the round agrees.
     select
         standings.after_session_id as session_id,
         standings.driver_id,
@@ -270,10 +299,29 @@ leaders as (
                    when second.gap = 0 then ', level on points with the next driver and ahead on countback'
                    when second.gap > 0 then ', ' || cast(second.gap as varchar) || ' ahead of the next driver'
                    else ''
-               end || '.' as sentence
+               end || '.'
+            || case
+                   when officials.after_session_id is null then ''
+                   when official_match.name_key is not null and official_match.official_total_points = standings.points_counted
+                       then ' The official standings agree.'
+                   else ' The official standings differ: ' || officials.official_leader_names
+                       || case when officials.official_leader_count = 1 then ' leads' else ' lead' end || ' with '
+                       || cast(cast(officials.official_total_points as bigint) as varchar) || ' points ('
+                       || coalesce(officials.reasons, 'no difference in the sessions') || ').'
+               end as sentence
     from standings
     join drivers on drivers.driver_id = standings.driver_id
     join classes on classes.class_id = standings.class_id
+    left join (
+        select distinct after_session_id, class_name, official_leader_names, official_leader_count,
+            official_total_points, reasons
+        from official_leaders
+    ) as officials
+        on officials.after_session_id = standings.after_session_id and officials.class_name = classes.class_name
+    left join official_leaders as official_match
+        on official_match.after_session_id = standings.after_session_id
+        and official_match.class_name = classes.class_name
+        and official_match.name_key = {{ driver_name_key('drivers.first_name', 'drivers.last_name') }}
     left join (
         select series_id, season, class_id, round_number, min(gap_to_leader) as gap
         from standings where position > 1

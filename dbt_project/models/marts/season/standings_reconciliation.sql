@@ -6,14 +6,18 @@
   - Session: an official session is matched to the warehouse's session of the same series season
     whose event name contains the official event name (or shares its circuit, through the
     circuit_aliases seed), of the same kind (a qualifying session; a race, `Race` or `Round N`),
-    the Nth of its kind at that event when the official list holds N of them there.
+    the Nth of its kind at that event when the official list holds N of them there. An endurance
+    cup's session is a checkpoint (`Hour 4`, `Finish`) of the event's race, scored in
+    marts.endurance_cup_checkpoints.
   - Competitor: a drivers' championship names the person (name key), a teams' one the car number.
     A driver's points in a session are the car's when the driver took part in the round
     (int_competitor_race_results: a driver who did not drive scores nothing), else 0.
-  - Reasons, first that applies: the endurance cup's checkpoint points are not computed by the
-    warehouse; no results file for that session in the warehouse; competitor not found in that
-    session; a penalty or adjustment only the official table shows (its penalty_points); points differ
-    (a defect to fix, not to accept).
+  - Totals: the warehouse's standings after the same round (season_driver_standings,
+    season_team_standings; endurance_cup_standings for the endurance cup).
+  - Reasons, first that applies: no results file for that session in the warehouse; no hour report
+    or time cards for that checkpoint in the warehouse; competitor not found in that session; a
+    penalty or adjustment only the official table shows (its penalty_points); points differ (a
+    defect to fix, not to accept).
 -#}
 with
 
@@ -35,7 +39,10 @@ circuit_aliases as (
 official_sessions as (
     select distinct
         championship_key, series_id, season, session_index, session_event_name, session_name,
-        case when regexp_matches(lower(session_name), 'qualif') then 'qualifying' else 'race' end as session_type
+        case when cup <> 'endurance' and regexp_matches(lower(session_name), 'qualif') then 'qualifying' else 'race' end
+            as session_type,
+        -- The endurance cup's sessions are checkpoints of the event's one race.
+        case when cup = 'endurance' then session_name end as checkpoint
     from official
     where session_index is not null
 ),
@@ -43,9 +50,9 @@ official_sessions as (
 official_ranked as (
     select
         official_sessions.*,
-        row_number() over (
-            partition by championship_key, session_event_name, session_type order by session_index
-        ) as nth_at_event
+        case when checkpoint is not null then 1 else row_number() over (
+            partition by championship_key, session_event_name, session_type, checkpoint is null order by session_index
+        ) end as nth_at_event
     from official_sessions
 ),
 
@@ -60,6 +67,7 @@ session_matches as (
     select
         official_ranked.championship_key,
         official_ranked.session_index,
+        official_ranked.checkpoint,
         warehouse_ranked.session_id,
         row_number() over (
             partition by official_ranked.championship_key, official_ranked.session_index order by warehouse_ranked.start_at
@@ -80,7 +88,16 @@ session_matches as (
 ),
 
 results as (
-    select session_id, car_number, class_id, points from {{ ref('fct_session_results') }}
+    -- Points per session and car: a session's own, and the endurance cup's at each checkpoint.
+    select session_id, cast(null as varchar) as checkpoint, car_number, class_id, points
+    from {{ ref('fct_session_results') }}
+    union all
+    select session_id, checkpoint, car_number, class_id, points
+    from {{ ref('endurance_cup_checkpoints') }}
+),
+
+checkpoints_held as (
+    select distinct session_id, checkpoint from {{ ref('endurance_cup_checkpoints') }}
 ),
 
 classes as (
@@ -126,7 +143,9 @@ warehouse_points as (
         on session_matches.championship_key = official.championship_key
         and session_matches.session_index = official.session_index
         and session_matches.match_rank = 1
-    join results on results.session_id = session_matches.session_id
+    join results
+        on results.session_id = session_matches.session_id
+        and results.checkpoint is not distinct from session_matches.checkpoint
     join classes on classes.class_id = results.class_id and classes.class_name = official.class_name
     left join driver_sessions
         on official.championship_kind = 'drivers'
@@ -145,15 +164,24 @@ warehouse_points as (
 ),
 
 standings as (
-    select 'drivers' as championship_kind, s.series_id, s.season, c.class_name, s.after_session_id,
+    select 'main' as cup, 'drivers' as championship_kind, s.series_id, s.season, c.class_name, s.after_session_id,
            {{ driver_name_key('d.first_name', 'd.last_name') }} as competitor_match, s.points
     from {{ ref('season_driver_standings') }} as s
     join {{ ref('dim_drivers') }} as d using (driver_id)
     join classes as c using (class_id)
     union all
-    select 'teams', s.series_id, s.season, c.class_name, s.after_session_id, s.car_number, s.points
+    select 'main', 'teams', s.series_id, s.season, c.class_name, s.after_session_id, s.car_number, s.points
     from {{ ref('season_team_standings') }} as s
     join classes as c using (class_id)
+    union all
+    select 'endurance', case s.competitor_type when 'car' then 'teams' else 'drivers' end,
+           s.series_id, s.season, c.class_name, s.after_session_id,
+           case when s.competitor_type = 'car' then s.car_number
+                else {{ driver_name_key('d.first_name', 'd.last_name') }} end,
+           s.points
+    from {{ ref('endurance_cup_standings') }} as s
+    join classes as c using (class_id)
+    left join {{ ref('dim_drivers') }} as d using (driver_id)
 ),
 
 round_of_file as (
@@ -178,7 +206,9 @@ final as (
         official.class_name,
         official.cup,
         official.after_event_name,
+        round_of_file.after_session_id,
         official.competitor_key,
+        official.position as official_position,
         official.session_index,
         official.session_event_name,
         official.session_name,
@@ -191,8 +221,9 @@ final as (
         standings.points as warehouse_total_points,
         case
             when coalesce(official.session_points, 0) = coalesce(warehouse_points.points, 0) then null
-            when official.cup = 'endurance' then 'endurance cup: checkpoint points are not computed by the warehouse'
             when session_matches.session_id is null then 'no results file for that session in the warehouse'
+            when session_matches.checkpoint is not null and checkpoints_held.session_id is null
+                then 'no hour report or time cards for that checkpoint in the warehouse'
             when not coalesce(warehouse_points.competitor_found, false) then 'competitor not found in that session'
             when coalesce(official.penalty_points, 0) <> 0
                 and coalesce(official.session_points, 0) - coalesce(warehouse_points.points, 0) = official.penalty_points
@@ -209,9 +240,13 @@ final as (
         on warehouse_points.championship_key = official.championship_key
         and warehouse_points.competitor_key = official.competitor_key
         and warehouse_points.session_index = official.session_index
+    left join checkpoints_held
+        on checkpoints_held.session_id = session_matches.session_id
+        and checkpoints_held.checkpoint = session_matches.checkpoint
     left join round_of_file on round_of_file.championship_key = official.championship_key
     left join standings
-        on standings.championship_kind = official.championship_kind
+        on standings.cup = official.cup
+        and standings.championship_kind = official.championship_kind
         and standings.series_id = official.series_id
         and standings.season = official.season
         and standings.class_name = official.class_name
