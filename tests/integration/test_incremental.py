@@ -381,3 +381,30 @@ def test_every_kind_of_change_builds_incrementally_to_the_full_build(tmp_path):
         assert after != marts_before, name  # the change reached the marts
     assert rows(warehouse, "select path, status from raw.ingested_files where list_contains(?, path) order by 1",
                 [[RA_OFFICIAL, RA_PROVISIONAL]]) == [(RA_OFFICIAL, "removed"), (RA_PROVISIONAL, "loaded")]
+
+
+def test_official_standings_arriving_after_the_races_build_incrementally_to_the_full_build(tmp_path):
+    """The Mustang Challenge's Mid-Ohio races refreshed first, their round's official standings files
+    (`Points Data - Official`) after them: the incremental build rewrites the notes of the series season
+    (the standings sentence now compares with the officials) and equals a full build, marts row for row."""
+    from integration.test_real_archive import MUSTANG
+
+    raw = tmp_path / "raw"
+    shutil.copytree(MUSTANG, raw)
+    (points,) = raw.rglob("Points Data*")
+    held = tmp_path / "held"
+    shutil.move(str(points), str(held))
+    warehouse, home = tmp_path / "warehouse" / "pitwall.duckdb", tmp_path / "home"
+    home.mkdir()
+    refresh(raw, warehouse, home)
+    sentences = lambda: {r[0] for r in rows(warehouse, "select sentence from marts.race_notes where kind = 'standings_leader'")}  # noqa: E731
+    assert not any("official standings" in s for s in sentences())
+
+    shutil.move(str(held), str(points))
+    done = refresh(raw, warehouse, home)
+    assert "--full-refresh" not in done.stdout + done.stderr and " 0 failed" in done.stdout, done.stdout[-3000:]
+    assert sum("The official standings differ" in s for s in sentences()) == 2
+    full = tmp_path / "full" / "pitwall.duckdb"
+    refresh(raw, full, tmp_path / "home")
+    after, rebuilt = checksums(warehouse, ("marts",)), checksums(full, ("marts",))
+    assert after == rebuilt, {k for k in after if after[k] != rebuilt.get(k)}
