@@ -25,8 +25,9 @@ import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from enum import StrEnum
 from pathlib import Path
-from typing import Callable
+from typing import Callable, NamedTuple
 
 import duckdb
 
@@ -82,6 +83,34 @@ def quote_ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+class Status(StrEnum):
+    """A file's status in the manifest (raw.ingested_files.status)."""
+
+    LOADED = "loaded"  # its rows count downstream
+    SUPERSEDED = "superseded"  # a later mark or round of the same session and report counts instead
+    SKIPPED = "skipped"  # not data the warehouse reads (PDF, a report kind without a parser ...)
+    QUARANTINED = "quarantined"  # set aside with a reason: it cannot be read
+    REMOVED = "removed"  # gone from the raw root; its rows are kept as history
+    RESTORED = "restored"  # this run only: a removed file back with the same bytes (written as loaded)
+
+
+class Known(NamedTuple):
+    """What the manifest holds of a file."""
+
+    sha256: str | None
+    size_bytes: int
+    mtime_ns: int
+    status: str
+
+
+class CsvGroup(NamedTuple):
+    """CSV files read by one read_csv call: one report kind, one header layout."""
+
+    kind: str
+    columns: tuple[str, ...]
+    n_cells: int
+
+
 @dataclass
 class FileOutcome:
     """What this run decided about one file that was new or changed."""
@@ -90,13 +119,28 @@ class FileOutcome:
     sha256: str | None
     size_bytes: int
     mtime_ns: int
-    status: str
+    status: Status
     reason: str | None = None
     note: str | None = None  # informational (what a loaded file left out on purpose)
     kind: str | None = None
     header_variant: str | None = None
     rows_loaded: int = 0
     raw: RawFile | None = None
+
+
+@dataclass
+class Plan:
+    """What a run does to each file of the raw root (Ingestor.plan), before it touches the warehouse."""
+
+    files_seen: int = 0
+    files_read: int = 0  # new or changed files opened
+    files_unchanged: int = 0
+    files_reloaded: int = 0  # files under force_prefix, read again whatever the manifest said
+    outcomes: list[FileOutcome] = field(default_factory=list)  # every file new or changed, and its decision
+    touch_only: list[tuple[str, int]] = field(default_factory=list)  # (path, mtime_ns): same bytes, new time
+    removed: list[str] = field(default_factory=list)  # gone from the raw root since the last run
+    csv_groups: dict[CsvGroup, list[tuple[RawFile, str]]] = field(default_factory=lambda: defaultdict(list))
+    json_loads: list[tuple[RawFile, str, json_reports.JsonReport]] = field(default_factory=list)
 
 
 @dataclass
@@ -280,8 +324,8 @@ class Ingestor:
         return bool(p) and (path == p or path.startswith(p + "/"))
 
     def run(self) -> IngestReport:
+        """Plan what each file needs, apply the plan in one transaction, report from both."""
         started = time.perf_counter()
-        report = IngestReport()
         if not self.raw_root.is_dir():
             raise FileNotFoundError(f"raw root {self.raw_root} is not a folder")
         self.warehouse.parent.mkdir(parents=True, exist_ok=True)
@@ -290,125 +334,14 @@ class Ingestor:
         try:
             ensure_schema(con)
             known = {
-                r[0]: r[1:]
+                r[0]: Known(*r[1:])
                 for r in con.execute("SELECT path, sha256, size_bytes, mtime_ns, status FROM raw.ingested_files").fetchall()
             }
-            # Files the manifest holds with the same size and time are not described again (forced
-            # ones are: they are read again); a removed file that is back counts as new.
-            found = discover(self.raw_root, {
-                path: (prev[1], prev[2]) for path, prev in known.items() if prev[3] != "removed" and not self.forced(path)
-            })
-            data_files, skipped, misplaced = found.data, found.skipped, found.misplaced
-            report.files_seen = len(data_files) + len(skipped) + len(misplaced) + len(found.unchanged)
-            report.files_unchanged += len(found.unchanged)
-            if self.force_prefix and not any(self.forced(f.path) for f in data_files):
-                seasons = sorted({p.split("/", 1)[0] for p in [f.path for f in data_files] + found.unchanged})
-                raise ValueError(
-                    f"no data file under {self.force_prefix!r} in {self.raw_root}: give a season folder "
-                    f"({', '.join(seasons[:10]) or 'none found'}) or <season>/<event folder>"
-                )
-            outcomes: list[FileOutcome] = []
-            touch_only: list[tuple[str, int]] = []  # content unchanged, modification time moved
-            to_load: dict[tuple[str, tuple[str, ...], int], list[tuple[RawFile, str]]] = defaultdict(list)
-            json_loads: list[tuple[RawFile, str, json_reports.JsonReport]] = []
-            now = datetime.now(timezone.utc).replace(tzinfo=None)
-
-            for other, status in [(f, "skipped") for f in skipped] + [(f, "quarantined") for f in misplaced]:
-                prev = known.get(other.path)
-                if prev and prev[1] == other.size_bytes and prev[2] == other.mtime_ns and prev[3] == status:
-                    report.files_unchanged += 1
-                    continue
-                outcomes.append(FileOutcome(other.path, None, other.size_bytes, other.mtime_ns, status, other.reason))
-
-            for raw in data_files:
-                prev = known.get(raw.path)
-                forced = self.forced(raw.path)  # read again even if unchanged (a reload from the UI)
-                report.files_reloaded += forced
-                if prev and not forced and prev[1] == raw.size_bytes and prev[2] == raw.mtime_ns and prev[3] != "removed":
-                    report.files_unchanged += 1
-                    continue
-                with open(raw.absolute_path, "rb") as fh:
-                    data = fh.read()  # read once: hashed, checked, and appended to its group's stream
-                sha = hashlib.sha256(data).hexdigest()
-                if prev and prev[0] == sha and not forced:
-                    if prev[3] == "removed":
-                        # The same content is back: its rows were kept, it counts again.
-                        outcomes.append(FileOutcome(raw.path, sha, raw.size_bytes, raw.mtime_ns, "restored", raw=raw))
-                    else:
-                        touch_only.append((raw.path, raw.mtime_ns))
-                        report.files_unchanged += 1
-                    continue
-                report.files_read += 1
-                outcome = FileOutcome(raw.path, sha, raw.size_bytes, raw.mtime_ns, "loaded", raw=raw)
-                outcomes.append(outcome)
-                unsupported = UNSUPPORTED_REPORTS.get(normalise_name(raw.report).replace("_", ""))
-                if unsupported:
-                    outcome.status, outcome.reason = "skipped", unsupported
-                    continue
-                if raw.extension == ".json":
-                    parse = json_reports.parse_standings if raw.standings else json_reports.parse
-                    try:
-                        parsed = parse(data)
-                    except json_reports.ReportError as exc:
-                        outcome.status, outcome.reason = "quarantined", str(exc)
-                        continue
-                    if raw.mark is None and parsed.session.get("report_mark"):
-                        # The file name carries no mark: the report's own session block says it.
-                        mark, rank = parse_mark(parsed.session["report_mark"])
-                        raw = outcome.raw = dataclasses.replace(raw, mark=mark, mark_rank=rank)
-                    outcome.kind, outcome.header_variant = parsed.kind.name, parsed.variant
-                    json_loads.append((raw, sha, parsed))
-                    continue
-                header, n_cells, reason = inspect_file(raw, data)
-                reason = reason or self.unreadable.get(raw.path)
-                if reason:
-                    outcome.status, outcome.reason = "quarantined", reason
-                    continue
-                outcome.kind, outcome.header_variant = header.kind.name, header.variant
-                group = (header.kind.name, tuple(header.columns), n_cells)
-                to_load[group].append((raw, sha))
-                if streams is not None:
-                    streams.add(group, data)
-
-            seen_paths = {f.path for f in data_files} | {f.path for f in skipped} | {f.path for f in misplaced} | set(found.unchanged)
-            removed = [p for p, prev in known.items() if p not in seen_paths and prev[3] != "removed"]
-            by_path = {o.path: o for o in outcomes}
-
+            plan = self.plan(known, streams)
             con.execute("BEGIN TRANSACTION")
-            # Rows of files read again (changed content) are replaced: old rows go first.
-            replaced = [o.path for o in outcomes if o.status != "restored" and o.path in known]
-            if replaced:
-                con.execute("CREATE OR REPLACE TEMP TABLE _replaced AS SELECT unnest($paths::VARCHAR[]) AS path", {"paths": replaced})
-                for table in [k.name for k in KINDS] + [REPORT_SESSIONS]:
-                    con.execute(f"DELETE FROM raw.{quote_ident(table)} WHERE _file_path IN (SELECT path FROM _replaced)")
-
-            for (kind_name, columns, n_cells), files in to_load.items():
-                stream = streams.get((kind_name, columns, n_cells)) if streams is not None else None
-                loaded = self._load_group(con, KINDS_BY_NAME[kind_name], list(columns), n_cells, files, by_path, stream)
-                report.rows_loaded[kind_name] = report.rows_loaded.get(kind_name, 0) + loaded
-                self.progress(f"{kind_name}: {len(files)} file(s), {loaded} rows")
-            for kind_name, loaded in self._load_json(con, json_loads, by_path).items():
-                report.rows_loaded[kind_name] = report.rows_loaded.get(kind_name, 0) + loaded
-
-            self._write_manifest(con, outcomes, touch_only, removed, now)
-            self._resolve_supersession(con)
+            rows_loaded = self.apply(con, plan, known, streams)
             con.execute("COMMIT")
-
-            report.changed_sessions = sorted({o.raw.session_key for o in outcomes if o.raw is not None} | set(
-                r[0] for r in con.execute(
-                    "SELECT DISTINCT session_key FROM raw.ingested_files WHERE list_contains($p, path) AND session_key IS NOT NULL",
-                    {"p": removed},
-                ).fetchall()
-            ))
-            report.newly_quarantined = [(o.path, o.reason or "") for o in outcomes if o.status == "quarantined"]
-            report.status_counts = dict(con.execute("SELECT status, count(*) FROM raw.ingested_files GROUP BY status").fetchall())
-            report.quarantined = [
-                (p, r) for p, r in con.execute(
-                    "SELECT path, reason FROM raw.ingested_files WHERE status = 'quarantined' ORDER BY path"
-                ).fetchall()
-            ]
-            for kind in KINDS:
-                report.rows_total[kind.name] = con.execute(f"SELECT count(*) FROM raw.{quote_ident(kind.name)}").fetchall()[0][0]
+            report = self.report(con, plan, rows_loaded)
         except BaseException:
             try:
                 con.execute("ROLLBACK")
@@ -421,6 +354,133 @@ class Ingestor:
                 streams.close()
         report.seconds = time.perf_counter() - started
         return report
+
+    def plan(self, known: dict[str, Known], streams: Streams | None) -> Plan:
+        """What each file of the raw root needs, against the manifest (`known`). Reads the new and
+        changed files once: hashed, checked, parsed (JSON) or appended to their group's stream."""
+        # Files the manifest holds with the same size and time are not described again (forced
+        # ones are: they are read again); a removed file that is back counts as new.
+        found = discover(self.raw_root, {
+            path: (prev.size_bytes, prev.mtime_ns) for path, prev in known.items()
+            if prev.status != Status.REMOVED and not self.forced(path)
+        })
+        if self.force_prefix and not any(self.forced(f.path) for f in found.data):
+            seasons = sorted({p.split("/", 1)[0] for p in [f.path for f in found.data] + found.unchanged})
+            raise ValueError(
+                f"no data file under {self.force_prefix!r} in {self.raw_root}: give a season folder "
+                f"({', '.join(seasons[:10]) or 'none found'}) or <season>/<event folder>"
+            )
+        plan = Plan(files_seen=len(found.data) + len(found.skipped) + len(found.misplaced) + len(found.unchanged),
+                    files_unchanged=len(found.unchanged))
+        for other, status in [(f, Status.SKIPPED) for f in found.skipped] + [(f, Status.QUARANTINED) for f in found.misplaced]:
+            prev = known.get(other.path)
+            if prev and (prev.size_bytes, prev.mtime_ns, prev.status) == (other.size_bytes, other.mtime_ns, status):
+                plan.files_unchanged += 1
+            else:
+                plan.outcomes.append(FileOutcome(other.path, None, other.size_bytes, other.mtime_ns, status, other.reason))
+        for raw in found.data:
+            self._plan_data_file(plan, raw, known.get(raw.path), streams)
+        seen = {f.path for f in found.data + found.skipped + found.misplaced} | set(found.unchanged)
+        plan.removed = [p for p, prev in known.items() if p not in seen and prev.status != Status.REMOVED]
+        return plan
+
+    def _plan_data_file(self, plan: Plan, raw: RawFile, prev: Known | None, streams: Streams | None) -> None:
+        """Decide one data file: unchanged, touched, restored, skipped, set aside, or to load."""
+        forced = self.forced(raw.path)  # read again even if unchanged (a reload from the UI)
+        plan.files_reloaded += forced
+        if prev and not forced and (prev.size_bytes, prev.mtime_ns) == (raw.size_bytes, raw.mtime_ns) \
+                and prev.status != Status.REMOVED:
+            plan.files_unchanged += 1
+            return
+        with open(raw.absolute_path, "rb") as fh:
+            data = fh.read()  # read once: hashed, checked, and appended to its group's stream
+        sha = hashlib.sha256(data).hexdigest()
+        if prev and prev.sha256 == sha and not forced:
+            if prev.status == Status.REMOVED:
+                # The same content is back: its rows were kept, it counts again.
+                plan.outcomes.append(FileOutcome(raw.path, sha, raw.size_bytes, raw.mtime_ns, Status.RESTORED, raw=raw))
+            else:
+                plan.touch_only.append((raw.path, raw.mtime_ns))
+                plan.files_unchanged += 1
+            return
+        plan.files_read += 1
+        outcome = FileOutcome(raw.path, sha, raw.size_bytes, raw.mtime_ns, Status.LOADED, raw=raw)
+        plan.outcomes.append(outcome)
+        unsupported = UNSUPPORTED_REPORTS.get(normalise_name(raw.report).replace("_", ""))
+        if unsupported:
+            outcome.status, outcome.reason = Status.SKIPPED, unsupported
+        elif raw.extension == ".json":
+            parse = json_reports.parse_standings if raw.standings else json_reports.parse
+            try:
+                parsed = parse(data)
+            except json_reports.ReportError as exc:
+                outcome.status, outcome.reason = Status.QUARANTINED, str(exc)
+                return
+            if raw.mark is None and parsed.session.get("report_mark"):
+                # The file name carries no mark: the report's own session block says it.
+                mark, rank = parse_mark(parsed.session["report_mark"])
+                raw = outcome.raw = dataclasses.replace(raw, mark=mark, mark_rank=rank)
+            outcome.kind, outcome.header_variant = parsed.kind.name, parsed.variant
+            plan.json_loads.append((raw, sha, parsed))
+        else:
+            header, n_cells, reason = inspect_file(raw, data)
+            reason = reason or self.unreadable.get(raw.path)
+            if reason:
+                outcome.status, outcome.reason = Status.QUARANTINED, reason
+                return
+            outcome.kind, outcome.header_variant = header.kind.name, header.variant
+            group = CsvGroup(header.kind.name, tuple(header.columns), n_cells)
+            plan.csv_groups[group].append((raw, sha))
+            if streams is not None:
+                streams.add(group, data)
+
+    def apply(self, con: duckdb.DuckDBPyConnection, plan: Plan, known: dict[str, Known],
+              streams: Streams | None) -> dict[str, int]:
+        """Carry the plan out inside the caller's transaction: replace the rows of files read again,
+        load the groups and JSON reports (setting aside what fails), write the manifest, resolve
+        supersession. Returns the rows loaded per raw table."""
+        by_path = {o.path: o for o in plan.outcomes}
+        # Rows of files read again (changed content) are replaced: old rows go first.
+        replaced = [o.path for o in plan.outcomes if o.status != Status.RESTORED and o.path in known]
+        if replaced:
+            con.execute("CREATE OR REPLACE TEMP TABLE _replaced AS SELECT unnest($paths::VARCHAR[]) AS path", {"paths": replaced})
+            for table in [k.name for k in KINDS] + [REPORT_SESSIONS]:
+                con.execute(f"DELETE FROM raw.{quote_ident(table)} WHERE _file_path IN (SELECT path FROM _replaced)")
+        rows_loaded: dict[str, int] = defaultdict(int)
+        for group, files in plan.csv_groups.items():
+            stream = streams.get(group) if streams is not None else None
+            loaded = self._load_group(con, KINDS_BY_NAME[group.kind], list(group.columns), group.n_cells, files, by_path, stream)
+            rows_loaded[group.kind] += loaded
+            self.progress(f"{group.kind}: {len(files)} file(s), {loaded} rows")
+        for kind_name, loaded in self._load_json(con, plan.json_loads, by_path).items():
+            rows_loaded[kind_name] += loaded
+        self._write_manifest(con, plan.outcomes, plan.touch_only, plan.removed, datetime.now(timezone.utc).replace(tzinfo=None))
+        self._resolve_supersession(con)
+        return dict(rows_loaded)
+
+    @staticmethod
+    def report(con: duckdb.DuckDBPyConnection, plan: Plan, rows_loaded: dict[str, int]) -> IngestReport:
+        """The run's report: the plan's counts, and the manifest and raw tables as the run left them."""
+        removed_sessions = {r[0] for r in con.execute(
+            "SELECT DISTINCT session_key FROM raw.ingested_files WHERE list_contains($p, path) AND session_key IS NOT NULL",
+            {"p": plan.removed},
+        ).fetchall()}
+        return IngestReport(
+            files_seen=plan.files_seen,
+            files_read=plan.files_read,
+            files_unchanged=plan.files_unchanged,
+            files_reloaded=plan.files_reloaded,
+            status_counts=dict(con.execute("SELECT status, count(*) FROM raw.ingested_files GROUP BY status").fetchall()),
+            rows_loaded=rows_loaded,
+            rows_total={
+                kind.name: con.execute(f"SELECT count(*) FROM raw.{quote_ident(kind.name)}").fetchall()[0][0] for kind in KINDS
+            },
+            quarantined=con.execute(
+                "SELECT path, reason FROM raw.ingested_files WHERE status = 'quarantined' ORDER BY path"
+            ).fetchall(),
+            newly_quarantined=[(o.path, o.reason or "") for o in plan.outcomes if o.status == Status.QUARANTINED],
+            changed_sessions=sorted({o.raw.session_key for o in plan.outcomes if o.raw is not None} | removed_sessions),
+        )
 
     def _load_group(
         self,
@@ -555,7 +615,7 @@ class Ingestor:
         for raw, _ in files:
             outcome = by_path[raw.path]
             if raw.path in bad:
-                outcome.status, outcome.reason = "quarantined", bad[raw.path]
+                outcome.status, outcome.reason = Status.QUARANTINED, bad[raw.path]
                 outcome.rows_loaded = 0
             else:
                 outcome.rows_loaded = counts.get(raw.path, 0)
@@ -626,7 +686,7 @@ class Ingestor:
             for raw, sha, parsed in items:
                 outcome = by_path[raw.path]
                 if raw.path in bad:
-                    outcome.status, outcome.reason, outcome.rows_loaded = "quarantined", bad[raw.path], 0
+                    outcome.status, outcome.reason, outcome.rows_loaded = Status.QUARANTINED, bad[raw.path], 0
                     continue
                 outcome.rows_loaded = len(parsed.rows)
                 outcome.note = parsed.note
@@ -693,10 +753,10 @@ class Ingestor:
                 "WHERE list_contains($p, path)",
                 {"p": removed},
             )
-        restored = [o for o in outcomes if o.status == "restored"]
+        restored = [o for o in outcomes if o.status == Status.RESTORED]
         if restored:
             set_mtimes([(o.path, o.mtime_ns) for o in restored], restore=True)
-        fresh = [o for o in outcomes if o.status != "restored"]
+        fresh = [o for o in outcomes if o.status != Status.RESTORED]
         if not fresh:
             return
         con.execute(
@@ -712,7 +772,7 @@ class Ingestor:
                 r.series_folder if r else None, r.series_name if r else None, r.session_folder if r else None,
                 r.session_name if r else None, r.session_start_local if r else None,
                 r.session_key if r else None, o.status, o.reason, o.note, o.rows_loaded,
-                now if o.status == "loaded" else None,
+                now if o.status == Status.LOADED else None,
             ])
         insert_rows(con, "raw.ingested_files", list(MANIFEST_COLUMNS.values()), rows, list(MANIFEST_COLUMNS))
 
