@@ -86,8 +86,8 @@ def sessions_of_the_series_seasons_of(warehouse, sessions: set[str]) -> set[str]
 
 
 def assert_the_build_recorded_what_it_read(warehouse) -> None:
-    """meta.dbt_built_files and meta.dbt_built_drivers (orchestration/build_state.py, brought up to date
-    key by key) hold what the build read, row for row, as a rewrite of both would."""
+    """meta.dbt_built_files and meta.dbt_built_drivers (orchestration/build_state.py, rewritten after
+    every successful build) hold what the build read, row for row."""
     for recorded, read in (
         ("meta.dbt_built_files", "select path, sha256, status, session_key from raw.ingested_files"),
         ("meta.dbt_built_drivers", "select session_id, car_number, driver_order, driver_id from marts.bridge_session_result_drivers"),
