@@ -214,37 +214,61 @@ def _summarise_run(result: Any, warehouse: Path, seconds: float) -> None:
     """Print what a refresh_warehouse run did, from its Dagster events."""
     import dagster as dg
 
-    from .assets.raw import MANIFEST_TABLE, RAW_SCHEMA
-
     materialized: dict[dg.AssetKey, dict[str, Any]] = {}
     for event in result.get_asset_materialization_events():
         mat = event.step_materialization_data.materialization
         materialized[mat.asset_key] = {k: _metadata_value(v) for k, v in mat.metadata.items()}
+    _print_ingestion(materialized)
+    _print_dbt(result, materialized)
+    for event in result.get_step_failure_events():
+        error = event.step_failure_data.error
+        while error is not None and error.cause is not None:  # the root cause, not Dagster's wrapper
+            error = error.cause
+        message = (error.message if error else "unknown error").strip()
+        console.print(f"[red]step {event.step_key} failed:[/red] {escape(message[:2000])}", highlight=False)
+    _print_publication(materialized)
+    verdict = "[green]succeeded[/green]" if result.success else "[red]FAILED[/red]"
+    console.print(f"run {result.run_id} {verdict} in {seconds:.1f} s")
+    console.print(f"warehouse: [bold]{warehouse}[/bold]")
+
+
+def _print_ingestion(materialized: dict) -> None:
+    """Files by status, rows per raw table, the files set aside."""
+    import dagster as dg
+
+    from .assets.raw import MANIFEST_TABLE, RAW_SCHEMA
 
     manifest = materialized.get(dg.AssetKey([RAW_SCHEMA, MANIFEST_TABLE]))
-    if manifest is not None:
-        counts = {k[len("files_"):]: int(v) for k, v in manifest.items()
-                  if k.startswith("files_") and k[len("files_"):] in {"loaded", "skipped", "quarantined", "superseded", "removed"}}
-        console.print(_status_table({k: v for k, v in counts.items() if v or k in ("loaded", "quarantined")}))
-        rows_loaded, rows_total = {}, {}
-        for key, meta in materialized.items():
-            if key.path[0] == RAW_SCHEMA and key.path[-1] != MANIFEST_TABLE:
-                rows_loaded[key.path[-1]] = int(meta.get("rows_loaded_this_run", 0))
-                if "dagster/row_count" in meta:
-                    rows_total[key.path[-1]] = int(meta["dagster/row_count"])
-        console.print(_rows_table(rows_loaded, rows_total))
-        table = manifest.get("quarantined_files")
-        records = [(r.data.get("path", ""), r.data.get("reason", "")) for r in getattr(table, "records", [])]
-        set_aside = int(manifest.get("files_set_aside", len(records)))
-        if set_aside:
-            console.print(_set_aside_table(records))
-            console.print(f"[yellow]{set_aside} file(s) set aside[/yellow] (status 'quarantined' in raw.ingested_files)")
-        else:
-            console.print("no file set aside")
-    else:
+    if manifest is None:
         console.print("[red]ingestion did not complete[/red]")
+        return
+    statuses = {"loaded", "skipped", "quarantined", "superseded", "removed"}
+    counts = {k[len("files_"):]: int(v) for k, v in manifest.items()
+              if k.startswith("files_") and k[len("files_"):] in statuses}
+    console.print(_status_table({k: v for k, v in counts.items() if v or k in ("loaded", "quarantined")}))
+    rows_loaded, rows_total = {}, {}
+    for key, meta in materialized.items():
+        if key.path[0] == RAW_SCHEMA and key.path[-1] != MANIFEST_TABLE:
+            rows_loaded[key.path[-1]] = int(meta.get("rows_loaded_this_run", 0))
+            if "dagster/row_count" in meta:
+                rows_total[key.path[-1]] = int(meta["dagster/row_count"])
+    console.print(_rows_table(rows_loaded, rows_total))
+    table = manifest.get("quarantined_files")
+    records = [(r.data.get("path", ""), r.data.get("reason", "")) for r in getattr(table, "records", [])]
+    set_aside = int(manifest.get("files_set_aside", len(records)))
+    if set_aside:
+        console.print(_set_aside_table(records))
+        console.print(f"[yellow]{set_aside} file(s) set aside[/yellow] (status 'quarantined' in raw.ingested_files)")
+    else:
+        console.print("no file set aside")
+
+
+def _print_dbt(result: Any, materialized: dict) -> None:
+    """Models built, tests passed, failed and warned (failed ones listed, warned ones counted)."""
+    import dagster as dg
 
     from .assets.dbt import pitwall_dbt
+    from .assets.raw import RAW_SCHEMA
 
     dbt_keys = [k for k in pitwall_dbt.keys if k.path[0] != RAW_SCHEMA]
     built = [k for k in materialized if k in set(dbt_keys)]
@@ -274,12 +298,11 @@ def _summarise_run(result: Any, warehouse: Path, seconds: float) -> None:
         missing = sorted(k.to_user_string() for k in set(dbt_keys) - set(built))
         shown = ", ".join(missing[:15]) + (f" ... (+{len(missing) - 15})" if len(missing) > 15 else "")
         console.print(f"[red]not built:[/red] {shown}")
-    for event in result.get_step_failure_events():
-        error = event.step_failure_data.error
-        while error is not None and error.cause is not None:  # the root cause, not Dagster's wrapper
-            error = error.cause
-        message = (error.message if error else "unknown error").strip()
-        console.print(f"[red]step {event.step_key} failed:[/red] {escape(message[:2000])}", highlight=False)
+
+
+def _print_publication(materialized: dict) -> None:
+    """Where the readers' copy and the charts went."""
+    import dagster as dg
 
     published = materialized.get(dg.AssetKey(["published", "warehouse"]))
     if published is not None:
@@ -291,9 +314,6 @@ def _summarise_run(result: Any, warehouse: Path, seconds: float) -> None:
     charts = materialized.get(dg.AssetKey(["published", "charts"]))
     if charts is not None:
         console.print(f"charts: {charts.get('chart_count')} PNG in {charts.get('charts_dir')}")
-    verdict = "[green]succeeded[/green]" if result.success else "[red]FAILED[/red]"
-    console.print(f"run {result.run_id} {verdict} in {seconds:.1f} s")
-    console.print(f"warehouse: [bold]{warehouse}[/bold]")
 
 
 def _print_findings(warned: list) -> None:
