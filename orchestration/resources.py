@@ -36,7 +36,8 @@ class WarehousePaths(dg.ConfigurableResource):
         (Re-entrant: `pitwall refresh` holds it already and runs its job in the same process.)"""
         from .runlock import warehouse_lock
 
-        run_id = getattr(context, "run_id", None) or "?"
+        run = getattr(context, "run", None)  # None when the resource is built outside a run (tests)
+        run_id = getattr(run, "run_id", None) or "?"
         self._run_lock = warehouse_lock(self.warehouse_path, f"Dagster run {run_id[:8]}")
         self._run_lock.__enter__()
 
