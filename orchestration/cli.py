@@ -459,6 +459,22 @@ def sql(
     if fmt not in ("table", "csv", "json"):
         err.print(f"[red]--format must be table, csv or json, not {format!r}[/red]")
         raise typer.Exit(2)
+    columns, rows = _run_query(_query_path(warehouse, live), query)
+    if not columns:
+        err.print("OK (no rows returned)")
+    elif fmt == "csv":
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(columns)
+        writer.writerows([["" if v is None else v for v in row] for row in rows])
+    elif fmt == "json":
+        json.dump([dict(zip(columns, map(_jsonable, row))) for row in rows], sys.stdout, ensure_ascii=False, indent=2)
+        sys.stdout.write("\n")
+    else:
+        _print_rows(columns, rows)
+
+
+def _query_path(warehouse: Optional[Path], live: bool) -> Path:
+    """The file `pitwall sql` reads: the published copy, else (or with --live) the build file."""
     build = settings._absolute(warehouse) if warehouse else settings.warehouse_path()
     published = settings.published_warehouse_path(build)
     path = build if live or not published.exists() else published
@@ -476,6 +492,11 @@ def sql(
             err.print(f"[red]{escape(str(holder.get('what') or 'a run'))} (pid {holder.get('pid')}) holds "
                       f"{escape(str(build))}[/red]: query the published copy (without --live), or wait for it to end")
             raise typer.Exit(3)
+    return path
+
+
+def _run_query(path: Path, query: str) -> tuple[list[str], list[tuple]]:
+    """(column names, rows) of the query's last statement, on a read-only connection to `path`."""
     import duckdb
 
     try:
@@ -495,27 +516,20 @@ def sql(
         raise typer.Exit(1)
     finally:
         con.close()
+    return columns, rows
 
-    if not columns:
-        err.print("OK (no rows returned)")
-        return
-    if fmt == "csv":
-        writer = csv.writer(sys.stdout, lineterminator="\n")
-        writer.writerow(columns)
-        writer.writerows([["" if v is None else v for v in row] for row in rows])
-    elif fmt == "json":
-        json.dump([dict(zip(columns, map(_jsonable, row))) for row in rows], sys.stdout, ensure_ascii=False, indent=2)
-        sys.stdout.write("\n")
-    else:
-        table = Table(show_lines=False)
-        for name in columns:
-            table.add_column(Text(name), overflow="fold")
-        for row in rows[:MAX_TABLE_ROWS]:
-            table.add_row(*(Text("∅", style="dim") if v is None else Text(str(v)) for v in row))
-        console.print(table)
-        shown = min(len(rows), MAX_TABLE_ROWS)
-        note = f"{len(rows)} row(s)" + (f", first {shown} shown (use --format csv for all)" if shown < len(rows) else "")
-        err.print(note)
+
+def _print_rows(columns: list[str], rows: list[tuple]) -> None:
+    """The rows as a table on the console (the first MAX_TABLE_ROWS), their count on stderr."""
+    table = Table(show_lines=False)
+    for name in columns:
+        table.add_column(Text(name), overflow="fold")
+    for row in rows[:MAX_TABLE_ROWS]:
+        table.add_row(*(Text("∅", style="dim") if v is None else Text(str(v)) for v in row))
+    console.print(table)
+    shown = min(len(rows), MAX_TABLE_ROWS)
+    note = f"{len(rows)} row(s)" + (f", first {shown} shown (use --format csv for all)" if shown < len(rows) else "")
+    err.print(note)
 
 
 # ----------------------------------------------------------------------------------------------- docs
