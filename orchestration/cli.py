@@ -582,65 +582,82 @@ def ui(
     current = settings.configure(raw=raw, warehouse=warehouse)
     command = [settings.dagster_executable(), "dev", "-w", str(settings.WORKSPACE_FILE), "-h", host, "-p", str(port)]
     console.print(f"Dagster UI on [bold]http://{host}:{port}[/bold]  (DAGSTER_HOME={current.dagster_home}); Ctrl-C stops it")
+    code, signalled = _supervise(command)
+    raise typer.Exit(0 if signalled else code)
 
-    child: subprocess.Popen | None = None
-    state: dict[str, Any] = {"signal": None, "forwarded": False}
 
-    def signal_group(sig: int) -> None:
-        if child is None:
+def _supervise(command: list[str]) -> tuple[int, bool]:
+    """Run `command` in a session of its own until it ends: (its exit code, whether a signal to
+    pitwall stopped it). SIGINT, SIGTERM or SIGHUP to pitwall reaches the child's whole process
+    group once, as SIGINT."""
+    group = _ProcessGroup()
+    # Installed before the child starts: handlers (unlike an inherited SIG_IGN, as under `cmd &`
+    # without job control) reset to the default in the child, so dagster dev can be interrupted.
+    previous = {s: signal.signal(s, group.forward) for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
+    try:
+        # Its own session: a terminal's Ctrl-C reaches pitwall only, which forwards it once.
+        group.child = subprocess.Popen(command, cwd=settings.REPO_ROOT, env=dict(os.environ), start_new_session=True)
+        return group.wait(), group.signal is not None
+    finally:
+        group.stop()
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+
+
+class _ProcessGroup:
+    """A child process and its process group (dagster dev: its webserver, daemon and code server)."""
+
+    def __init__(self) -> None:
+        self.child: subprocess.Popen | None = None
+        self.signal: int | None = None  # the signal pitwall received, if any
+        self.forwarded = False
+
+    def send(self, sig: int) -> None:
+        if self.child is None:
             return
         try:
-            os.killpg(child.pid, sig)
+            os.killpg(self.child.pid, sig)
         except ProcessLookupError:
             pass
 
-    def forward(signum: int, _frame: Any) -> None:
-        # SIGINT or SIGTERM to pitwall: SIGINT to dagster dev's whole process group (its webserver,
-        # daemon and code server), as Ctrl-C in a terminal would; each stops cleanly on it. (A
-        # SIGTERM to the group stops the code server first and dagster dev restarts it, which only
-        # slows the shutdown down.)
-        state["signal"] = signum
-        if child is not None and child.poll() is None:
-            state["forwarded"] = True
-            signal_group(signal.SIGINT)
+    def forward(self, signum: int, _frame: Any) -> None:
+        # SIGINT to the whole group, as Ctrl-C in a terminal would: each process stops cleanly on
+        # it. (A SIGTERM to the group stops the code server first and dagster dev restarts it.)
+        self.signal = signum
+        if self.child is not None and self.child.poll() is None:
+            self.forwarded = True
+            self.send(signal.SIGINT)
 
-    # Installed before the child starts: handlers (unlike an inherited SIG_IGN, as under `cmd &`
-    # without job control) reset to the default in the child, so dagster dev can be interrupted.
-    previous = {s: signal.signal(s, forward) for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
-    code = 0
-    try:
-        # Its own session: a terminal's Ctrl-C reaches pitwall only, which forwards it once.
-        child = subprocess.Popen(command, cwd=settings.REPO_ROOT, env=dict(os.environ), start_new_session=True)
+    def wait(self) -> int:
+        """The child's exit code; after a signal, 30 s for it to stop before it is killed."""
         while True:
             try:
-                code = child.wait(timeout=0.5)
-                break
+                return self.child.wait(timeout=0.5)
             except subprocess.TimeoutExpired:
-                if state["signal"] is None:
+                if self.signal is None:
                     continue
-                if not state["forwarded"]:  # the signal came before the child existed
-                    state["forwarded"] = True
-                    signal_group(signal.SIGINT)
-                try:
-                    code = child.wait(timeout=30)
-                except subprocess.TimeoutExpired:
-                    err.print("dagster dev did not stop within 30 s: killing it")
-                    signal_group(signal.SIGKILL)
-                    code = child.wait()
-                break
-    finally:
-        if child is not None and child.poll() is None:
-            signal_group(signal.SIGTERM)
+            if not self.forwarded:  # the signal came before the child existed
+                self.forwarded = True
+                self.send(signal.SIGINT)
             try:
-                child.wait(timeout=30)
+                return self.child.wait(timeout=30)
             except subprocess.TimeoutExpired:
-                signal_group(signal.SIGKILL)
-                child.wait()
-        if child is not None:
-            signal_group(signal.SIGTERM)  # anything of the group left behind by dagster dev
-        for s, handler in previous.items():
-            signal.signal(s, handler)
-    raise typer.Exit(0 if state["signal"] is not None else code)
+                err.print("dagster dev did not stop within 30 s: killing it")
+                self.send(signal.SIGKILL)
+                return self.child.wait()
+
+    def stop(self) -> None:
+        """Whatever happened: the child ended, and nothing of its group left behind."""
+        if self.child is None:
+            return
+        if self.child.poll() is None:
+            self.send(signal.SIGTERM)
+            try:
+                self.child.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.send(signal.SIGKILL)
+                self.child.wait()
+        self.send(signal.SIGTERM)  # anything of the group left behind by dagster dev
 
 
 if __name__ == "__main__":  # pragma: no cover
