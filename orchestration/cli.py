@@ -130,9 +130,7 @@ def fetch(
     each file under the raw root at the same path; the next `pitwall refresh` (or the raw-root sensor)
     loads them. Exit code 1 if any file or folder failed (the others are mirrored all the same).
     """
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-    from .fetch import FetchBusy, FetchOptions, fetch as run_fetch
+    from .fetch import FetchBusy, FetchOptions
     from .fetch.config import parse_seasons
 
     try:
@@ -147,6 +145,27 @@ def fetch(
     seasons = "every season" if options.seasons is None else "season " + ", ".join(map(str, options.seasons))
     filters = "".join(f"; {name} ~ {', '.join(values)}" for name, values in (("series", series), ("event", event)) if values)
     console.print(f"fetching {seasons}{escape(filters)} from [bold]{escape(site)}[/bold] into [bold]{raw_root}[/bold]")
+    try:
+        result = _fetch_with_progress_bar(raw_root, options)
+    except (FetchBusy, ValueError) as exc:
+        err.print(f"[red]{escape(str(exc))}[/red]")
+        raise typer.Exit(3 if isinstance(exc, FetchBusy) else 2)
+    for failure in result.failed:
+        err.print(f"[red]failed:[/red] {escape(str(failure))}", highlight=False)
+    style = "red" if result.failed else "green"
+    console.print(f"[{style}]{escape(result.summary())}[/{style}]", highlight=False)
+    if result.downloaded:
+        console.print("new and changed files are loaded by the next [bold]pitwall refresh[/bold] (or the raw-root sensor)")
+    if result.failed:
+        raise typer.Exit(1)
+
+
+def _fetch_with_progress_bar(raw_root: Path, options: Any) -> Any:
+    """orchestration.fetch.fetch with a progress bar: folders listed, then files mirrored."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from .fetch import fetch as run_fetch
+
     columns = [TextColumn("{task.description}", style="bold"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                TextColumn("{task.fields[item]}", style="dim")]
     with Progress(*columns, console=console, transient=True) as bar:
@@ -156,19 +175,7 @@ def fetch(
             description = "listing folders" if total is None else "files"
             bar.update(task, description=description, completed=done, total=total, item=escape(item[-70:]))
 
-        try:
-            result = run_fetch(raw_root, options, progress=progress)
-        except (FetchBusy, ValueError) as exc:
-            err.print(f"[red]{escape(str(exc))}[/red]")
-            raise typer.Exit(3 if isinstance(exc, FetchBusy) else 2)
-    for failure in result.failed:
-        err.print(f"[red]failed:[/red] {escape(str(failure))}", highlight=False)
-    style = "red" if result.failed else "green"
-    console.print(f"[{style}]{escape(result.summary())}[/{style}]", highlight=False)
-    if result.downloaded:
-        console.print("new and changed files are loaded by the next [bold]pitwall refresh[/bold] (or the raw-root sensor)")
-    if result.failed:
-        raise typer.Exit(1)
+        return run_fetch(raw_root, options, progress=progress)
 
 
 # --------------------------------------------------------------------------------------------- ingest
