@@ -160,8 +160,6 @@ def parse_listing(html: str, page_url: str, root_url: str) -> Listing:
     """
     page = _normalised(page_url)
     root = _normalised(root_url)
-    page_split, root_split = urlsplit(page), urlsplit(root)
-    page_parts, root_parts = decoded_parts(page_split.path), decoded_parts(root_split.path)
     parser = _Links()
     parser.feed(html)
     parser.close()
@@ -172,34 +170,16 @@ def parse_listing(html: str, page_url: str, root_url: str) -> Listing:
         if not href or href.startswith(("#", "?")):
             continue  # sort links and anchors: this same page
         target = urljoin(page, href)
-        split = urlsplit(target)
-        if split.scheme.lower() not in ("http", "https") or split.netloc.lower() != page_split.netloc or (
-            split.scheme.lower() != page_split.scheme
-        ):
-            listing.refused.append((href, f"link to another site: {target}"))
-            continue
-        if split.query or split.fragment:
-            if split.path == page_split.path:
-                continue  # a sort link written out in full
-        parts = decoded_parts(split.path)
-        if len(parts) <= len(page_parts) and parts == page_parts[: len(parts)]:
-            continue  # the page itself or a folder above it: "Parent Directory"
-        if parts[: len(root_parts)] != root_parts:
-            listing.refused.append((href, f"link outside the site root {root}: {target}"))
-            continue
-        if parts[: len(page_parts)] != page_parts:
-            listing.refused.append((href, f"link beside this folder, not under it: {target}"))
-            continue
-        below = parts[len(root_parts):]
-        reason = next((r for r in (bad_name(p) for p in below) if r), None)
+        below, reason = _below_root(target, page, root)
         if reason:
             listing.refused.append((href, reason))
             continue
-        is_dir = split.path.endswith("/")
+        split = urlsplit(target)
         url = urlunsplit((split.scheme, split.netloc, split.path, "", ""))
-        if url in seen:
+        if below is None or url in seen:
             continue  # Apache links each name once; other listings may link it from name and icon
         seen.add(url)
+        is_dir = split.path.endswith("/")
         modified_text, modified, size_text, size_bytes = _date_and_size(link["tail"])
         listing.entries.append(
             Entry(
@@ -214,3 +194,27 @@ def parse_listing(html: str, page_url: str, root_url: str) -> Listing:
             )
         )
     return listing
+
+
+def _below_root(target: str, page: str, root: str) -> tuple[list[str] | None, str | None]:
+    """Where a link of the page at `page` leads: (its path parts below the site root `root`, None)
+    for an entry of the page; (None, None) for a link to skip (the page itself, a folder above
+    it); (None, the reason) for a link to refuse."""
+    split, page_split = urlsplit(target), urlsplit(page)
+    if split.scheme.lower() not in ("http", "https") or split.netloc.lower() != page_split.netloc or (
+        split.scheme.lower() != page_split.scheme
+    ):
+        return None, f"link to another site: {target}"
+    if (split.query or split.fragment) and split.path == page_split.path:
+        return None, None  # a sort link written out in full
+    parts, page_parts = decoded_parts(split.path), decoded_parts(page_split.path)
+    root_parts = decoded_parts(urlsplit(root).path)
+    if len(parts) <= len(page_parts) and parts == page_parts[: len(parts)]:
+        return None, None  # the page itself or a folder above it: "Parent Directory"
+    if parts[: len(root_parts)] != root_parts:
+        return None, f"link outside the site root {root}: {target}"
+    if parts[: len(page_parts)] != page_parts:
+        return None, f"link beside this folder, not under it: {target}"
+    below = parts[len(root_parts):]
+    reason = next((r for r in (bad_name(p) for p in below) if r), None)
+    return (None, reason) if reason else (below, None)
