@@ -369,6 +369,42 @@ def _rewrite(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> None:
     con.execute(f"CREATE TABLE {copy} AS SELECT * FROM {relation('src', schema, table)}")
 
 
+def _publish_table(con: duckdb.DuckDBPyConnection, schema: str, table: str, reuse: bool, record, sealed: bool,
+                   descriptions: Descriptions) -> TableCopy:
+    """Bring `pub`'s copy of one table up to date with `src` (_copy_table), check it, describe it."""
+    source, action, sessions, checked = _copy_table(con, schema, table, reuse, record, sealed)
+    copy = relation("pub", schema, table)
+    # Checked whole, unless _copy_table checked it: kept on its own rows' fingerprints (taken in
+    # this transaction), or kept or updated by the recorded sessions of a sealed copy.
+    copied = source if checked else fingerprint(con, copy)
+    if source != copied and action != "written":
+        # The record did not describe the copy (e.g. the file was edited): rewrite the table.
+        _rewrite(con, schema, table)
+        action, copied = "written", fingerprint(con, copy)
+    if source != copied:
+        raise PublishError(f"{schema}.{table}: copy has {copied[0]} rows / hash {copied[1]}, build file {source}")
+    columns = [name for name, _ in table_columns(con, "pub", schema, table)]
+    for statement in _comment_statements("pub", schema, table, columns, descriptions):
+        con.execute(statement)
+    return TableCopy(schema, table, copied[0], len(columns), action, checked or "whole table", sessions)
+
+
+def _write_publication_record(con: duckdb.DuckDBPyConnection, copies: list[TableCopy], published_at: datetime,
+                              run_id: str, storage_version: str, descriptions: Descriptions) -> None:
+    """meta.publication of the copy: one row per table published, with the run and the time."""
+    meta = relation("pub", META_SCHEMA, META_TABLE)
+    con.execute(
+        f"CREATE TABLE {meta} (table_schema VARCHAR, table_name VARCHAR, row_count BIGINT, "
+        "published_at_utc TIMESTAMP, run_id VARCHAR, storage_version VARCHAR)"
+    )
+    con.executemany(
+        f"INSERT INTO {meta} VALUES (?, ?, ?, ?, ?, ?)",
+        [[c.schema, c.name, c.rows, published_at, run_id, storage_version] for c in copies],
+    )
+    for statement in _comment_statements("pub", META_SCHEMA, META_TABLE, META_COLUMNS, descriptions):
+        con.execute(statement)
+
+
 def build_snapshot(
     build: Path,
     target: Path,
@@ -414,36 +450,11 @@ def build_snapshot(
         for schema in sorted({s for s, _ in tables} | {META_SCHEMA}):
             con.execute(f"CREATE SCHEMA IF NOT EXISTS pub.{quote_ident(schema)}")
         for schema, table in tables:
-            record = recorded.get((schema, table))
-            source, action, sessions, checked = _copy_table(con, schema, table, reuse, record, sealed)
-            copy = relation("pub", schema, table)
-            # Checked whole, unless _copy_table checked it: kept on its own rows' fingerprints (taken in
-            # this transaction), or kept or updated by the recorded sessions of a sealed copy.
-            copied = source if checked else fingerprint(con, copy)
-            if source != copied and action != "written":
-                # The record did not describe the copy (e.g. the file was edited): rewrite the table.
-                _rewrite(con, schema, table)
-                action, copied = "written", fingerprint(con, copy)
-            if source != copied:
-                raise PublishError(f"{schema}.{table}: copy has {copied[0]} rows / hash {copied[1]}, build file {source}")
-            columns = [name for name, _ in table_columns(con, "pub", schema, table)]
-            for statement in _comment_statements("pub", schema, table, columns, descriptions):
-                con.execute(statement)
-            copies.append(TableCopy(schema, table, copied[0], len(columns), action, checked or "whole table", sessions))
+            copies.append(_publish_table(con, schema, table, reuse, recorded.get((schema, table)), sealed, descriptions))
         _record_session_fingerprints(con, copies)
         for statement in _comment_statements("pub", META_SCHEMA, SESSIONS_TABLE, SESSIONS_COLUMNS, descriptions):
             con.execute(statement)
-        meta = relation("pub", META_SCHEMA, META_TABLE)
-        con.execute(
-            f"CREATE TABLE {meta} (table_schema VARCHAR, table_name VARCHAR, row_count BIGINT, "
-            "published_at_utc TIMESTAMP, run_id VARCHAR, storage_version VARCHAR)"
-        )
-        con.executemany(
-            f"INSERT INTO {meta} VALUES (?, ?, ?, ?, ?, ?)",
-            [[c.schema, c.name, c.rows, published_at, run_id, storage_version] for c in copies],
-        )
-        for statement in _comment_statements("pub", META_SCHEMA, META_TABLE, META_COLUMNS, descriptions):
-            con.execute(statement)
+        _write_publication_record(con, copies, published_at, run_id, storage_version, descriptions)
         con.execute("COMMIT")
         con.execute("DETACH pub")  # checkpoints: everything in the file, no WAL left
         con.execute("DETACH src")
