@@ -93,26 +93,8 @@ def publish(
     )
     staged: list[StagedParquet] = []
     try:
-        con = scratch_connection()
-        try:
-            con.execute(f"ATTACH {quote_literal(str(snapshot.staged))} AS pub (READ_ONLY)")
-            staged = parquet.stage_marts(
-                con, "pub", [t.name for t in snapshot.marts], parquet_dir,
-                unchanged=[t.name for t in snapshot.marts if t.action == "kept"],
-                session_fingerprints={t.name: t.sessions for t in snapshot.marts if t.sessions is not None},
-            )
-            con.execute("DETACH pub")
-        finally:
-            con.close()
-        # The file in place until now becomes the spare the next publication updates (snapshot.py),
-        # if it is still the very file its own publication sealed: only then is its record trusted.
-        spare = files.spare_path(target)
-        keep = files.is_sealed(target)
-        kept = files.commit(snapshot.staged, target, keep_previous_as=spare if keep else None)
-        files.fsync_dir(published_dir)
-        files.seal(target)  # what the next publication trusts the copy's record of sessions by
-        if kept:
-            files.seal(spare)
+        staged = _stage_parquet(snapshot, parquet_dir)
+        _put_in_place(snapshot, target)
     except Exception:
         files.discard(snapshot.staged, *(s.staged for s in staged if not s.kept))
         raise
@@ -132,3 +114,32 @@ def publish(
         previous_sealed=snapshot.previous_sealed,
         reused_spare=snapshot.reused_spare,
     )
+
+
+def _stage_parquet(snapshot: Snapshot, parquet_dir: Path) -> list[StagedParquet]:
+    """The Parquet files of the staged copy's marts, written beside the live ones (parquet.py)."""
+    con = scratch_connection()
+    try:
+        con.execute(f"ATTACH {quote_literal(str(snapshot.staged))} AS pub (READ_ONLY)")
+        staged = parquet.stage_marts(
+            con, "pub", [t.name for t in snapshot.marts], parquet_dir,
+            unchanged=[t.name for t in snapshot.marts if t.action == "kept"],
+            session_fingerprints={t.name: t.sessions for t in snapshot.marts if t.sessions is not None},
+        )
+        con.execute("DETACH pub")
+        return staged
+    finally:
+        con.close()
+
+
+def _put_in_place(snapshot: Snapshot, target: Path) -> None:
+    """Rename the staged copy over `target`, sealed. The file in place until now becomes the spare
+    the next publication updates (snapshot.py), if it is still the very file its own publication
+    sealed: only then is its record trusted."""
+    spare = files.spare_path(target)
+    keep = files.is_sealed(target)
+    kept = files.commit(snapshot.staged, target, keep_previous_as=spare if keep else None)
+    files.fsync_dir(target.parent)
+    files.seal(target)  # what the next publication trusts the copy's record of sessions by
+    if kept:
+        files.seal(spare)

@@ -369,6 +369,18 @@ def _rewrite(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> None:
     con.execute(f"CREATE TABLE {copy} AS SELECT * FROM {relation('src', schema, table)}")
 
 
+def _drop_unpublished(con: duckdb.DuckDBPyConnection, tables: list[tuple[str, str]]) -> None:
+    """What the previous copy holds and this one must not: tables no longer published, old metadata;
+    the schemas of the tables to publish."""
+    for schema, table in con.execute(
+        "SELECT schema_name, table_name FROM duckdb_tables() WHERE database_name = 'pub'"
+    ).fetchall():
+        if (schema, table) not in tables:
+            con.execute(f"DROP TABLE {relation('pub', schema, table)}")
+    for schema in sorted({s for s, _ in tables} | {META_SCHEMA}):
+        con.execute(f"CREATE SCHEMA IF NOT EXISTS pub.{quote_ident(schema)}")
+
+
 def _publish_table(con: duckdb.DuckDBPyConnection, schema: str, table: str, reuse: bool, record, sealed: bool,
                    descriptions: Descriptions) -> TableCopy:
     """Bring `pub`'s copy of one table up to date with `src` (_copy_table), check it, describe it."""
@@ -425,9 +437,8 @@ def build_snapshot(
     target.parent.mkdir(parents=True, exist_ok=True)
     staged = files.temporary_sibling(target)
     published_at = datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)
-    descriptions = dict(descriptions or {})
-    descriptions.setdefault((META_SCHEMA, META_TABLE), (META_DESCRIPTION, META_COLUMNS))
-    descriptions.setdefault((META_SCHEMA, SESSIONS_TABLE), (SESSIONS_DESCRIPTION, SESSIONS_COLUMNS))
+    descriptions = {(META_SCHEMA, META_TABLE): (META_DESCRIPTION, META_COLUMNS),
+                    (META_SCHEMA, SESSIONS_TABLE): (SESSIONS_DESCRIPTION, SESSIONS_COLUMNS), **(descriptions or {})}
     con = scratch_connection()
     try:
         con.execute(f"ATTACH {quote_literal(str(build))} AS src (READ_ONLY)")
@@ -441,14 +452,7 @@ def build_snapshot(
         recorded = _recorded_session_fingerprints(con) if reuse else {}
         copies: list[TableCopy] = []
         con.execute("BEGIN TRANSACTION")
-        # What the previous copy holds and this one must not: tables no longer published, old metadata.
-        for schema, table in con.execute(
-            "SELECT schema_name, table_name FROM duckdb_tables() WHERE database_name = 'pub'"
-        ).fetchall():
-            if (schema, table) not in tables:
-                con.execute(f"DROP TABLE {relation('pub', schema, table)}")
-        for schema in sorted({s for s, _ in tables} | {META_SCHEMA}):
-            con.execute(f"CREATE SCHEMA IF NOT EXISTS pub.{quote_ident(schema)}")
+        _drop_unpublished(con, tables)
         for schema, table in tables:
             copies.append(_publish_table(con, schema, table, reuse, recorded.get((schema, table)), sealed, descriptions))
         _record_session_fingerprints(con, copies)
@@ -463,22 +467,12 @@ def build_snapshot(
         files.discard(staged)
         raise
     con.close()
-    wal = staged.with_name(staged.name + ".wal")
-    if wal.exists():  # a WAL would not travel with the rename: the copy would be torn
+    if staged.with_name(staged.name + ".wal").exists():  # a WAL would not travel with the rename: a torn copy
         files.discard(staged)
         raise PublishError(f"{staged} kept a write-ahead log after DETACH")
-    return Snapshot(
-        staged=staged,
-        target=target,
-        tables=tuple(copies),
-        published_at=published_at,
-        run_id=run_id,
-        storage_version=storage_version,
-        seconds=time.perf_counter() - started,
-        reused_previous=reuse,
-        previous_sealed=sealed,
-        reused_spare=start == SPARE,
-    )
+    return Snapshot(staged=staged, target=target, tables=tuple(copies), published_at=published_at, run_id=run_id,
+                    storage_version=storage_version, seconds=time.perf_counter() - started,
+                    reused_previous=reuse, previous_sealed=sealed, reused_spare=start == SPARE)
 
 
 def storage_version_of(path: Path) -> str:
