@@ -57,7 +57,7 @@ def published_warehouse(context: dg.AssetExecutionContext, paths: WarehousePaths
                 "rows": t.rows,
                 "columns": t.columns,
                 "parquet_kb": round(parquet_bytes[t.name] / 1000, 1) if t.name in parquet_bytes else None,
-                "copy": t.action,
+                "copy": t.described,
                 "checked": t.checked,
                 "parquet": parquet_action(publication, t.name),
             })
@@ -74,7 +74,7 @@ def published_warehouse(context: dg.AssetExecutionContext, paths: WarehousePaths
             dg.TableColumn("parquet", "string", description="kept (same rows, checked) or written; by season: files written of all"),
         ]),
     )
-    actions = [t.action.split(" ")[0] for t in publication.tables]
+    actions = [t.action for t in publication.tables]
     context.log.info(
         f"published {len(publication.tables)} tables ({_mb(publication.bytes)} MB) and "
         f"{len(publication.parquet)} Parquet files ({_mb(publication.parquet_bytes)} MB) in {publication.seconds:.1f} s; "

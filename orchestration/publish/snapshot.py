@@ -42,7 +42,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Optional
+from typing import NamedTuple, Optional
 
 import duckdb
 
@@ -109,17 +109,33 @@ class TableCopy:
     name: str
     rows: int
     columns: int
-    action: str = "written"  # written | kept | updated (<n> sessions)
+    action: str = "written"  # written | kept | updated (the changed sessions only)
     # What was read to check the copy: "whole table", "changed sessions" (an update of a sealed copy,
     # see above) or "sealed record" (kept: a sealed copy's record matches the build file).
     checked: str = "whole table"
     # {session_id: (rows, hash)} of a table with a session column, as fingerprint() per session:
     # what the Parquet files by season are checked against without reading the table again.
     sessions: Mapping[object, tuple[int, int]] | None = field(default=None, compare=False, repr=False)
+    sessions_updated: int = 0  # how many sessions an update replaced
 
     @property
     def qualified(self) -> str:
         return f"{self.schema}.{self.name}"
+
+    @property
+    def described(self) -> str:
+        """The action for people: `updated (3 sessions)`, `kept`, `written`."""
+        return f"updated ({self.sessions_updated} sessions)" if self.action == "updated" else self.action
+
+
+class _Copied(NamedTuple):
+    """What _copy_table did to one table of the copy."""
+
+    source: tuple[int, int]  # the build file's fingerprint of the table
+    action: str  # written | kept | updated
+    sessions: dict[object, tuple[int, int]] | None  # the source's fingerprint per session, if it has sessions
+    checked: str | None  # how the copy was checked here; None: the caller checks it whole
+    sessions_updated: int = 0
 
 
 @dataclass(frozen=True)
@@ -321,10 +337,8 @@ def _update_sessions(con: duckdb.DuckDBPyConnection, source: str, copy: str, ses
 def _copy_table(
     con: duckdb.DuckDBPyConnection, schema: str, table: str, reuse: bool,
     recorded: dict[object, tuple[int, int]] | None = None, sealed: bool = False,
-) -> tuple[tuple[int, int], str, dict[object, tuple[int, int]] | None, str | None]:
-    """Bring pub.<schema>.<table> to the rows of src's; returns (the source's fingerprint, what was
-    done, the source's fingerprint per session when the table has a session column, how the copy
-    was checked here: None when the caller must check it whole). `recorded`: the previous copy's
+) -> _Copied:
+    """Bring pub.<schema>.<table> to the rows of src's. `recorded`: the previous copy's
     sessions as it recorded them (else they are read from the copy itself, in this transaction);
     `sealed`: the copy is the very file that record describes."""
     source, copy = relation("src", schema, table), relation("pub", schema, table)
@@ -343,7 +357,7 @@ def _copy_table(
             if fresh == old:
                 # Checked by the sealed record, or by the copy's own rows read just now (no record).
                 how = "sealed record" if trusted else "whole table" if recorded is None else None
-                return expected, "kept", new, how
+                return _Copied(expected, "kept", new, how)
             changed = [k for k in fresh.keys() | old.keys() if fresh.get(k) != old.get(k)]
             # What the build file holds of the changed sessions: (rows, hash).
             wanted = (sum(fresh.get(k, (0, 0))[0] for k in changed), sum(fresh.get(k, (0, 0))[1] for k in changed))
@@ -353,14 +367,14 @@ def _copy_table(
                 # The replaced sessions hold the build file's rows and no other session was lost or
                 # doubled: with the rest as the sealed record says, the table is the build file's.
                 checked = held == (wanted, expected[0])
-                return expected, f"updated ({len(changed)} sessions)", new, "changed sessions" if checked else None
+                return _Copied(expected, "updated", new, "changed sessions" if checked else None, len(changed))
     else:
         new = None
         expected = fingerprint(con, source)
         if reuse and fingerprint(con, copy) == expected:
-            return expected, "kept", new, "whole table"
+            return _Copied(expected, "kept", new, "whole table")
     _rewrite(con, schema, table)
-    return expected, "written", new, None
+    return _Copied(expected, "written", new, None)
 
 
 def _rewrite(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> None:
@@ -384,7 +398,7 @@ def _drop_unpublished(con: duckdb.DuckDBPyConnection, tables: list[tuple[str, st
 def _publish_table(con: duckdb.DuckDBPyConnection, schema: str, table: str, reuse: bool, record, sealed: bool,
                    descriptions: Descriptions) -> TableCopy:
     """Bring `pub`'s copy of one table up to date with `src` (_copy_table), check it, describe it."""
-    source, action, sessions, checked = _copy_table(con, schema, table, reuse, record, sealed)
+    source, action, sessions, checked, updated = _copy_table(con, schema, table, reuse, record, sealed)
     copy = relation("pub", schema, table)
     # Checked whole, unless _copy_table checked it: kept on its own rows' fingerprints (taken in
     # this transaction), or kept or updated by the recorded sessions of a sealed copy.
@@ -392,13 +406,13 @@ def _publish_table(con: duckdb.DuckDBPyConnection, schema: str, table: str, reus
     if source != copied and action != "written":
         # The record did not describe the copy (e.g. the file was edited): rewrite the table.
         _rewrite(con, schema, table)
-        action, copied = "written", fingerprint(con, copy)
+        action, updated, copied = "written", 0, fingerprint(con, copy)
     if source != copied:
         raise PublishError(f"{schema}.{table}: copy has {copied[0]} rows / hash {copied[1]}, build file {source}")
     columns = [name for name, _ in table_columns(con, "pub", schema, table)]
     for statement in _comment_statements("pub", schema, table, columns, descriptions):
         con.execute(statement)
-    return TableCopy(schema, table, copied[0], len(columns), action, checked or "whole table", sessions)
+    return TableCopy(schema, table, copied[0], len(columns), action, checked or "whole table", sessions, updated)
 
 
 def _write_publication_record(con: duckdb.DuckDBPyConnection, copies: list[TableCopy], published_at: datetime,

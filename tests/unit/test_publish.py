@@ -202,7 +202,7 @@ def add_sessions_table(build: Path, sessions: int = 40, rows_per_session: int = 
 
 
 def actions(done) -> dict[str, str]:
-    return {t.qualified: t.action for t in done.tables}
+    return {t.qualified: t.described for t in done.tables}
 
 
 def checks(done) -> dict[str, str]:
