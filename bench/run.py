@@ -27,6 +27,8 @@ and the children it waited for, e.g. dbt) and peak RSS (the sum over the process
     refresh_inc_paired  the same, again, once every workload is done: the smallest and the largest
                   synthetic trees alternating (small, big, big, small, ...), so that the headline ratio
                   divides two refreshes measured minutes apart, not two phases of the run
+    refresh_inc_paired_nospare, _noseals, _fresh  (--publication-variants) the paired refresh with the
+                  publication's spare, its seals or the whole previous copy taken away first
     bi            bench/contenders.py bi: five BI queries on the published copy (or the warehouse)
 
 Within a repeat the light contenders run interleaved (limit, pandas, union, ingest, limit, ...), so a
@@ -48,6 +50,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -407,6 +410,26 @@ def warm_dbt_parse(warehouse: Path, home: Path) -> None:
                    cwd=project, env=env, check=True, capture_output=True)
 
 
+# --publication-variants: the paired refresh again with a publication mechanism taken away first, each
+# from the same restored state, to measure what the mechanism saves (orchestration/publish).
+PUBLICATION_VARIANTS = {
+    "no spare": "refresh_inc_paired_nospare",  # the spare gone: the current copy is copied to be updated
+    "no seals": "refresh_inc_paired_noseals",  # copy and spare unsealed: their record is not trusted
+    "no previous copy": "refresh_inc_paired_fresh",  # the published folder gone: every table written
+}
+
+
+def take_away(published: Path, variant: str) -> None:
+    """Remove what `variant` names from a restored published folder (PUBLICATION_VARIANTS)."""
+    copy = published / "pitwall.duckdb"
+    if variant == "no spare":
+        files.discard(files.spare_path(copy), files.seal_path(files.spare_path(copy)))
+    elif variant == "no seals":
+        files.discard(files.seal_path(copy), files.seal_path(files.spare_path(copy)))
+    elif variant == "no previous copy":
+        shutil.rmtree(published, ignore_errors=True)
+
+
 def run_paired(workloads: list[Workload], args, samples: list[Sample], info: dict) -> None:
     """The one-new-event refresh of the smallest and the largest synthetic trees again, alternating, each
     from the warehouse its workload kept from just before the event (see refresh_inc_paired above)."""
@@ -419,23 +442,26 @@ def run_paired(workloads: list[Workload], args, samples: list[Sample], info: dic
     big = max(kept, key=lambda w: w.synthetic_seasons)
     print(f"\n== paired one-new-event refreshes: {small.name} and {big.name}, {args.paired_rounds} rounds", flush=True)
     try:
+        variants = {"as is": "refresh_inc_paired", **(PUBLICATION_VARIANTS if args.publication_variants else {})}
         for r in range(args.paired_rounds):
             for w in ((small, big) if r % 2 == 0 else (big, small)):
-                wi = info["workloads"][w.name]
-                main = Path(wi["main"])
-                # the same path: the build state records it
-                restore_warehouse(Path(wi["before_event"]), main, wi.get("before_event_sealed", []))
-                warm_dbt_parse(main, Path(wi["home"]))
-                settle()
-                w.put_back()
-                try:
-                    s = measure("refresh_inc_paired", w.name,
-                                [PITWALL, "refresh", "--raw", str(w.tree), "--warehouse", str(main)],
-                                pitwall_env(Path(wi["home"])), main.parent.parent / "logs" / f"refresh_inc_paired-{r}.log")
-                finally:
-                    w.hold_out()
-                s.extra["round"] = r
-                samples.append(s)
+                for variant, contender in variants.items():
+                    wi = info["workloads"][w.name]
+                    main = Path(wi["main"])
+                    # the same path: the build state records it
+                    restore_warehouse(Path(wi["before_event"]), main, wi.get("before_event_sealed", []))
+                    take_away(main.parent / "published", variant)
+                    warm_dbt_parse(main, Path(wi["home"]))
+                    settle()
+                    w.put_back()
+                    try:
+                        s = measure(contender, w.name,
+                                    [PITWALL, "refresh", "--raw", str(w.tree), "--warehouse", str(main)],
+                                    pitwall_env(Path(wi["home"])), main.parent.parent / "logs" / f"{contender}-{r}.log")
+                    finally:
+                        w.hold_out()
+                    s.extra["round"], s.extra["variant"] = r, variant
+                    samples.append(s)
     finally:
         for w in kept:
             w.put_back()
@@ -618,6 +644,28 @@ def write_results(path: Path, argv: list[str], info: dict, samples: list[Sample]
             lines.append(f"| {s_.extra.get('round', '?')} | {s_.workload} | "
                          f"{fmt(s_.wall_s) if s_.ok else 'failed'} | {fmt(s_.cpu_s)} | {fmt(s_.extra.get('publish_s'))} | "
                          f"{s_.load_before:.1f} |")
+    variants = [s_ for s_ in samples if s_.contender.startswith("refresh_inc_paired") and "variant" in s_.extra]
+    if any(s_.extra["variant"] != "as is" for s_ in variants):
+        lines += ["", "## Publication mechanisms", "",
+                  "The paired one-new-event refresh again, each time from the same restored warehouse, with one "
+                  "publication mechanism taken away first (`--publication-variants`): `no spare` (the copy the "
+                  "last publication replaced is gone, so the current copy is copied to be updated), `no seals` "
+                  "(copy and spare unsealed: their record of sessions is not trusted, tables are checked whole), "
+                  "`no previous copy` (the published folder is gone: every table is written). Medians over the "
+                  "rounds; `saves` is the publish step's time without the mechanism minus with it.", "",
+                  "| workload | variant | runs | wall (s) | publish (s) | saves (s) |", "|---|---|---:|---:|---:|---:|"]
+        by: dict = defaultdict(list)
+        for s_ in variants:
+            if s_.ok:
+                by[(s_.workload, s_.extra["variant"])].append(s_)
+        for w in dict.fromkeys(s_.workload for s_ in variants):
+            base = med([x.extra.get("publish_s") for x in by[(w, "as is")] if x.extra.get("publish_s") is not None])
+            for variant in ("as is", *PUBLICATION_VARIANTS):
+                runs = by.get((w, variant), [])
+                pub = med([x.extra.get("publish_s") for x in runs if x.extra.get("publish_s") is not None])
+                saves = "—" if variant == "as is" or pub is None or base is None else fmt(pub - base, 2)
+                lines.append(f"| {w} | {variant} | {len(runs)} | {fmt(med([x.wall_s for x in runs]))} | "
+                             f"{fmt(pub, 2)} | {saves} |")
     lines += ["", "## BI queries", ""]
     bi_rows = [(w, by["bi"]) for w, by in t.items() if "bi" in by and by["bi"]["n"]]
     if bi_rows:
@@ -749,6 +797,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="rounds of the paired one-new-event refreshes (smallest and largest synthetic tree, "
                              "alternating) after every workload; 0 for none")
     parser.add_argument("--keep", action="store_true", help="keep the refreshed warehouses under bench/runs/work/")
+    parser.add_argument("--publication-variants", action="store_true",
+                        help="in the paired phase, also refresh with the spare, the seals or the whole previous copy "
+                             "taken away (what each publication mechanism saves)")
     parser.add_argument("--out", type=Path, default=BENCH / "RESULTS.md")
     parser.add_argument("--from-json", type=Path, default=None,
                         help="measure nothing: write --out again from the raw samples of an earlier invocation")
