@@ -55,6 +55,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from orchestration.publish import files
+from orchestration.synthetic import TREE_VERSION
 
 BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent
@@ -203,7 +204,8 @@ class Workload:
 
 def synthetic_tree(seasons: int, events_per_season: int) -> Path:
     params = dict(GENERATOR, events_per_season=events_per_season)
-    tag = f"s{seasons}-seed{params['seed']}-series{params['series']}-ev{events_per_season}-cars{params['cars']}"
+    tag = (f"s{seasons}-seed{params['seed']}-series{params['series']}-ev{events_per_season}-cars{params['cars']}"
+           f"-v{TREE_VERSION}")
     root = RUNS / "trees" / tag
     if (root / ".complete").exists():
         return root

@@ -12,6 +12,6 @@ arguments and the place in the tree. CLI: `python -m orchestration.synthetic --h
 """
 
 from .sample import SAMPLE_SEED, sample_people, write_sample
-from .tree import write_tree
+from .tree import TREE_VERSION, write_tree
 
-__all__ = ["SAMPLE_SEED", "sample_people", "write_sample", "write_tree"]
+__all__ = ["SAMPLE_SEED", "TREE_VERSION", "sample_people", "write_sample", "write_tree"]

@@ -95,8 +95,11 @@ RATINGS = {"Pro": "Silver", "Pro-Am": "Bronze", "Masters": "Bronze", "Am": "Bron
            "GT3": "Silver", "GT4": "Bronze", "Proto": "Gold"}
 
 
-def invented_driver(rng: random.Random, used: set[str], cls: str = "", junior: bool = False) -> Driver:
-    """A made-up driver with a name not used yet in `used` (full names)."""
+def invented_driver(rng: random.Random, used: set[str], cls: str = "", junior: bool = False,
+                    used_ids: set[str] | None = None) -> Driver:
+    """A made-up driver with a name not used yet in `used` (full names) and, when `used_ids` is
+    given, an IMSA id not used yet in it: a name and an id each belong to one person, as the
+    warehouse's identity rule expects of real files (dim_drivers.yml)."""
     while True:
         name = (rng.choice(FIRST_NAMES), rng.choice(SURNAMES))
         if f"{name[0]} {name[1]}" not in used:
@@ -104,9 +107,14 @@ def invented_driver(rng: random.Random, used: set[str], cls: str = "", junior: b
     used.add(f"{name[0]} {name[1]}")
     town, country = rng.choice(HOMETOWNS)
     rating = "Gold" if junior else RATINGS.get(cls, rng.choice(["Silver", "Bronze"]))
+    driver_id = str(rng.randint(20000, 89999))
+    while used_ids is not None and driver_id in used_ids:
+        driver_id = str(rng.randint(20000, 89999))
+    if used_ids is not None:
+        used_ids.add(driver_id)
     return Driver(
         first=name[0], last=name[1], junior=junior, hometown=town, country=country,
-        driver_id=str(rng.randint(20000, 89999)), plug_id=str(rng.randint(1, 40)), rating=rating,
+        driver_id=driver_id, plug_id=str(rng.randint(1, 40)), rating=rating,
     )
 
 

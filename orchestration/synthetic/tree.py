@@ -103,13 +103,21 @@ def _series_name(i: int) -> str:
     return base if i < len(SERIES_NAMES) else f"{base} {i // len(SERIES_NAMES) + 1}"
 
 
+# What write_tree writes, for callers that keep trees (bench/run.py): bumped whenever the same
+# arguments give other bytes. 2: names and IMSA ids unique across the tree.
+TREE_VERSION = 2
+
+
 def build_rosters(seed: int, n_series: int, years: list[int], n_cars: int) -> dict[tuple[int, int], SeriesSeason]:
     """Per (series, year) the entry list; drivers, teams and numbers carry over with churn."""
     out: dict[tuple[int, int], SeriesSeason] = {}
+    # Names and IMSA ids unique across the whole tree: one name, one id, one person (drivers of
+    # different series who shared a name and a country were one driver to the warehouse).
+    used_names: set[str] = set()
+    used_ids: set[str] = set()
     for s in range(n_series):
         rng = random.Random(f"{seed}|roster|{s}")
         tpl = TEMPLATES[s % len(TEMPLATES)]
-        used_names: set[str] = set()
         used_teams: set[str] = set()
         teams = [invented_team(rng, used_teams) for _ in range(max(3, n_cars // 3))]
         numbers = [str(n) for n in range(2, 100) if n not in (7, 23)] + ["100", "120", "023"]
@@ -119,7 +127,7 @@ def build_rosters(seed: int, n_series: int, years: list[int], n_cars: int) -> di
         cars: list[Car] = []
 
         def new_car(cls: str, lo: float, hi: float, vehicles: tuple) -> Car:
-            drivers = tuple(invented_driver(rng, used_names, cls, junior=rng.random() < 0.08)
+            drivers = tuple(invented_driver(rng, used_names, cls, junior=rng.random() < 0.08, used_ids=used_ids)
                             for _ in range(tpl.n_drivers))
             return Car(numbers.pop(), cls, rng.choice(teams), drivers, rng.choice(vehicles),
                        rng.uniform(lo, hi), rng.uniform(0.0025, 0.006), str(rng.randint(1000, 9999)))
