@@ -695,7 +695,7 @@ def write_results(path: Path, argv: list[str], info: dict, samples: list[Sample]
     path.write_text("\n".join(lines) + ("\n" + kept if kept else ""))
 
 
-KEPT_HEADINGS = ("## Fetch latency", "## Real archive")
+KEPT_HEADINGS = ("## Headline over time", "## Fetch latency", "## Real archive")
 
 
 def kept_sections(text: str) -> str:
