@@ -8,8 +8,8 @@ written by the seeded generator (orchestration/synthetic) into bench/runs/trees/
 already there. Of each synthetic tree, the last two events of the last season (all their series)
 are held out (bench/runs/held/): the ingestion contenders and the full refresh read the rest; then
 the event before the last is put back and refreshed (refresh_prev_event: a user's refresh before the
-one measured, which leaves the published folder as every refresh but the first does, with the spare
-of orchestration/publish), and the last event measures the incremental refresh: it is put back,
+one measured, which leaves the published folder as every refresh but the first does: a sealed copy
+that orchestration/publish updates by session), and the last event measures the incremental refresh: it is put back,
 refreshed, taken out.
 
 Contenders, each a separate process, measured for wall time, CPU time (user + sys of the process
@@ -27,8 +27,8 @@ and the children it waited for, e.g. dbt) and peak RSS (the sum over the process
     refresh_inc_paired  the same, again, once every workload is done: the smallest and the largest
                   synthetic trees alternating (small, big, big, small, ...), so that the headline ratio
                   divides two refreshes measured minutes apart, not two phases of the run
-    refresh_inc_paired_nospare, _noseals, _fresh  (--publication-variants) the paired refresh with the
-                  publication's spare, its seals or the whole previous copy taken away first
+    refresh_inc_paired_noseals, _fresh  (--publication-variants) the paired refresh with the
+                  publication's seals or the whole previous copy taken away first
     bi            bench/contenders.py bi: five BI queries on the published copy (or the warehouse)
 
 Within a repeat the light contenders run interleaved (limit, pandas, union, ingest, limit, ...), so a
@@ -260,17 +260,17 @@ def published_copy(warehouse: Path) -> Path | None:
 
 
 def save_warehouse(main: Path, saved: Path) -> list[str]:
-    """Copy the warehouse folder of `main` to `saved`; returns which of its published copy and that
-    copy's spare were sealed (untouched since their publication: orchestration/publish/files.py)."""
+    """Copy the warehouse folder of `main` to `saved`; returns [the published copy's name] if it was
+    sealed (untouched since its publication: orchestration/publish/files.py), else []."""
     copy = published_copy(main)
-    sealed = [p.name for p in ((copy, files.spare_path(copy)) if copy else ()) if p.exists() and files.is_sealed(p)]
+    sealed = [copy.name] if copy and files.is_sealed(copy) else []
     shutil.copytree(main.parent, saved)
     return sealed
 
 
 def restore_warehouse(saved: Path, main: Path, sealed: list[str]) -> None:
-    """Put the saved warehouse folder back at `main`'s. The copy gives the published file (and its
-    spare) a new inode and new times, which breaks their seals; a user's files stay where their
+    """Put the saved warehouse folder back at `main`'s. The copy gives the published file a new inode
+    and new times, which breaks their seals; a user's files stay where their
     publication put them, so the copies of sealed files are sealed again (their bytes are the same)."""
     shutil.rmtree(main.parent, ignore_errors=True)
     shutil.copytree(saved, main.parent)
@@ -282,7 +282,7 @@ def sealed_text(sealed) -> str:
     """RESULTS.md's words for save_warehouse()'s list (older runs recorded a yes/no)."""
     if isinstance(sealed, bool):
         return "yes" if sealed else "no"
-    return {0: "none", 1: "spare only" if sealed[0].startswith(".") else "copy only"}.get(len(sealed), "copy and spare")
+    return "copy" if any(not name.startswith(".") for name in sealed) else "none"
 
 
 def run_workload(w: Workload, args, samples: list[Sample], info: dict) -> None:
@@ -355,7 +355,7 @@ def run_workload(w: Workload, args, samples: list[Sample], info: dict) -> None:
 
     if w.earlier:
         # The refresh a user ran before the one measured: after it, as after every refresh but the first,
-        # the published folder holds the copy and its spare (the copy before), which the next one updates.
+        # the published folder holds a sealed copy, which the next one updates by session.
         w.put_back(earlier_only=True)
         s = measure("refresh_prev_event", w.name, [PITWALL, "refresh", "--raw", str(w.tree), "--warehouse", str(main)],
                     env, logs / "refresh_prev_event.log")
@@ -415,8 +415,7 @@ def warm_dbt_parse(warehouse: Path, home: Path) -> None:
 # --publication-variants: the paired refresh again with a publication mechanism taken away first, each
 # from the same restored state, to measure what the mechanism saves (orchestration/publish).
 PUBLICATION_VARIANTS = {
-    "no spare": "refresh_inc_paired_nospare",  # the spare gone: the current copy is copied to be updated
-    "no seals": "refresh_inc_paired_noseals",  # copy and spare unsealed: their record is not trusted
+    "no seals": "refresh_inc_paired_noseals",  # the copy unsealed: its record is not trusted
     "no previous copy": "refresh_inc_paired_fresh",  # the published folder gone: every table written
 }
 
@@ -424,10 +423,8 @@ PUBLICATION_VARIANTS = {
 def take_away(published: Path, variant: str) -> None:
     """Remove what `variant` names from a restored published folder (PUBLICATION_VARIANTS)."""
     copy = published / "pitwall.duckdb"
-    if variant == "no spare":
-        files.discard(files.spare_path(copy), files.seal_path(files.spare_path(copy)))
-    elif variant == "no seals":
-        files.discard(files.seal_path(copy), files.seal_path(files.spare_path(copy)))
+    if variant == "no seals":
+        files.discard(files.seal_path(copy))
     elif variant == "no previous copy":
         shutil.rmtree(published, ignore_errors=True)
 
@@ -636,7 +633,7 @@ def write_results(path: Path, argv: list[str], info: dict, samples: list[Sample]
                   "After every workload, the one-new-event refresh of the smallest and the largest synthetic trees "
                   "once more, alternating (small, big, big, small, ...), each from the warehouse of just before the "
                   "event: the two sides of the headline ratio measured minutes apart, at the same machine speed. "
-                  "A restored warehouse's published copy and its spare are sealed again when the saved ones were "
+                  "A restored warehouse's published copy is sealed again when the saved one was "
                   "(sealed: " + (", ".join(f"{w} {sealed_text(wi['before_event_sealed'])}"
                                            for w, wi in info["workloads"].items() if "before_event_sealed" in wi)
                                  or "not recorded")
@@ -650,9 +647,8 @@ def write_results(path: Path, argv: list[str], info: dict, samples: list[Sample]
     if any(s_.extra["variant"] != "as is" for s_ in variants):
         lines += ["", "## Publication mechanisms", "",
                   "The paired one-new-event refresh again, each time from the same restored warehouse, with one "
-                  "publication mechanism taken away first (`--publication-variants`): `no spare` (the copy the "
-                  "last publication replaced is gone, so the current copy is copied to be updated), `no seals` "
-                  "(copy and spare unsealed: their record of sessions is not trusted, tables are checked whole), "
+                  "publication mechanism taken away first (`--publication-variants`): `no seals` "
+                  "(the copy unsealed: its record of sessions is not trusted, tables are checked whole), "
                   "`no previous copy` (the published folder is gone: every table is written). Medians over the "
                   "rounds; `saves` is the publish step's time without the mechanism minus with it.", "",
                   "| workload | variant | runs | wall (s) | publish (s) | saves (s) |", "|---|---|---:|---:|---:|---:|"]
@@ -800,7 +796,7 @@ def main(argv: list[str] | None = None) -> int:
                              "alternating) after every workload; 0 for none")
     parser.add_argument("--keep", action="store_true", help="keep the refreshed warehouses under bench/runs/work/")
     parser.add_argument("--publication-variants", action="store_true",
-                        help="in the paired phase, also refresh with the spare, the seals or the whole previous copy "
+                        help="in the paired phase, also refresh with the seals or the whole previous copy "
                              "taken away (what each publication mechanism saves)")
     parser.add_argument("--out", type=Path, default=BENCH / "RESULTS.md")
     parser.add_argument("--from-json", type=Path, default=None,

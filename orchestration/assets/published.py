@@ -95,7 +95,6 @@ def published_warehouse(context: dg.AssetExecutionContext, paths: WarehousePaths
         "seconds": dg.MetadataValue.float(round(publication.seconds, 3)),
         "started_from_previous_copy": dg.MetadataValue.bool(publication.reused_previous),
         "previous_copy_untouched": dg.MetadataValue.bool(publication.previous_sealed),
-        "started_from_spare": dg.MetadataValue.bool(publication.reused_spare),
     })
 
 

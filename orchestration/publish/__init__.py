@@ -8,10 +8,7 @@
 
 `publish()` stages the DuckDB copy and the Parquet files beside the old ones, checks them against
 the build file, then renames them into place (DuckDB file first, then its seal,
-``.pitwall.duckdb.seal``: see snapshot.py). The DuckDB file it replaces stays beside it as
-``.pitwall.duckdb.spare`` (sealed too, so the published folder holds the copy twice): the next
-publication brings that one up to date instead of copying the current file. `charts.draw_charts()` draws from the
-published copy. A failure before the renames leaves the old publication as it was. No Dagster here:
+``.pitwall.duckdb.seal``: see snapshot.py). `charts.draw_charts()` draws from the published copy. A failure before the renames leaves the old publication as it was. No Dagster here:
 orchestration/assets/published.py wraps these functions.
 """
 
@@ -62,7 +59,6 @@ class Publication:
     removed_parquet: tuple[Path, ...] = ()
     reused_previous: bool = False  # started from a copy of the previous publication (snapshot.py)
     previous_sealed: bool = False  # ... which was untouched since: updated tables checked by session
-    reused_spare: bool = False  # ... and was the spare kept by the last publication, updated in place
 
     @property
     def parquet_bytes(self) -> int:
@@ -112,7 +108,6 @@ def publish(
         removed_parquet=tuple(removed),
         reused_previous=snapshot.reused_previous,
         previous_sealed=snapshot.previous_sealed,
-        reused_spare=snapshot.reused_spare,
     )
 
 
@@ -133,13 +128,8 @@ def _stage_parquet(snapshot: Snapshot, parquet_dir: Path) -> list[StagedParquet]
 
 
 def _put_in_place(snapshot: Snapshot, target: Path) -> None:
-    """Rename the staged copy over `target`, sealed. The file in place until now becomes the spare
-    the next publication updates (snapshot.py), if it is still the very file its own publication
-    sealed: only then is its record trusted."""
-    spare = files.spare_path(target)
-    keep = files.is_sealed(target)
-    kept = files.commit(snapshot.staged, target, keep_previous_as=spare if keep else None)
+    """Rename the staged copy over `target`, and seal it: what the next publication trusts the
+    copy's record of sessions by (snapshot.py)."""
+    files.commit(snapshot.staged, target)
     files.fsync_dir(target.parent)
-    files.seal(target)  # what the next publication trusts the copy's record of sessions by
-    if kept:
-        files.seal(spare)
+    files.seal(target)

@@ -2,9 +2,7 @@
 
 On POSIX, ``os.replace`` swaps the directory entry in one step: a reader that opens the path gets
 the old file or the new one, never a half-written one, and a reader that already has the old file
-open keeps reading it (the old inode lives until its last handle closes). The publication keeps
-the replaced file as a spare and later writes to it in place (snapshot.py), but only through DuckDB,
-whose lock it cannot take while a DuckDB reader still has that file open.
+open keeps reading it (the old inode lives until its last handle closes).
 """
 
 from __future__ import annotations
@@ -43,24 +41,10 @@ def fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def commit(staged: Path, target: Path, keep_previous_as: Path | None = None) -> bool:
-    """Flush the staged file to disk and rename it over the target.
-
-    With `keep_previous_as`, the file `target` named until now is not dropped but renamed there
-    (a hard link made before the rename, so `target` never goes missing); returns whether it was.
-    """
+def commit(staged: Path, target: Path) -> None:
+    """Flush the staged file to disk and rename it over the target."""
     fsync_file(staged)
-    kept = None
-    if keep_previous_as is not None and target.exists():
-        kept = temporary_sibling(keep_previous_as)
-        try:
-            os.link(target, kept)
-        except OSError:  # a file system without hard links: the previous file goes, as without
-            kept = None
     os.replace(staged, target)
-    if kept is not None:
-        os.replace(kept, keep_previous_as)
-    return kept is not None
 
 
 def _identity(path: Path) -> dict[str, int]:
@@ -74,11 +58,6 @@ def _identity(path: Path) -> dict[str, int]:
 
 def seal_path(target: Path) -> Path:
     return target.with_name(f"{'' if target.name.startswith('.') else '.'}{target.name}.seal")
-
-
-def spare_path(target: Path) -> Path:
-    """Where the previous publication's file is kept, to be brought up to date by the next one."""
-    return target.with_name(f".{target.name}.spare")
 
 
 def seal(target: Path) -> None:
@@ -97,35 +76,16 @@ def is_sealed(target: Path) -> bool:
         return False
 
 
-def open_in_this_process(path: Path) -> bool:
-    """Whether this process has `path` open; True where that cannot be told (no /proc/self/fd).
-
-    DuckDB's file lock keeps other processes' readers safe from a writer, not this process's own:
-    POSIX record locks do not conflict within one process."""
-    try:
-        st = path.stat()
-        fds = os.listdir("/proc/self/fd")
-    except OSError:
-        return True
-    for fd in fds:
-        try:
-            held = os.stat(f"/proc/self/fd/{fd}")
-        except OSError:  # closed meanwhile, or the listing's own descriptor
-            continue
-        if (held.st_dev, held.st_ino) == (st.st_dev, st.st_ino):
-            return True
-    return False
-
-
 def unseal(target: Path) -> None:
     seal_path(target).unlink(missing_ok=True)
 
 
 def remove_leftovers(folder: Path) -> list[Path]:
-    """Temporary files of an earlier publication that died before its rename."""
+    """Temporary files of an earlier publication that died before its rename, and a spare copy
+    (``.<name>.spare`` and its seal) left by older versions of pitwall."""
     removed = []
     if folder.is_dir():
-        for path in folder.glob(f".*{TMP_SUFFIX}*"):
+        for path in [*folder.glob(f".*{TMP_SUFFIX}*"), *folder.glob(".*.spare"), *folder.glob(".*.spare.seal")]:
             path.unlink(missing_ok=True)
             removed.append(path)
     return removed

@@ -14,10 +14,8 @@ their own file instead, ``<warehouse dir>/published/pitwall.duckdb``:
   0.9.2 does not);
 - checked table by table against the build file (row count and a hash of every row) before it
   replaces the old copy in one rename (see files.py);
-- built from the previous publication when there is one (same storage version, little free space
-  inside): the *spare* (the file the publication before the last one put in place, kept beside it
-  as ``.pitwall.duckdb.spare`` and updated in place; see _attach_previous) or else a copy of the
-  current file. A table whose rows did not change is kept, a table with a ``session_id``
+- built from a copy of the previous publication when there is one (same storage version, little
+  free space inside). A table whose rows did not change is kept, a table with a ``session_id``
   whose changes touch a few sessions has only those sessions' rows replaced, any other is
   rewritten. One new event on top of years of history then costs what is new, not a full copy.
   Which sessions changed: the build file's rows of each session (count and hash) against those the
@@ -35,7 +33,6 @@ Nothing here knows about Dagster.
 
 from __future__ import annotations
 
-import os
 import shutil
 import time
 from collections.abc import Iterable, Mapping
@@ -151,7 +148,6 @@ class Snapshot:
     seconds: float
     reused_previous: bool = False
     previous_sealed: bool = False  # the previous copy was untouched since its publication
-    reused_spare: bool = False  # ... and was the spare (the one before), updated in place: no copy
 
     @property
     def marts(self) -> tuple[TableCopy, ...]:
@@ -239,34 +235,13 @@ def previous_copy_reusable(target: Path, storage_version: str) -> bool:
     return bool(has_meta) and version.startswith(storage_version) and (not total or free / total <= MAX_FREE_FRACTION)
 
 
-SPARE, SEALED_COPY, COPY = "spare", "sealed copy", "copy"
+SEALED_COPY, COPY = "sealed copy", "copy"
 
 
 def _attach_previous(con: duckdb.DuckDBPyConnection, target: Path, staged: Path, storage_version: str) -> str | None:
-    """Attach as ``pub``, at `staged`, the previous publication to start from; returns where it came from:
-
-    - SPARE: the file the publication before the last one renamed into place, kept beside it since
-      (files.spare_path) and sealed there: moved to `staged` and brought up to date in place, where
-      a copy of the current file costs a read and a write of all of it (0.1-0.8 s at 20 seasons, and
-      as much again to flush it to disk at the checkpoint). A reader that still has that older copy
-      open (another process: DuckDB's lock; this one: files.open_in_this_process) keeps it, unlinked,
-      and the current file is copied;
-    - SEALED_COPY or COPY: a copy of the current file, sealed (its record is trusted) or not;
-    - None: nothing to start from (no previous file, another storage version, too much free space).
-    """
-    spare = files.spare_path(target)
-    if spare.exists():
-        usable = (files.is_sealed(spare) and not files.open_in_this_process(spare)
-                  and previous_copy_reusable(spare, storage_version))
-        files.unseal(spare)
-        if usable:
-            os.replace(spare, staged)
-            try:
-                con.execute(f"ATTACH {quote_literal(str(staged))} AS pub")
-                return SPARE
-            except duckdb.IOException:  # locked by a reader: it keeps its file (unlinked here)
-                pass
-        files.discard(spare, staged)
+    """Attach as ``pub``, at `staged`, a copy of the previous publication to start from; returns
+    SEALED_COPY or COPY (the current file was sealed, its record trusted, or not), or None: nothing
+    to start from (no previous file, another storage version, too much free space)."""
     if not previous_copy_reusable(target, storage_version):
         return None
     sealed = files.is_sealed(target)
@@ -457,7 +432,7 @@ def build_snapshot(
     try:
         con.execute(f"ATTACH {quote_literal(str(build))} AS src (READ_ONLY)")
         start = _attach_previous(con, target, staged, storage_version)
-        reuse, sealed = start is not None, start in (SPARE, SEALED_COPY)
+        reuse, sealed = start is not None, start == SEALED_COPY
         if not reuse:
             con.execute(
                 f"ATTACH {quote_literal(str(staged))} AS pub (STORAGE_VERSION {quote_literal(storage_version)})"
@@ -486,7 +461,7 @@ def build_snapshot(
         raise PublishError(f"{staged} kept a write-ahead log after DETACH")
     return Snapshot(staged=staged, target=target, tables=tuple(copies), published_at=published_at, run_id=run_id,
                     storage_version=storage_version, seconds=time.perf_counter() - started,
-                    reused_previous=reuse, previous_sealed=sealed, reused_spare=start == SPARE)
+                    reused_previous=reuse, previous_sealed=sealed)
 
 
 def storage_version_of(path: Path) -> str:

@@ -108,7 +108,7 @@ def test_kill_9_during_ingestion_many(tmp_path):
 
 PUBLISH = (
     "import sys; from pathlib import Path; from orchestration.publish import publish; "
-    "done = publish(Path(sys.argv[1]), Path(sys.argv[2]), run_id=sys.argv[3]); print('spare', done.reused_spare)"
+    "done = publish(Path(sys.argv[1]), Path(sys.argv[2]), run_id=sys.argv[3]); print('sealed', done.previous_sealed)"
 )
 
 
@@ -117,18 +117,14 @@ def _publish_trials(tmp_path: Path, trials: int, seed: int | None) -> dict:
 
     build = tmp_path / "build.duckdb"
     first = tmp_path / "first"
-    build_file(build, 60_000, 0)
-    publish(build, first, run_id="v0")
     build_file(build, 60_000, 1)
-    publish(build, first, run_id="v1")  # v1 in place, v0 kept as the spare the next publication updates
-    assert files.spare_path(first / "pitwall.duckdb").exists()
+    publish(build, first, run_id="v1")  # v1 in place, sealed: the next publication updates a copy of it
     old = published_state(first)
     build_file(build, 60_000, 2)
 
     def copy_of_first(folder: Path) -> None:
         shutil.copytree(first, folder)
-        for copied in (folder / "pitwall.duckdb", files.spare_path(folder / "pitwall.duckdb")):
-            files.seal(copied)  # copies, sealed again as the originals were: the spare is used (snapshot.py)
+        files.seal(folder / "pitwall.duckdb")  # a copy, sealed again as the original was (snapshot.py)
 
     second = tmp_path / "second"
     copy_of_first(second)
@@ -136,7 +132,7 @@ def _publish_trials(tmp_path: Path, trials: int, seed: int | None) -> dict:
     done = subprocess.run([sys.executable, "-c", PUBLISH, str(build), str(second), "v2"], cwd=REPO, capture_output=True, text=True)
     duration = time.perf_counter() - began
     assert done.returncode == 0, done.stderr
-    assert "spare True" in done.stdout  # what the kills below interrupt: the spare updated in place
+    assert "sealed True" in done.stdout  # what the kills below interrupt: a sealed copy updated by session
     new = published_state(second)
     assert new != old
 
@@ -158,12 +154,10 @@ def _publish_trials(tmp_path: Path, trials: int, seed: int | None) -> dict:
         publish(build, folder, run_id="v2")  # the next run
         assert published_state(folder) == new
         # Hidden files: temporaries, and kept on purpose (orchestration/publish/files.py): the seal of the
-        # copy in place, and the spare (the copy it replaced) with its own seal.
+        # copy in place.
         target = folder / "pitwall.duckdb"
-        spare = files.spare_path(target)
-        kept = {files.seal_path(target), spare, files.seal_path(spare)}
+        kept = {files.seal_path(target)}
         assert files.is_sealed(target), f"trial {trial}: the copy in place is not sealed"
-        assert not spare.exists() or files.is_sealed(spare), f"trial {trial}: the spare is not sealed"
         leftovers = [p.name for p in folder.rglob(".*") if p.is_file() and p not in kept]
         assert leftovers == [], f"trial {trial}: temporary files left behind: {leftovers}"
     return {"trials": trials, "kills": trials - outcome["finished before the kill"], "outcomes": dict(outcome),
