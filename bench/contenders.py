@@ -24,9 +24,7 @@ import duckdb
 
 
 def csv_files(tree: Path) -> list[str]:
-    return sorted(
-        os.path.join(d, f) for d, _, names in os.walk(tree) for f in names if f.lower().endswith(".csv")
-    )
+    return sorted(os.path.join(d, f) for d, _, names in os.walk(tree) for f in names if f.lower().endswith(".csv"))
 
 
 def report_of(path: str) -> str:
@@ -68,8 +66,9 @@ def peer_pandas(tree: Path, warehouse: Path) -> dict:
     files = csv_files(tree)
     for path in files:
         try:
-            frames[report_of(path)].append(pd.read_csv(path, sep=";", dtype=str, keep_default_na=False,
-                                                       encoding="utf-8-sig"))
+            frames[report_of(path)].append(
+                pd.read_csv(path, sep=";", dtype=str, keep_default_na=False, encoding="utf-8-sig")
+            )
         except pd.errors.EmptyDataError:
             continue
     con = duckdb.connect(str(warehouse))
@@ -140,21 +139,32 @@ def bi(warehouse: Path, times: int) -> dict:
     con = duckdb.connect(str(warehouse), read_only=True)
     # A series season with standings if there is one (a series without a points system has none: the
     # synthetic series), else the latest with the most race results; the standings query then finds no rows.
-    series, season = con.execute(
-        "select series_id, season from marts.season_driver_standings "
-        "group by all order by season desc, count(*) desc, series_id limit 1").fetchone() or con.execute(
-        "select series_id, season from marts.fct_session_results where session_type = 'race' "
-        "group by all order by season desc, count(*) desc, series_id limit 1").fetchone()
-    session, = con.execute(
+    series, season = (
+        con.execute(
+            "select series_id, season from marts.season_driver_standings "
+            "group by all order by season desc, count(*) desc, series_id limit 1"
+        ).fetchone()
+        or con.execute(
+            "select series_id, season from marts.fct_session_results where session_type = 'race' "
+            "group by all order by season desc, count(*) desc, series_id limit 1"
+        ).fetchone()
+    )
+    (session,) = con.execute(
         "select l.session_id from marts.fct_laps l join marts.dim_sessions s using (session_id) "
         "where s.session_type = 'race' and s.series_id = $series and s.season = $season "
-        "group by l.session_id, s.start_at order by s.start_at desc, count(*) desc limit 1", {"series": series, "season": season}).fetchone()
-    klass, = con.execute(
+        "group by l.session_id, s.start_at order by s.start_at desc, count(*) desc limit 1",
+        {"series": series, "season": season},
+    ).fetchone()
+    (klass,) = con.execute(
         "select class_id from marts.fct_session_results where series_id = $series and season = $season "
-        "group by all order by count(*) desc, class_id limit 1", {"series": series, "season": season}).fetchone()
-    driver, = con.execute(
+        "group by all order by count(*) desc, class_id limit 1",
+        {"series": series, "season": season},
+    ).fetchone()
+    (driver,) = con.execute(
         "select driver_id from marts.driver_career_stats where series_id = $series and class_id is null "
-        "order by starts desc, driver_id limit 1", {"series": series}).fetchone()
+        "order by starts desc, driver_id limit 1",
+        {"series": series},
+    ).fetchone()
     params = {"series": series, "season": season, "session": session, "class": klass, "driver": driver}
     out = {}
     for name, sql in BI_QUERIES.items():
@@ -166,8 +176,13 @@ def bi(warehouse: Path, times: int) -> dict:
             samples.append((time.perf_counter() - started) * 1000)
         samples.sort()
         p95 = samples[min(len(samples) - 1, int(round(0.95 * (len(samples) - 1))))]
-        out[name] = {"rows": rows, "p50_ms": statistics.median(samples), "p95_ms": p95, "max_ms": samples[-1],
-                     "n": times}
+        out[name] = {
+            "rows": rows,
+            "p50_ms": statistics.median(samples),
+            "p95_ms": p95,
+            "max_ms": samples[-1],
+            "n": times,
+        }
     con.close()
     return {"queries": out, "params": {k: str(v) for k, v in params.items()}}
 

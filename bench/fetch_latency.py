@@ -67,8 +67,14 @@ def runs(home: Path) -> list[dict]:
 
     with DagsterInstance.from_config(str(home)) as instance:
         return [
-            {"job": r.dagster_run.job_name, "status": r.dagster_run.status.value, "created": r.create_timestamp.timestamp(),
-             "started": r.start_time, "ended": r.end_time, "run_id": r.dagster_run.run_id}
+            {
+                "job": r.dagster_run.job_name,
+                "status": r.dagster_run.status.value,
+                "created": r.create_timestamp.timestamp(),
+                "started": r.start_time,
+                "ended": r.end_time,
+                "run_id": r.dagster_run.run_id,
+            }
             for r in instance.get_run_records()
         ]
 
@@ -107,8 +113,11 @@ def write_section(results: Path, summary: dict) -> None:
         "|---|" + "---:|" * len(COLUMNS),
     ]
     for trial in summary["trials"]:
-        lines.append(f"| `{trial['file'].split('/', 2)[1]} … {trial['file'].rsplit('/', 1)[1]}` | "
-                     + " | ".join(f"{trial[key]}" for key, _ in COLUMNS) + " |")
+        lines.append(
+            f"| `{trial['file'].split('/', 2)[1]} … {trial['file'].rsplit('/', 1)[1]}` | "
+            + " | ".join(f"{trial[key]}" for key, _ in COLUMNS)
+            + " |"
+        )
     load = ", ".join(f"{x:.1f}" for x in summary["loadavg"])
     lines += [
         "",
@@ -120,7 +129,7 @@ def write_section(results: Path, summary: dict) -> None:
     start = text.find("\n## Fetch latency")
     if start >= 0:
         end = text.find("\n## ", start + 1)
-        text = text[: start + 1] + text[end + 1:] if end >= 0 else text[: start + 1]
+        text = text[: start + 1] + text[end + 1 :] if end >= 0 else text[: start + 1]
     results.write_text(text.rstrip("\n") + "\n\n" + "\n".join(lines))
 
 
@@ -130,7 +139,9 @@ def main() -> None:
     parser.add_argument("--trials", type=int, default=3, choices=range(1, len(HELD_OUT) + 1))
     parser.add_argument("--out", type=Path, default=BENCH / "runs" / "fetch-latency.json")
     parser.add_argument("--results", type=Path, default=BENCH / "RESULTS.md")
-    parser.add_argument("--render-only", type=Path, metavar="JSON", help="write --results from a saved --out file, measure nothing")
+    parser.add_argument(
+        "--render-only", type=Path, metavar="JSON", help="write --results from a saved --out file, measure nothing"
+    )
     args = parser.parse_args()
     if args.render_only:
         write_section(args.results, json.loads(args.render_only.read_text()))
@@ -158,20 +169,30 @@ def main() -> None:
         site.start()
         env = {
             **{k: v for k, v in os.environ.items() if not k.startswith("PITWALL_")},
-            "PITWALL_RAW_DIR": str(raw), "PITWALL_WAREHOUSE": str(warehouse), "DAGSTER_HOME": str(home),
-            "PITWALL_FETCH": "on", "PITWALL_FETCH_SITE": site.url, "PITWALL_FETCH_SEASONS": "2023,2024",
+            "PITWALL_RAW_DIR": str(raw),
+            "PITWALL_WAREHOUSE": str(warehouse),
+            "DAGSTER_HOME": str(home),
+            "PITWALL_FETCH": "on",
+            "PITWALL_FETCH_SITE": site.url,
+            "PITWALL_FETCH_SEASONS": "2023,2024",
             "PITWALL_FETCH_INTERVAL": str(args.interval),
         }
         print(f"site {site.url}; work folder {work}", flush=True)
-        subprocess.run([PITWALL, "fetch", "--site", site.url, "--season", "all"], env=env, check=True, capture_output=True)
+        subprocess.run(
+            [PITWALL, "fetch", "--site", site.url, "--season", "all"], env=env, check=True, capture_output=True
+        )
         started = time.perf_counter()
         subprocess.run([PITWALL, "refresh"], env=env, check=True, capture_output=True, cwd=REPO)
         first_refresh = round(time.perf_counter() - started, 1)
         print(f"first refresh: {first_refresh} s", flush=True)
 
         daemon = subprocess.Popen(
-            [DAEMON, "run", "-w", str(REPO / "workspace.yaml")], cwd=REPO, env=env, start_new_session=True,
-            stdout=open(work / "daemon.log", "wb"), stderr=subprocess.STDOUT,
+            [DAEMON, "run", "-w", str(REPO / "workspace.yaml")],
+            cwd=REPO,
+            env=env,
+            start_new_session=True,
+            stdout=open(work / "daemon.log", "wb"),
+            stderr=subprocess.STDOUT,
         )
         deadline = time.monotonic() + 300
         while not settled(home):
@@ -194,15 +215,24 @@ def main() -> None:
                     raise RuntimeError(f"{rel} not published after 600 s; see {work / 'daemon.log'}")
                 time.sleep(0.25)
             seen = time.time()
-            while not all(r["status"] in ("SUCCESS", "FAILURE", "CANCELED") for r in runs(home) if r["job"] == "refresh_warehouse"):
+            while not all(
+                r["status"] in ("SUCCESS", "FAILURE", "CANCELED") for r in runs(home) if r["job"] == "refresh_warehouse"
+            ):
                 time.sleep(1)  # the refresh draws its charts after publishing: let it end before the next trial
             fetched = (raw / rel).stat().st_mtime  # renamed into place by the fetch run
-            new = sorted((r for r in runs(home) if r["run_id"] not in before or r["ended"] is None or r["ended"] >= posted),
-                         key=lambda r: r["created"])
-            fetch = next(r for r in new if r["job"] == "fetch_and_refresh" and r["started"] and r["started"] <= fetched <= (r["ended"] or seen))
+            new = sorted(
+                (r for r in runs(home) if r["run_id"] not in before or r["ended"] is None or r["ended"] >= posted),
+                key=lambda r: r["created"],
+            )
+            fetch = next(
+                r
+                for r in new
+                if r["job"] == "fetch_and_refresh" and r["started"] and r["started"] <= fetched <= (r["ended"] or seen)
+            )
             refresh = next(r for r in new if r["job"] == "refresh_warehouse" and r["created"] >= fetched)
             trial = {
-                "file": rel, "latency_s": round(seen - posted, 1),
+                "file": rel,
+                "latency_s": round(seen - posted, 1),
                 # posted -> the fetch run that got it was created (the sensor's tick; 0 if a run was already under way)
                 "wait_fetch_tick_s": round(max(0.0, fetch["created"] - posted), 1),
                 "fetch_run_until_file_s": round(fetched - max(fetch["created"], posted), 1),
@@ -214,16 +244,22 @@ def main() -> None:
             print(json.dumps(trial), flush=True)
         latencies = [t["latency_s"] for t in trials]
         summary = {
-            "interval_s": args.interval, "trials": trials, "median_latency_s": statistics.median(latencies),
-            "max_latency_s": max(latencies), "loadavg": os.getloadavg(),
-            "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "first_refresh_s": first_refresh,
+            "interval_s": args.interval,
+            "trials": trials,
+            "median_latency_s": statistics.median(latencies),
+            "max_latency_s": max(latencies),
+            "loadavg": os.getloadavg(),
+            "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+            "first_refresh_s": first_refresh,
             "command": "bench/fetch_latency.py " + " ".join(sys.argv[1:]),
         }
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(summary, indent=1))
         write_section(args.results, summary)
-        print(f"latency: median {summary['median_latency_s']} s, max {summary['max_latency_s']} s "
-              f"(fetch interval {args.interval} s); written to {args.out}")
+        print(
+            f"latency: median {summary['median_latency_s']} s, max {summary['max_latency_s']} s "
+            f"(fetch interval {args.interval} s); written to {args.out}"
+        )
         finished = True
     finally:
         if daemon is not None and daemon.poll() is None:

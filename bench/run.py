@@ -84,7 +84,7 @@ def _children() -> dict[int, list[int]]:
                 stat = fh.read()
         except OSError:
             continue
-        ppid = int(stat[stat.rfind(b")") + 2:].split()[1])
+        ppid = int(stat[stat.rfind(b")") + 2 :].split()[1])
         tree.setdefault(ppid, []).append(int(entry))
     return tree
 
@@ -151,11 +151,24 @@ def measure(contender: str, workload: str, argv: list[str], env: dict | None = N
         except json.JSONDecodeError:
             pass
     extra.update(refresh_facts(stdout, log))
-    sample_ = Sample(contender, workload, wall, usage.ru_utime + usage.ru_stime, peak_mb, load_before, loadavg()[0],
-                     proc.returncode == 0, "" if proc.returncode == 0 else f"exit {proc.returncode}, see {log}", extra)
+    sample_ = Sample(
+        contender,
+        workload,
+        wall,
+        usage.ru_utime + usage.ru_stime,
+        peak_mb,
+        load_before,
+        loadavg()[0],
+        proc.returncode == 0,
+        "" if proc.returncode == 0 else f"exit {proc.returncode}, see {log}",
+        extra,
+    )
     state = "ok" if sample_.ok else "FAILED"
-    print(f"  {workload:>10} {contender:<13} {wall:8.2f} s wall {sample_.cpu_s:8.2f} s cpu "
-          f"{peak_mb:8.0f} MB  load {load_before:.1f}->{sample_.load_after:.1f}  {state}", flush=True)
+    print(
+        f"  {workload:>10} {contender:<13} {wall:8.2f} s wall {sample_.cpu_s:8.2f} s cpu "
+        f"{peak_mb:8.0f} MB  load {load_before:.1f}->{sample_.load_after:.1f}  {state}",
+        flush=True,
+    )
     return sample_
 
 
@@ -204,8 +217,10 @@ class Workload:
 
 def synthetic_tree(seasons: int, events_per_season: int) -> Path:
     params = dict(GENERATOR, events_per_season=events_per_season)
-    tag = (f"s{seasons}-seed{params['seed']}-series{params['series']}-ev{events_per_season}-cars{params['cars']}"
-           f"-v{TREE_VERSION}")
+    tag = (
+        f"s{seasons}-seed{params['seed']}-series{params['series']}-ev{events_per_season}-cars{params['cars']}"
+        f"-v{TREE_VERSION}"
+    )
     root = RUNS / "trees" / tag
     if (root / ".complete").exists():
         return root
@@ -213,10 +228,29 @@ def synthetic_tree(seasons: int, events_per_season: int) -> Path:
         shutil.rmtree(root)
     print(f"generating {root} ...", flush=True)
     started = time.perf_counter()
-    subprocess.run([PY, "-m", "orchestration.synthetic", "--out", str(root), "--seed", str(params["seed"]),
-                    "--series", str(params["series"]), "--seasons", str(seasons),
-                    "--events-per-season", str(events_per_season), "--cars", str(params["cars"]), "--jobs", "2"],
-                   cwd=REPO, check=True)
+    subprocess.run(
+        [
+            PY,
+            "-m",
+            "orchestration.synthetic",
+            "--out",
+            str(root),
+            "--seed",
+            str(params["seed"]),
+            "--series",
+            str(params["series"]),
+            "--seasons",
+            str(seasons),
+            "--events-per-season",
+            str(events_per_season),
+            "--cars",
+            str(params["cars"]),
+            "--jobs",
+            "2",
+        ],
+        cwd=REPO,
+        check=True,
+    )
     (root / ".complete").write_text(f"{time.perf_counter() - started:.1f} s\n")
     return root
 
@@ -228,7 +262,9 @@ def last_events(tree: Path, count: int = 1) -> list[Path]:
     events = [p for p in seasons[-1].iterdir() if p.is_dir()]
 
     def latest_session(event: Path) -> str:
-        stamps = [d.name[:12] for d, _, _ in ((Path(x[0]), x[1], x[2]) for x in os.walk(event)) if d.name[:12].isdigit()]
+        stamps = [
+            d.name[:12] for d, _, _ in ((Path(x[0]), x[1], x[2]) for x in os.walk(event)) if d.name[:12].isdigit()
+        ]
         return max(stamps, default="")
 
     return sorted(events, key=lambda e: (latest_session(e), e.name), reverse=True)[:count]
@@ -319,7 +355,8 @@ def run_workload(w: Workload, args, samples: list[Sample], info: dict) -> None:
         light.remove("pandas")
         info.setdefault("notes", []).append(
             f"pandas peer not run: {info['bytes'] / 2**20:,.0f} MB of CSV is over --pandas-max-mb {args.pandas_max_mb} "
-            "(its peak RSS is about 10x the data read, measured on the smaller workloads)")
+            "(its peak RSS is about 10x the data read, measured on the smaller workloads)"
+        )
     # Light contenders, interleaved.
     for r in range(repeat):
         for c in light:
@@ -344,21 +381,36 @@ def run_workload(w: Workload, args, samples: list[Sample], info: dict) -> None:
     main = wh("refresh")
     for r in range(repeat_heavy):
         fresh(main)
-        s = measure("refresh_full", w.name, [PITWALL, "refresh", "--raw", str(w.tree), "--warehouse", str(main)],
-                    env, logs / f"refresh_full-{r}.log")
+        s = measure(
+            "refresh_full",
+            w.name,
+            [PITWALL, "refresh", "--raw", str(w.tree), "--warehouse", str(main)],
+            env,
+            logs / f"refresh_full-{r}.log",
+        )
         s.extra["warehouse_mb"] = warehouse_bytes(main) / 2**20
         samples.append(s)
     for r in range(repeat):
-        s = measure("refresh_noop", w.name, [PITWALL, "refresh", "--raw", str(w.tree), "--warehouse", str(main)],
-                    env, logs / f"refresh_noop-{r}.log")
+        s = measure(
+            "refresh_noop",
+            w.name,
+            [PITWALL, "refresh", "--raw", str(w.tree), "--warehouse", str(main)],
+            env,
+            logs / f"refresh_noop-{r}.log",
+        )
         samples.append(s)
 
     if w.earlier:
         # The refresh a user ran before the one measured: after it, as after every refresh but the first,
         # the published folder holds a sealed copy, which the next one updates by session.
         w.put_back(earlier_only=True)
-        s = measure("refresh_prev_event", w.name, [PITWALL, "refresh", "--raw", str(w.tree), "--warehouse", str(main)],
-                    env, logs / "refresh_prev_event.log")
+        s = measure(
+            "refresh_prev_event",
+            w.name,
+            [PITWALL, "refresh", "--raw", str(w.tree), "--warehouse", str(main)],
+            env,
+            logs / "refresh_prev_event.log",
+        )
         samples.append(s)
     if w.held:
         saved = work / "before-event"
@@ -370,8 +422,13 @@ def run_workload(w: Workload, args, samples: list[Sample], info: dict) -> None:
             settle()
             w.put_back()
             try:
-                s = measure("refresh_inc", w.name, [PITWALL, "refresh", "--raw", str(w.tree), "--warehouse", str(main)],
-                            env, logs / f"refresh_inc-{r}.log")
+                s = measure(
+                    "refresh_inc",
+                    w.name,
+                    [PITWALL, "refresh", "--raw", str(w.tree), "--warehouse", str(main)],
+                    env,
+                    logs / f"refresh_inc-{r}.log",
+                )
             finally:
                 if r < repeat_inc - 1:
                     w.hold_out()
@@ -386,8 +443,9 @@ def run_workload(w: Workload, args, samples: list[Sample], info: dict) -> None:
     copy = published_copy(main)
     target = copy or main
     info["bi_target"] = "published copy" if copy else "warehouse (no published copy found)"
-    s = measure("bi", w.name, [PY, str(BENCH / "contenders.py"), "bi", str(target), str(args.bi_times)], None,
-                logs / "bi.log")
+    s = measure(
+        "bi", w.name, [PY, str(BENCH / "contenders.py"), "bi", str(target), str(args.bi_times)], None, logs / "bi.log"
+    )
     samples.append(s)
     if not args.keep:
         shutil.rmtree(work / "refresh", ignore_errors=True)
@@ -407,9 +465,23 @@ def warm_dbt_parse(warehouse: Path, home: Path) -> None:
     env = pitwall_env(home)
     env["PITWALL_WAREHOUSE"] = os.path.abspath(warehouse)  # as the refresh exports it (orchestration/resources.py)
     project = REPO / "dbt_project"
-    subprocess.run([str(Path(PY).parent / "dbt"), "parse", "--quiet", "--project-dir", str(project),
-                    "--profiles-dir", str(project), "--target-path", str(project / "target" / "dagster")],
-                   cwd=project, env=env, check=True, capture_output=True)
+    subprocess.run(
+        [
+            str(Path(PY).parent / "dbt"),
+            "parse",
+            "--quiet",
+            "--project-dir",
+            str(project),
+            "--profiles-dir",
+            str(project),
+            "--target-path",
+            str(project / "target" / "dagster"),
+        ],
+        cwd=project,
+        env=env,
+        check=True,
+        capture_output=True,
+    )
 
 
 # --publication-variants: the paired refresh again with a publication mechanism taken away first, each
@@ -443,7 +515,7 @@ def run_paired(workloads: list[Workload], args, samples: list[Sample], info: dic
     try:
         variants = {"as is": "refresh_inc_paired", **(PUBLICATION_VARIANTS if args.publication_variants else {})}
         for r in range(args.paired_rounds):
-            for w in ((small, big) if r % 2 == 0 else (big, small)):
+            for w in (small, big) if r % 2 == 0 else (big, small):
                 for variant, contender in variants.items():
                     wi = info["workloads"][w.name]
                     main = Path(wi["main"])
@@ -454,9 +526,13 @@ def run_paired(workloads: list[Workload], args, samples: list[Sample], info: dic
                     settle()
                     w.put_back()
                     try:
-                        s = measure(contender, w.name,
-                                    [PITWALL, "refresh", "--raw", str(w.tree), "--warehouse", str(main)],
-                                    pitwall_env(Path(wi["home"])), main.parent.parent / "logs" / f"{contender}-{r}.log")
+                        s = measure(
+                            contender,
+                            w.name,
+                            [PITWALL, "refresh", "--raw", str(w.tree), "--warehouse", str(main)],
+                            pitwall_env(Path(wi["home"])),
+                            main.parent.parent / "logs" / f"{contender}-{r}.log",
+                        )
                     finally:
                         w.hold_out()
                     s.extra["round"], s.extra["variant"] = r, variant
@@ -474,9 +550,12 @@ def raw_rows(warehouse: Path) -> dict:
 
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
-        tables = [r[0] for r in con.execute(
-            "select table_name from information_schema.tables where table_schema = 'raw' and table_name <> 'ingested_files'"
-        ).fetchall()]
+        tables = [
+            r[0]
+            for r in con.execute(
+                "select table_name from information_schema.tables where table_schema = 'raw' and table_name <> 'ingested_files'"
+            ).fetchall()
+        ]
         return {t: con.execute(f'select count(*) from raw."{t}"').fetchone()[0] for t in tables}
     finally:
         con.close()
@@ -505,8 +584,13 @@ def machine() -> dict:
             versions[dist] = version(dist)
         except Exception:  # pragma: no cover
             pass
-    return {"cpus": os.cpu_count(), "cpu": cpu, "ram_gib": round(mem, 1), "kernel": platform.release(),
-            "versions": versions}
+    return {
+        "cpus": os.cpu_count(),
+        "cpu": cpu,
+        "ram_gib": round(mem, 1),
+        "kernel": platform.release(),
+        "versions": versions,
+    }
 
 
 def med(values: list[float]) -> float | None:
@@ -523,13 +607,18 @@ def summarise(samples: list[Sample]) -> dict:
         for c, ss in by.items():
             ok = [s for s in ss if s.ok]
             table[wname][c] = {
-                "n": len(ok), "failed": len(ss) - len(ok),
-                "wall": med([s.wall_s for s in ok]), "cpu": med([s.cpu_s for s in ok]),
-                "wall_min": min((s.wall_s for s in ok), default=None), "wall_max": max((s.wall_s for s in ok), default=None),
+                "n": len(ok),
+                "failed": len(ss) - len(ok),
+                "wall": med([s.wall_s for s in ok]),
+                "cpu": med([s.cpu_s for s in ok]),
+                "wall_min": min((s.wall_s for s in ok), default=None),
+                "wall_max": max((s.wall_s for s in ok), default=None),
                 "rss": max((s.peak_rss_mb for s in ok), default=None),
                 "load": med([s.load_before for s in ss]),
                 "load_range": (min(s.load_before for s in ss), max(s.load_before for s in ss)),
-                "warehouse_mb": med([s.extra.get("warehouse_mb") for s in ok if s.extra.get("warehouse_mb") is not None]),
+                "warehouse_mb": med(
+                    [s.extra.get("warehouse_mb") for s in ok if s.extra.get("warehouse_mb") is not None]
+                ),
                 "extra": ok[-1].extra if ok else {},
             }
     return table
@@ -543,8 +632,16 @@ def ratio(a: float | None, b: float | None) -> str:
     return "—" if a is None or b is None or b == 0 else f"{a / b:.2f}"
 
 
-def write_results(path: Path, argv: list[str], info: dict, samples: list[Sample], started: str, finished: str,
-                  args, pending: list[str] | None = None) -> None:
+def write_results(
+    path: Path,
+    argv: list[str],
+    info: dict,
+    samples: list[Sample],
+    started: str,
+    finished: str,
+    args,
+    pending: list[str] | None = None,
+) -> None:
     t = summarise(samples)
     m = info["machine"]
     lines = [
@@ -552,15 +649,22 @@ def write_results(path: Path, argv: list[str], info: dict, samples: list[Sample]
         "",
         f"Written by `bench/run.py` from one invocation, {started} to {finished} (UTC).",
         "",
-        *([f"**Partial: not measured (the invocation was still running, or was stopped): {', '.join(pending)}.** "
-           "(The file is rewritten after each workload, so a run cut short keeps what it measured.)", ""]
-          if pending else []),
+        *(
+            [
+                f"**Partial: not measured (the invocation was still running, or was stopped): {', '.join(pending)}.** "
+                "(The file is rewritten after each workload, so a run cut short keeps what it measured.)",
+                "",
+            ]
+            if pending
+            else []
+        ),
         "```sh",
         " ".join(argv),
         "```",
         "",
         f"Machine: {m['cpus']} CPUs ({m['cpu']}), {m['ram_gib']} GiB RAM, Linux {m['kernel']}; "
-        + ", ".join(f"{k} {v}" for k, v in m["versions"].items()) + ".",
+        + ", ".join(f"{k} {v}" for k, v in m["versions"].items())
+        + ".",
         f"Load averages (1/5/15 min): {info['load_start']} at the start, {info['load_end']} at the end; the 1-minute "
         "load before each measurement is in the tables (a load above the contender's own ~1-2 means something else "
         "ran). CPU time (user + sys, children included) is less sensitive to that noise and is given next to wall time.",
@@ -579,12 +683,19 @@ def write_results(path: Path, argv: list[str], info: dict, samples: list[Sample]
     ]
     for wname, wi in info["workloads"].items():
         rows = wi.get("raw_rows", {})
-        lines.append(f"| {wname} | `{os.path.relpath(wi['tree'], REPO)}` | {wi.get('files', '—')} | "
-                     f"{fmt(wi.get('bytes', 0) / 2**20, 0)} | {rows.get('time_cards', 0):,} | {sum(rows.values()):,} |")
-    lines += ["", "## Ingestion: limit, peers, pitwall", "",
-              "Seconds (median wall; CPU in brackets) and peak RSS. Ratios on wall time.", "",
-              "| workload | limit | pandas | union_by_name | pitwall ingest | ingest / limit | pandas / ingest | union / ingest | load (1 min) |",
-              "|---|---:|---:|---:|---:|---:|---:|---:|---|"]
+        lines.append(
+            f"| {wname} | `{os.path.relpath(wi['tree'], REPO)}` | {wi.get('files', '—')} | "
+            f"{fmt(wi.get('bytes', 0) / 2**20, 0)} | {rows.get('time_cards', 0):,} | {sum(rows.values()):,} |"
+        )
+    lines += [
+        "",
+        "## Ingestion: limit, peers, pitwall",
+        "",
+        "Seconds (median wall; CPU in brackets) and peak RSS. Ratios on wall time.",
+        "",
+        "| workload | limit | pandas | union_by_name | pitwall ingest | ingest / limit | pandas / ingest | union / ingest | load (1 min) |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---|",
+    ]
 
     def cell(c: dict | None) -> str:
         if not c or c["n"] == 0:
@@ -595,28 +706,42 @@ def write_results(path: Path, argv: list[str], info: dict, samples: list[Sample]
         lim, pdn, uni, ing = (by.get(k) for k in ("limit", "pandas", "union", "ingest"))
         lo = [by[c]["load_range"] for c in LIGHT if c in by]
         loads = f"{min(l[0] for l in lo):.1f}–{max(l[1] for l in lo):.1f}" if lo else "—"
-        lines.append(f"| {wname} | {cell(lim)} | {cell(pdn)} | {cell(uni)} | {cell(ing)} | "
-                     f"{ratio(ing and ing['wall'], lim and lim['wall'])} | {ratio(pdn and pdn['wall'], ing and ing['wall'])} | "
-                     f"{ratio(uni and uni['wall'], ing and ing['wall'])} | {loads} |")
-    lines += ["", "## Refresh", "",
-              "`pitwall refresh` (Dagster job `refresh_warehouse`, in process): from an empty warehouse (full), again "
-              "with nothing new (fixed cost), and after one new event (the last event of the last season, all "
-              "series) on top of the rest, the event before it refreshed first (`refresh_prev_event` below).", "",
-              "| workload | full | fixed cost (nothing new) | one new event | (full − fixed) / limit | warehouse | load (1 min) |",
-              "|---|---:|---:|---:|---:|---:|---|"]
+        lines.append(
+            f"| {wname} | {cell(lim)} | {cell(pdn)} | {cell(uni)} | {cell(ing)} | "
+            f"{ratio(ing and ing['wall'], lim and lim['wall'])} | {ratio(pdn and pdn['wall'], ing and ing['wall'])} | "
+            f"{ratio(uni and uni['wall'], ing and ing['wall'])} | {loads} |"
+        )
+    lines += [
+        "",
+        "## Refresh",
+        "",
+        "`pitwall refresh` (Dagster job `refresh_warehouse`, in process): from an empty warehouse (full), again "
+        "with nothing new (fixed cost), and after one new event (the last event of the last season, all "
+        "series) on top of the rest, the event before it refreshed first (`refresh_prev_event` below).",
+        "",
+        "| workload | full | fixed cost (nothing new) | one new event | (full − fixed) / limit | warehouse | load (1 min) |",
+        "|---|---:|---:|---:|---:|---:|---|",
+    ]
     for wname, by in t.items():
         full, noop, inc, lim = (by.get(k) for k in ("refresh_full", "refresh_noop", "refresh_inc", "limit"))
         lo = [by[c]["load_range"] for c in ("refresh_full", "refresh_noop", "refresh_inc") if c in by]
         loads = f"{min(l[0] for l in lo):.1f}–{max(l[1] for l in lo):.1f}" if lo else "—"
         net = (full["wall"] - noop["wall"]) if full and noop and full["wall"] and noop["wall"] else None
         wmb = info["workloads"][wname].get("warehouse_mb")
-        lines.append(f"| {wname} | {cell(full)} | {cell(noop)} | {cell(inc)} | {ratio(net, lim and lim['wall'])} | "
-                     f"{fmt(wmb, 0)} MB | {loads} |")
+        lines.append(
+            f"| {wname} | {cell(full)} | {cell(noop)} | {cell(inc)} | {ratio(net, lim and lim['wall'])} | "
+            f"{fmt(wmb, 0)} MB | {loads} |"
+        )
     details = [(s_.workload, s_.contender, s_) for s_ in samples if s_.contender.startswith("refresh") and s_.ok]
     if details:
-        lines += ["", "What each refresh did (last run of each): the Dagster run's own time, the publication step "
-                  "(copy of the marts to the readers' file and Parquet) and the dbt command.", "",
-                  "| workload | refresh | run (s) | publish (s) | dbt |", "|---|---|---:|---:|---|"]
+        lines += [
+            "",
+            "What each refresh did (last run of each): the Dagster run's own time, the publication step "
+            "(copy of the marts to the readers' file and Parquet) and the dbt command.",
+            "",
+            "| workload | refresh | run (s) | publish (s) | dbt |",
+            "|---|---|---:|---:|---|",
+        ]
         last = {}
         for w, c, s_ in details:
             last[(w, c)] = s_
@@ -625,33 +750,54 @@ def write_results(path: Path, argv: list[str], info: dict, samples: list[Sample]
             what = e.get("dbt_command") or ""
             if e.get("dbt", "").startswith("nothing new"):
                 what = "skipped (nothing new since the last full build)"
-            lines.append(f"| {w} | {c.replace('refresh_', '')} | {fmt(e.get('run_s'))} | {fmt(e.get('publish_s'))} | "
-                         f"{what} |")
+            lines.append(
+                f"| {w} | {c.replace('refresh_', '')} | {fmt(e.get('run_s'))} | {fmt(e.get('publish_s'))} | {what} |"
+            )
     paired = [s_ for s_ in samples if s_.contender == "refresh_inc_paired"]
     if paired:
-        lines += ["", "## One new event, paired", "",
-                  "After every workload, the one-new-event refresh of the smallest and the largest synthetic trees "
-                  "once more, alternating (small, big, big, small, ...), each from the warehouse of just before the "
-                  "event: the two sides of the headline ratio measured minutes apart, at the same machine speed. "
-                  "A restored warehouse's published copy is sealed again when the saved one was "
-                  "(sealed: " + (", ".join(f"{w} {sealed_text(wi['before_event_sealed'])}"
-                                           for w, wi in info["workloads"].items() if "before_event_sealed" in wi)
-                                 or "not recorded")
-                  + "): a copy gets a new inode and times, where a user's files stay where their publication put them.", "",
-                  "| round | workload | wall (s) | CPU (s) | publish (s) | load (1 min) |", "|---:|---|---:|---:|---:|---:|"]
+        lines += [
+            "",
+            "## One new event, paired",
+            "",
+            "After every workload, the one-new-event refresh of the smallest and the largest synthetic trees "
+            "once more, alternating (small, big, big, small, ...), each from the warehouse of just before the "
+            "event: the two sides of the headline ratio measured minutes apart, at the same machine speed. "
+            "A restored warehouse's published copy is sealed again when the saved one was "
+            "(sealed: "
+            + (
+                ", ".join(
+                    f"{w} {sealed_text(wi['before_event_sealed'])}"
+                    for w, wi in info["workloads"].items()
+                    if "before_event_sealed" in wi
+                )
+                or "not recorded"
+            )
+            + "): a copy gets a new inode and times, where a user's files stay where their publication put them.",
+            "",
+            "| round | workload | wall (s) | CPU (s) | publish (s) | load (1 min) |",
+            "|---:|---|---:|---:|---:|---:|",
+        ]
         for s_ in paired:
-            lines.append(f"| {s_.extra.get('round', '?')} | {s_.workload} | "
-                         f"{fmt(s_.wall_s) if s_.ok else 'failed'} | {fmt(s_.cpu_s)} | {fmt(s_.extra.get('publish_s'))} | "
-                         f"{s_.load_before:.1f} |")
+            lines.append(
+                f"| {s_.extra.get('round', '?')} | {s_.workload} | "
+                f"{fmt(s_.wall_s) if s_.ok else 'failed'} | {fmt(s_.cpu_s)} | {fmt(s_.extra.get('publish_s'))} | "
+                f"{s_.load_before:.1f} |"
+            )
     variants = [s_ for s_ in samples if s_.contender.startswith("refresh_inc_paired") and "variant" in s_.extra]
     if any(s_.extra["variant"] != "as is" for s_ in variants):
-        lines += ["", "## Publication mechanisms", "",
-                  "The paired one-new-event refresh again, each time from the same restored warehouse, with one "
-                  "publication mechanism taken away first (`--publication-variants`): `no seals` "
-                  "(the copy unsealed: its record of sessions is not trusted, tables are checked whole), "
-                  "`no previous copy` (the published folder is gone: every table is written). Medians over the "
-                  "rounds; `saves` is the publish step's time without the mechanism minus with it.", "",
-                  "| workload | variant | runs | wall (s) | publish (s) | saves (s) |", "|---|---|---:|---:|---:|---:|"]
+        lines += [
+            "",
+            "## Publication mechanisms",
+            "",
+            "The paired one-new-event refresh again, each time from the same restored warehouse, with one "
+            "publication mechanism taken away first (`--publication-variants`): `no seals` "
+            "(the copy unsealed: its record of sessions is not trusted, tables are checked whole), "
+            "`no previous copy` (the published folder is gone: every table is written). Medians over the "
+            "rounds; `saves` is the publish step's time without the mechanism minus with it.",
+            "",
+            "| workload | variant | runs | wall (s) | publish (s) | saves (s) |",
+            "|---|---|---:|---:|---:|---:|",
+        ]
         by: dict = defaultdict(list)
         for s_ in variants:
             if s_.ok:
@@ -662,26 +808,37 @@ def write_results(path: Path, argv: list[str], info: dict, samples: list[Sample]
                 runs = by.get((w, variant), [])
                 pub = med([x.extra.get("publish_s") for x in runs if x.extra.get("publish_s") is not None])
                 saves = "—" if variant == "as is" or pub is None or base is None else fmt(pub - base, 2)
-                lines.append(f"| {w} | {variant} | {len(runs)} | {fmt(med([x.wall_s for x in runs]))} | "
-                             f"{fmt(pub, 2)} | {saves} |")
+                lines.append(
+                    f"| {w} | {variant} | {len(runs)} | {fmt(med([x.wall_s for x in runs]))} | "
+                    f"{fmt(pub, 2)} | {saves} |"
+                )
     lines += ["", "## BI queries", ""]
     bi_rows = [(w, by["bi"]) for w, by in t.items() if "bi" in by and by["bi"]["n"]]
     if bi_rows:
         names = list(bi_rows[0][1]["extra"].get("queries", {}).keys())
-        lines += ["Latency on one read-only DuckDB connection, each query run "
-                  f"{args.bi_times} times (the first run, cold, included): p50 / p95 in ms, and the rows returned "
-                  "(the synthetic series have no points system, so no standings: 0 rows there).", "",
-                  "| workload | queried | " + " | ".join(names) + " |", "|---|---|" + "---:|" * len(names)]
+        lines += [
+            "Latency on one read-only DuckDB connection, each query run "
+            f"{args.bi_times} times (the first run, cold, included): p50 / p95 in ms, and the rows returned "
+            "(the synthetic series have no points system, so no standings: 0 rows there).",
+            "",
+            "| workload | queried | " + " | ".join(names) + " |",
+            "|---|---|" + "---:|" * len(names),
+        ]
         for w, c in bi_rows:
             q = c["extra"]["queries"]
-            lines.append(f"| {w} | {info['workloads'][w].get('bi_target', '?')} | "
-                         + " | ".join(f"{fmt(q[n]['p50_ms'])} / {fmt(q[n]['p95_ms'])} ({q[n]['rows']:,} rows)" for n in names) + " |")
+            lines.append(
+                f"| {w} | {info['workloads'][w].get('bi_target', '?')} | "
+                + " | ".join(f"{fmt(q[n]['p50_ms'])} / {fmt(q[n]['p95_ms'])} ({q[n]['rows']:,} rows)" for n in names)
+                + " |"
+            )
     else:
         lines.append("Not measured in this run.")
     lines += ["", "## Targets", "", "| target | workload | measured | met |", "|---|---|---|---|"]
     lines += targets(t, info)
     lines += ["", "Raw samples: `" + os.path.relpath(info["json"], REPO) + "` (not committed).", ""]
-    notes = list(info.get("notes", [])) + [f"{w}: {n}" for w, wi in info["workloads"].items() for n in wi.get("notes", [])]
+    notes = list(info.get("notes", [])) + [
+        f"{w}: {n}" for w, wi in info["workloads"].items() for n in wi.get("notes", [])
+    ]
     notes += [f"{s_.workload}: {s_.contender} FAILED ({s_.note}); not in the medians" for s_ in samples if not s_.ok]
     if notes:
         lines += ["## Notes", ""] + [f"- {n}" for n in notes] + [""]
@@ -701,7 +858,7 @@ def kept_sections(text: str) -> str:
         start = text.find("\n" + heading)
         if start >= 0:
             end = text.find("\n## ", start + 1)
-            kept.append(text[start + 1: end + 1 if end >= 0 else len(text)])
+            kept.append(text[start + 1 : end + 1 if end >= 0 else len(text)])
     return "\n".join(k.rstrip("\n") + "\n" for k in kept)
 
 
@@ -716,27 +873,40 @@ def targets(t: dict, info: dict) -> list[str]:
         if lim and ing:
             add("pitwall ingest ≤ 1.5 × limit", w, f"{ing / lim:.2f} ×", ing <= 1.5 * lim)
         if ing and pdn and uni:
-            add("pitwall ingest ≥ 3 × faster than both peers", w, f"pandas {pdn / ing:.2f} ×, union {uni / ing:.2f} ×",
-                pdn >= 3 * ing and uni >= 3 * ing)
+            add(
+                "pitwall ingest ≥ 3 × faster than both peers",
+                w,
+                f"pandas {pdn / ing:.2f} ×, union {uni / ing:.2f} ×",
+                pdn >= 3 * ing and uni >= 3 * ing,
+            )
         full, noop = by.get("refresh_full", {}).get("wall"), by.get("refresh_noop", {}).get("wall")
         if full and noop and lim:
             add("full refresh − fixed cost ≤ 3 × limit", w, f"{(full - noop) / lim:.2f} ×", full - noop <= 3 * lim)
         if noop:
             add("fixed cost ≤ 10 s", w, f"{noop:.1f} s", noop <= 10)
-    for contender, how in (("refresh_inc", "each in its workload's phase"), ("refresh_inc_paired", "paired, alternating")):
+    for contender, how in (
+        ("refresh_inc", "each in its workload's phase"),
+        ("refresh_inc_paired", "paired, alternating"),
+    ):
         inc = {w: by.get(contender, {}).get("wall") for w, by in t.items() if by.get(contender, {}).get("wall")}
         seasons = {w: info["workloads"][w].get("seasons") for w in inc}
         by_seasons = {s: inc[w] for w, s in seasons.items() if s}
         if by_seasons:
             small, big = min(by_seasons), max(by_seasons)
             if small != big:
-                add(f"one new event on {big} seasons ≤ 1.2 × on {small} ({how})", f"s{big} vs s{small}",
+                add(
+                    f"one new event on {big} seasons ≤ 1.2 × on {small} ({how})",
+                    f"s{big} vs s{small}",
                     f"{by_seasons[big]:.1f} s / {by_seasons[small]:.1f} s = {by_seasons[big] / by_seasons[small]:.2f} ×",
-                    by_seasons[big] <= 1.2 * by_seasons[small])
+                    by_seasons[big] <= 1.2 * by_seasons[small],
+                )
     for w, by in t.items():
         peaks = [c["rss"] for c in by.values() if c.get("rss") and c is not by.get("pandas")]
-        pitwall_peaks = [by[c]["rss"] for c in ("ingest", "refresh_full", "refresh_noop", "refresh_inc", "refresh_inc_paired")
-                         if by.get(c, {}).get("rss")]
+        pitwall_peaks = [
+            by[c]["rss"]
+            for c in ("ingest", "refresh_full", "refresh_noop", "refresh_inc", "refresh_inc_paired")
+            if by.get(c, {}).get("rss")
+        ]
         if pitwall_peaks:
             add("peak memory ≤ 4 GB (pitwall)", w, f"{max(pitwall_peaks) / 1024:.2f} GB", max(pitwall_peaks) <= 4096)
         bi = by.get("bi", {}).get("extra", {}).get("queries")
@@ -758,9 +928,9 @@ def rewrite(json_path: Path, out: Path, args, argv: list[str]) -> int:
     run = info.get("invocation") or {
         "argv": ["bench/run.py", *argv],
         "workloads": [f"raw:{Path(r).resolve().name}" for r in args.raw]
-                     + [f"s{int(n)}" for n in str(args.seasons).split(",") if n.strip()],
+        + [f"s{int(n)}" for n in str(args.seasons).split(",") if n.strip()],
         "started": dt.datetime.strptime(json_path.stem.split("-", 1)[1], "%Y%m%d-%H%M%S").strftime("%Y-%m-%d %H:%M"),
-        "finished": dt.datetime.fromtimestamp(json_path.stat().st_mtime, dt.timezone.utc).strftime("%Y-%m-%d %H:%M"),
+        "finished": dt.datetime.fromtimestamp(json_path.stat().st_mtime, dt.UTC).strftime("%Y-%m-%d %H:%M"),
     }
     if "args" in run:
         args = argparse.Namespace(**run["args"])
@@ -777,30 +947,55 @@ def rewrite(json_path: Path, out: Path, args, argv: list[str]) -> int:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--raw", action="append", type=Path, default=[], help="an Al Kamel tree to load as it is (repeatable)")
-    parser.add_argument("--seasons", default="1,5,20", help="synthetic trees: comma-separated season counts ('' for none)")
+    parser.add_argument(
+        "--raw", action="append", type=Path, default=[], help="an Al Kamel tree to load as it is (repeatable)"
+    )
+    parser.add_argument(
+        "--seasons", default="1,5,20", help="synthetic trees: comma-separated season counts ('' for none)"
+    )
     parser.add_argument("--events-per-season", type=int, default=GENERATOR["events_per_season"])
     parser.add_argument("--repeat", type=int, default=3, help="runs of each light contender and of the fixed cost")
-    parser.add_argument("--repeat-heavy", type=int, default=None, help="runs of the full and incremental refresh (default: --repeat)")
+    parser.add_argument(
+        "--repeat-heavy", type=int, default=None, help="runs of the full and incremental refresh (default: --repeat)"
+    )
     parser.add_argument("--bi-times", type=int, default=20, help="runs of each BI query")
-    parser.add_argument("--single-from-seasons", type=int, default=20,
-                        help="synthetic workloads of this many seasons or more: one run of each contender "
-                             "but the one-new-event refresh (--repeat-heavy runs)")
-    parser.add_argument("--pandas-max-mb", type=float, default=1000,
-                        help="skip the pandas peer on trees larger than this (it holds ~10x the data in memory)")
+    parser.add_argument(
+        "--single-from-seasons",
+        type=int,
+        default=20,
+        help="synthetic workloads of this many seasons or more: one run of each contender "
+        "but the one-new-event refresh (--repeat-heavy runs)",
+    )
+    parser.add_argument(
+        "--pandas-max-mb",
+        type=float,
+        default=1000,
+        help="skip the pandas peer on trees larger than this (it holds ~10x the data in memory)",
+    )
     parser.add_argument("--quick", action="store_true", help="the raw/ tree and 1 synthetic season, 3 runs")
     parser.add_argument("--only", default=",".join(LIGHT), help="light contenders to run (default: all)")
     parser.add_argument("--no-refresh", action="store_true", help="ingestion contenders only")
-    parser.add_argument("--paired-rounds", type=int, default=2,
-                        help="rounds of the paired one-new-event refreshes (smallest and largest synthetic tree, "
-                             "alternating) after every workload; 0 for none")
+    parser.add_argument(
+        "--paired-rounds",
+        type=int,
+        default=2,
+        help="rounds of the paired one-new-event refreshes (smallest and largest synthetic tree, "
+        "alternating) after every workload; 0 for none",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the refreshed warehouses under bench/runs/work/")
-    parser.add_argument("--publication-variants", action="store_true",
-                        help="in the paired phase, also refresh with the seals or the whole previous copy "
-                             "taken away (what each publication mechanism saves)")
+    parser.add_argument(
+        "--publication-variants",
+        action="store_true",
+        help="in the paired phase, also refresh with the seals or the whole previous copy "
+        "taken away (what each publication mechanism saves)",
+    )
     parser.add_argument("--out", type=Path, default=BENCH / "RESULTS.md")
-    parser.add_argument("--from-json", type=Path, default=None,
-                        help="measure nothing: write --out again from the raw samples of an earlier invocation")
+    parser.add_argument(
+        "--from-json",
+        type=Path,
+        default=None,
+        help="measure nothing: write --out again from the raw samples of an earlier invocation",
+    )
     args = parser.parse_args(argv)
     if args.from_json:
         args.repeat_heavy = args.repeat_heavy or args.repeat
@@ -813,9 +1008,13 @@ def main(argv: list[str] | None = None) -> int:
     args.repeat_heavy = args.repeat_heavy or args.repeat
     args.contenders_light = [c for c in args.only.split(",") if c]
 
-    started = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M")
-    info: dict = {"machine": machine(), "load_start": " / ".join(f"{x:.2f}" for x in loadavg()), "workloads": {},
-                  "notes": []}
+    started = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M")
+    info: dict = {
+        "machine": machine(),
+        "load_start": " / ".join(f"{x:.2f}" for x in loadavg()),
+        "workloads": {},
+        "notes": [],
+    }
     workloads: list[Workload] = []
     for raw in args.raw:
         raw = raw.resolve()
@@ -825,13 +1024,24 @@ def main(argv: list[str] | None = None) -> int:
         for died in (RUNS / "held" / root.name).glob("*/*"):  # a previous run that died left these out
             died.rename(root / died.relative_to(RUNS / "held" / root.name))
         event, before = last_events(root, 2)
-        w = Workload(f"s{n}", root, n, [(event, RUNS / "held" / root.name / event.relative_to(root))],
-                     [(before, RUNS / "held" / root.name / before.relative_to(root))])
+        w = Workload(
+            f"s{n}",
+            root,
+            n,
+            [(event, RUNS / "held" / root.name / event.relative_to(root))],
+            [(before, RUNS / "held" / root.name / before.relative_to(root))],
+        )
         workloads.append(w)
-    info["invocation"] = {"argv": ["bench/run.py", *argv], "workloads": [w.name for w in workloads],
-                          "started": started, "finished": None,
-                          "args": {k: (str(v) if isinstance(v, Path) else [str(x) for x in v] if k == "raw" else v)
-                                   for k, v in vars(args).items()}}
+    info["invocation"] = {
+        "argv": ["bench/run.py", *argv],
+        "workloads": [w.name for w in workloads],
+        "started": started,
+        "finished": None,
+        "args": {
+            k: (str(v) if isinstance(v, Path) else [str(x) for x in v] if k == "raw" else v)
+            for k, v in vars(args).items()
+        },
+    }
     samples: list[Sample] = []
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     info["json"] = str(RUNS / f"results-{stamp}.json")
@@ -845,14 +1055,14 @@ def main(argv: list[str] | None = None) -> int:
         finally:
             w.put_back()
         Path(info["json"]).write_text(json.dumps({"info": info, "samples": [asdict(s) for s in samples]}, indent=1))
-        pending = [x.name for x in workloads[i + 1:]]
+        pending = [x.name for x in workloads[i + 1 :]]
         if pending:
             info["load_end"] = " / ".join(f"{x:.2f}" for x in loadavg())
-            now = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M")
+            now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M")
             write_results(args.out, ["bench/run.py", *argv], info, samples, started, now, args, pending)
     run_paired(workloads, args, samples, info)
     info["load_end"] = " / ".join(f"{x:.2f}" for x in loadavg())
-    finished = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M")
+    finished = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M")
     info["invocation"]["finished"] = finished
     Path(info["json"]).write_text(json.dumps({"info": info, "samples": [asdict(s) for s in samples]}, indent=1))
     write_results(args.out, ["bench/run.py", *argv], info, samples, started, finished, args)

@@ -40,8 +40,12 @@ season_aggregates_weekly = dg.ScheduleDefinition(
     description="Monday 06:00 New York time: rebuild the season aggregates after the weekend's races.",
 )
 
-ACTIVE_RUN_STATUSES = [dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED,
-                       dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.STARTED]
+ACTIVE_RUN_STATUSES = [
+    dg.DagsterRunStatus.QUEUED,
+    dg.DagsterRunStatus.NOT_STARTED,
+    dg.DagsterRunStatus.STARTING,
+    dg.DagsterRunStatus.STARTED,
+]
 
 
 @dg.sensor(
@@ -65,7 +69,9 @@ def raw_files_sensor(context: dg.SensorEvaluationContext):
         # The running refresh may already be reading the new files; look again on the next tick.
         return dg.SkipReason(f"refresh run {active[0].run_id} is in progress")
     context.update_cursor(digest)
-    return dg.RunRequest(run_key=f"raw-{digest[:16]}", tags={"pitwall/trigger": "raw_files_sensor", "pitwall/files": str(count)})
+    return dg.RunRequest(
+        run_key=f"raw-{digest[:16]}", tags={"pitwall/trigger": "raw_files_sensor", "pitwall/files": str(count)}
+    )
 
 
 try:

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
@@ -114,16 +114,23 @@ def record(warehouse: Path, fingerprint_: str, run_id: str, manifest_digest_: st
     try:
         con.execute(f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}")
         con.execute("BEGIN TRANSACTION")
-        con.execute(f"CREATE OR REPLACE TABLE {QUALIFIED} (fingerprint VARCHAR, built_at TIMESTAMP, run_id VARCHAR, "
-                    "manifest_digest VARCHAR)")
-        con.execute(f"INSERT INTO {QUALIFIED} VALUES (?, ?, ?, ?)",
-                    [fingerprint_, datetime.now(timezone.utc).replace(tzinfo=None), run_id, manifest_digest_])
+        con.execute(
+            f"CREATE OR REPLACE TABLE {QUALIFIED} (fingerprint VARCHAR, built_at TIMESTAMP, run_id VARCHAR, "
+            "manifest_digest VARCHAR)"
+        )
+        con.execute(
+            f"INSERT INTO {QUALIFIED} VALUES (?, ?, ?, ?)",
+            [fingerprint_, datetime.now(UTC).replace(tzinfo=None), run_id, manifest_digest_],
+        )
         # Rewritten whole: keeping only the changed keys saved about 0.1 s at 20 seasons (docs/decisions.md).
-        con.execute(f"CREATE OR REPLACE TABLE {SCHEMA}.dbt_built_files AS "
-                    "SELECT path, sha256, status, session_key FROM raw.ingested_files")
-        con.execute(f"CREATE OR REPLACE TABLE {SCHEMA}.dbt_built_drivers AS "
-                    "SELECT session_id, car_number, driver_order, driver_id FROM marts.bridge_session_result_drivers")
+        con.execute(
+            f"CREATE OR REPLACE TABLE {SCHEMA}.dbt_built_files AS "
+            "SELECT path, sha256, status, session_key FROM raw.ingested_files"
+        )
+        con.execute(
+            f"CREATE OR REPLACE TABLE {SCHEMA}.dbt_built_drivers AS "
+            "SELECT session_id, car_number, driver_order, driver_id FROM marts.bridge_session_result_drivers"
+        )
         con.execute("COMMIT")
     finally:
         con.close()
-

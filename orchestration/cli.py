@@ -13,10 +13,11 @@ import signal
 import subprocess
 import sys
 import time
-from datetime import date, datetime, time as dtime
+from datetime import date, datetime
+from datetime import time as dtime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import typer
 from rich.console import Console
@@ -110,18 +111,29 @@ def _one_writer(what: str):
 @app.command()
 def fetch(
     site: str = typer.Option(
-        "https://imsa.results.alkamelcloud.com/Results/", "--site", help="Root URL of the results site (its season folders)."
+        "https://imsa.results.alkamelcloud.com/Results/",
+        "--site",
+        help="Root URL of the results site (its season folders).",
     ),
     season: list[str] = typer.Option(
-        [], "--season", help="Season to mirror (YYYY; repeat for several; 'all' for every one; default: the current year)."
+        [],
+        "--season",
+        help="Season to mirror (YYYY; repeat for several; 'all' for every one; default: the current year).",
     ),
-    series: list[str] = typer.Option([], "--series", help="Only series folders whose name contains this (case-insensitive; repeatable)."),
-    event: list[str] = typer.Option([], "--event", help="Only event folders whose name contains this (case-insensitive; repeatable)."),
-    raw: Optional[Path] = RawOption,
+    series: list[str] = typer.Option(
+        [], "--series", help="Only series folders whose name contains this (case-insensitive; repeatable)."
+    ),
+    event: list[str] = typer.Option(
+        [], "--event", help="Only event folders whose name contains this (case-insensitive; repeatable)."
+    ),
+    raw: Path | None = RawOption,
     pdf: bool = typer.Option(False, "--pdf", help="Mirror the PDFs too (ingestion skips them)."),
     pause: float = typer.Option(0.2, "--pause", min=0.0, help="Seconds between two requests to the site."),
     retries: int = typer.Option(
-        3, "--retries", min=0, help="Attempts after the first on a connection error or a 5xx answer (1 s back-off, doubled)."
+        3,
+        "--retries",
+        min=0,
+        help="Attempts after the first on a connection error or a 5xx answer (1 s back-off, doubled).",
     ),
 ) -> None:
     """Mirror the results site's data files (CSV, JSON) into the raw root: new and changed files only.
@@ -135,7 +147,12 @@ def fetch(
 
     try:
         options = FetchOptions(
-            site=site, seasons=parse_seasons(season), series=tuple(series), events=tuple(event), pdf=pdf, pause=pause,
+            site=site,
+            seasons=parse_seasons(season),
+            series=tuple(series),
+            events=tuple(event),
+            pdf=pdf,
+            pause=pause,
             retries=retries,
         )
     except ValueError as exc:
@@ -143,7 +160,9 @@ def fetch(
         raise typer.Exit(2)
     raw_root = settings._absolute(raw) if raw else settings.raw_dir()
     seasons = "every season" if options.seasons is None else "season " + ", ".join(map(str, options.seasons))
-    filters = "".join(f"; {name} ~ {', '.join(values)}" for name, values in (("series", series), ("event", event)) if values)
+    filters = "".join(
+        f"; {name} ~ {', '.join(values)}" for name, values in (("series", series), ("event", event)) if values
+    )
     console.print(f"fetching {seasons}{escape(filters)} from [bold]{escape(site)}[/bold] into [bold]{raw_root}[/bold]")
     try:
         result = _fetch_with_progress_bar(raw_root, options)
@@ -155,7 +174,9 @@ def fetch(
     style = "red" if result.failed else "green"
     console.print(f"[{style}]{escape(result.summary())}[/{style}]", highlight=False)
     if result.downloaded:
-        console.print("new and changed files are loaded by the next [bold]pitwall refresh[/bold] (or the raw-root sensor)")
+        console.print(
+            "new and changed files are loaded by the next [bold]pitwall refresh[/bold] (or the raw-root sensor)"
+        )
     if result.failed:
         raise typer.Exit(1)
 
@@ -166,8 +187,13 @@ def _fetch_with_progress_bar(raw_root: Path, options: Any) -> Any:
 
     from .fetch import fetch as run_fetch
 
-    columns = [TextColumn("{task.description}", style="bold"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-               TextColumn("{task.fields[item]}", style="dim")]
+    columns = [
+        TextColumn("{task.description}", style="bold"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("{task.fields[item]}", style="dim"),
+    ]
     with Progress(*columns, console=console, transient=True) as bar:
         task = bar.add_task("listing", total=None, item="")
 
@@ -183,7 +209,7 @@ def _fetch_with_progress_bar(raw_root: Path, options: Any) -> Any:
 
 @app.command()
 @_one_writer("pitwall ingest")
-def ingest(raw: Optional[Path] = RawOption, warehouse: Optional[Path] = WarehouseOption) -> None:
+def ingest(raw: Path | None = RawOption, warehouse: Path | None = WarehouseOption) -> None:
     """Load new and changed raw files into the warehouse's raw schema (ingestion alone: no dbt, no Dagster)."""
     from .ingest import ingest as run_ingest
 
@@ -201,7 +227,9 @@ def ingest(raw: Optional[Path] = RawOption, warehouse: Optional[Path] = Warehous
         try:
             report = run_ingest(current.raw_dir, current.warehouse, progress=progress)
         except Exception as exc:  # the load is one transaction: nothing was changed
-            err.print(f"[red]ingestion failed, warehouse left as it was:[/red] {type(exc).__name__}: {escape(str(exc))}")
+            err.print(
+                f"[red]ingestion failed, warehouse left as it was:[/red] {type(exc).__name__}: {escape(str(exc))}"
+            )
             raise typer.Exit(1)
     console.print(_status_table(report.status_counts))
     console.print(_rows_table(report.rows_loaded, report.rows_total))
@@ -250,8 +278,11 @@ def _print_ingestion(materialized: dict) -> None:
         console.print("[red]ingestion did not complete[/red]")
         return
     statuses = {"loaded", "skipped", "quarantined", "superseded", "removed"}
-    counts = {k[len("files_"):]: int(v) for k, v in manifest.items()
-              if k.startswith("files_") and k[len("files_"):] in statuses}
+    counts = {
+        k[len("files_") :]: int(v)
+        for k, v in manifest.items()
+        if k.startswith("files_") and k[len("files_") :] in statuses
+    }
     console.print(_status_table({k: v for k, v in counts.items() if v or k in ("loaded", "quarantined")}))
     rows_loaded, rows_total = {}, {}
     for key, meta in materialized.items():
@@ -286,9 +317,13 @@ def _print_dbt(result: Any, materialized: dict) -> None:
     dbt_line = f"dbt: {len(built)} of {len(dbt_keys) or '?'} models and seeds built"
     dbt_line += f"; tests: {len(passed)} passed, {len(failed)} failed, {len(warned)} warned"
     # The dbt step succeeded and built nothing: it found nothing new since the last full build.
-    up_to_date = not built and not failed and any(e.step_key == pitwall_dbt.op.name for e in result.get_step_success_events())
+    up_to_date = (
+        not built and not failed and any(e.step_key == pitwall_dbt.op.name for e in result.get_step_success_events())
+    )
     if up_to_date:
-        dbt_line = f"dbt: nothing new since the last full build: build skipped, {len(dbt_keys)} models and seeds up to date"
+        dbt_line = (
+            f"dbt: nothing new since the last full build: build skipped, {len(dbt_keys)} models and seeds up to date"
+        )
         dbt_keys = []
     console.print(dbt_line, style="red" if failed or (dbt_keys and len(built) < len(dbt_keys)) else None)
     if failed:
@@ -297,7 +332,11 @@ def _print_dbt(result: Any, materialized: dict) -> None:
         table.add_column("test", overflow="fold")
         table.add_column("severity")
         for check in failed:
-            table.add_row(check.asset_key.to_user_string(), Text(check.check_name), str(getattr(check.severity, "value", check.severity)))
+            table.add_row(
+                check.asset_key.to_user_string(),
+                Text(check.check_name),
+                str(getattr(check.severity, "value", check.severity)),
+            )
         console.print(table)
     if warned:
         _print_findings(warned)
@@ -327,8 +366,11 @@ def _print_findings(warned: list) -> None:
     """The warned dbt tests: the findings table's checks, the standings reconciliation, any other, with counts."""
     from .assets.dbt import FINDINGS_KEY, FINDINGS_TEST_PREFIX, RECONCILIATION_KEY
 
-    table = Table(title="warnings: findings in the official files, differences from the official standings (never fail a run)",
-                  title_justify="left", title_style="yellow")
+    table = Table(
+        title="warnings: findings in the official files, differences from the official standings (never fail a run)",
+        title_justify="left",
+        title_style="yellow",
+    )
     table.add_column("check", overflow="fold")
     table.add_column("rows", justify="right")
     totals = {FINDINGS_KEY: 0, RECONCILIATION_KEY: 0}
@@ -337,16 +379,23 @@ def _print_findings(warned: list) -> None:
         count = int(meta.get("findings", meta.get("dagster_dbt/failed_row_count", 0)) or 0)
         if check.asset_key in totals:
             totals[check.asset_key] += count
-        name = check.check_name.removeprefix(FINDINGS_TEST_PREFIX) if check.asset_key == FINDINGS_KEY else (
-            f"{check.asset_key.to_user_string()}: {check.check_name}")
+        name = (
+            check.check_name.removeprefix(FINDINGS_TEST_PREFIX)
+            if check.asset_key == FINDINGS_KEY
+            else (f"{check.asset_key.to_user_string()}: {check.check_name}")
+        )
         table.add_row(Text(name), f"{count:,}")
     console.print(table)
     if totals[FINDINGS_KEY]:
-        console.print(f"[yellow]{totals[FINDINGS_KEY]:,} finding(s)[/yellow] in the official files: "
-                      "select * from marts.data_quality_findings")
+        console.print(
+            f"[yellow]{totals[FINDINGS_KEY]:,} finding(s)[/yellow] in the official files: "
+            "select * from marts.data_quality_findings"
+        )
     if totals[RECONCILIATION_KEY]:
-        console.print(f"[yellow]{totals[RECONCILIATION_KEY]:,} difference(s)[/yellow] from the official standings: "
-                      "select * from marts.standings_reconciliation where difference <> 0")
+        console.print(
+            f"[yellow]{totals[RECONCILIATION_KEY]:,} difference(s)[/yellow] from the official standings: "
+            "select * from marts.standings_reconciliation where difference <> 0"
+        )
 
 
 def _sqlite_sync_at_checkpoints() -> None:
@@ -373,10 +422,12 @@ def _sqlite_sync_at_checkpoints() -> None:
 @app.command()
 @_one_writer("pitwall refresh")
 def refresh(
-    raw: Optional[Path] = RawOption,
-    warehouse: Optional[Path] = WarehouseOption,
+    raw: Path | None = RawOption,
+    warehouse: Path | None = WarehouseOption,
     log_level: str = typer.Option("INFO", "--log-level", help="Dagster console log level (DEBUG shows every event)."),
-    rebuild: bool = typer.Option(False, "--rebuild", help="Run `dbt build` even when nothing is new since the last full build."),
+    rebuild: bool = typer.Option(
+        False, "--rebuild", help="Run `dbt build` even when nothing is new since the last full build."
+    ),
 ) -> None:
     """Run the `refresh_warehouse` job: ingestion, then `dbt build`. Recorded in the Dagster instance (UI history)."""
     started = time.perf_counter()
@@ -410,7 +461,7 @@ def refresh(
     _summarise_run(result, current.warehouse, time.perf_counter() - started)
     if not result.success:
         raise typer.Exit(1)
-    console.print(f'query it: [bold].venv/bin/pitwall sql "select * from marts.fct_session_results limit 10"[/bold]')
+    console.print('query it: [bold].venv/bin/pitwall sql "select * from marts.fct_session_results limit 10"[/bold]')
 
 
 # ------------------------------------------------------------------------------------------------ sql
@@ -448,11 +499,14 @@ def connect_read_only(path: Path):
 
 @app.command()
 def sql(
-    query: str = typer.Argument(..., help="SQL to run (several statements separated by ';': the last one's rows are shown)."),
-    warehouse: Optional[Path] = WarehouseOption,
+    query: str = typer.Argument(
+        ..., help="SQL to run (several statements separated by ';': the last one's rows are shown)."
+    ),
+    warehouse: Path | None = WarehouseOption,
     format: str = typer.Option("table", "--format", "-f", help="table | csv | json"),
     live: bool = typer.Option(
-        False, "--live",
+        False,
+        "--live",
         help="Query the build file instead of the published copy: only when no refresh is running "
         "(and a refresh cannot start while this query runs).",
     ),
@@ -480,7 +534,7 @@ def sql(
         _print_rows(columns, rows)
 
 
-def _query_path(warehouse: Optional[Path], live: bool) -> Path:
+def _query_path(warehouse: Path | None, live: bool) -> Path:
     """The file `pitwall sql` reads: the published copy, else (or with --live) the build file."""
     build = settings._absolute(warehouse) if warehouse else settings.warehouse_path()
     published = settings.published_warehouse_path(build)
@@ -489,15 +543,19 @@ def _query_path(warehouse: Optional[Path], live: bool) -> Path:
         err.print(f"[red]no warehouse at {path}[/red]: run `make run` or `pitwall refresh` first")
         raise typer.Exit(2)
     if path == build and not live:
-        err.print(f"[yellow]no published copy at {escape(str(published))} yet[/yellow] (a successful "
-                  "`pitwall refresh` writes it): reading the build file")
+        err.print(
+            f"[yellow]no published copy at {escape(str(published))} yet[/yellow] (a successful "
+            "`pitwall refresh` writes it): reading the build file"
+        )
     if live:
         from .runlock import holder_of
 
         holder = holder_of(build)
         if holder is not None:  # a run is writing the build file: do not get in its way
-            err.print(f"[red]{escape(str(holder.get('what') or 'a run'))} (pid {holder.get('pid')}) holds "
-                      f"{escape(str(build))}[/red]: query the published copy (without --live), or wait for it to end")
+            err.print(
+                f"[red]{escape(str(holder.get('what') or 'a run'))} (pid {holder.get('pid')}) holds "
+                f"{escape(str(build))}[/red]: query the published copy (without --live), or wait for it to end"
+            )
             raise typer.Exit(3)
     return path
 
@@ -511,8 +569,10 @@ def _run_query(path: Path, query: str) -> tuple[list[str], list[tuple]]:
     except duckdb.Error as exc:
         err.print(f"[red]cannot open {escape(str(path))} read-only:[/red] {escape(str(exc))}", highlight=False)
         if "lock" in str(exc).lower():
-            err.print("another process is writing the warehouse (a refresh, dbt, or the UI): try again when it is "
-                      "done, or query the published copy (without --live)")
+            err.print(
+                "another process is writing the warehouse (a refresh, dbt, or the UI): try again when it is "
+                "done, or query the published copy (without --live)"
+            )
         raise typer.Exit(1)
     try:
         cursor = con.execute(query)
@@ -544,8 +604,10 @@ def _print_rows(columns: list[str], rows: list[tuple]) -> None:
 
 @app.command()
 def docs(
-    warehouse: Optional[Path] = WarehouseOption,
-    live: bool = typer.Option(False, "--live", help="Read column types from the build file instead of the published copy."),
+    warehouse: Path | None = WarehouseOption,
+    live: bool = typer.Option(
+        False, "--live", help="Read column types from the build file instead of the published copy."
+    ),
 ) -> None:
     """Build the dbt docs site (every model and column, lineage graph) into <warehouse dir>/published/docs/."""
     from .publish.docs import DOCS_DIR_NAME, DocsError, build_docs
@@ -561,14 +623,22 @@ def docs(
     try:
         from .project import dbt_project, ensure_manifest
 
-        report = build_docs(settings.DBT_PROJECT_DIR, database, out_dir, manifest=ensure_manifest(dbt_project),
-                            dbt_executable=settings.dbt_executable(), env=settings.dbt_env(database))
+        report = build_docs(
+            settings.DBT_PROJECT_DIR,
+            database,
+            out_dir,
+            manifest=ensure_manifest(dbt_project),
+            dbt_executable=settings.dbt_executable(),
+            env=settings.dbt_env(database),
+        )
     except DocsError as exc:
         err.print(f"[red]{escape(str(exc))}[/red]", highlight=False)
         raise typer.Exit(1)
     console.print(f"{report.models} models, {report.marts} marts documented")
     if report.undescribed:
-        shown = ", ".join(report.undescribed[:20]) + (f" ... (+{len(report.undescribed) - 20})" if len(report.undescribed) > 20 else "")
+        shown = ", ".join(report.undescribed[:20]) + (
+            f" ... (+{len(report.undescribed) - 20})" if len(report.undescribed) > 20 else ""
+        )
         console.print(f"[yellow]{len(report.undescribed)} mart(s) or column(s) without a description:[/yellow] {shown}")
     else:
         console.print("every mart and every column of the marts has a description")
@@ -582,13 +652,15 @@ def docs(
 def ui(
     port: int = typer.Option(3000, "--port", "-p"),
     host: str = typer.Option("127.0.0.1", "--host", "-h"),
-    raw: Optional[Path] = RawOption,
-    warehouse: Optional[Path] = WarehouseOption,
+    raw: Path | None = RawOption,
+    warehouse: Path | None = WarehouseOption,
 ) -> None:
     """Start the Dagster UI (`dagster dev`) on this project, sharing DAGSTER_HOME with `pitwall refresh`."""
     current = settings.configure(raw=raw, warehouse=warehouse)
     command = [settings.dagster_executable(), "dev", "-w", str(settings.WORKSPACE_FILE), "-h", host, "-p", str(port)]
-    console.print(f"Dagster UI on [bold]http://{host}:{port}[/bold]  (DAGSTER_HOME={current.dagster_home}); Ctrl-C stops it")
+    console.print(
+        f"Dagster UI on [bold]http://{host}:{port}[/bold]  (DAGSTER_HOME={current.dagster_home}); Ctrl-C stops it"
+    )
     code, signalled = _supervise(command)
     raise typer.Exit(0 if signalled else code)
 

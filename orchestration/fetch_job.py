@@ -47,8 +47,12 @@ def fetch_results_site(context: dg.OpExecutionContext, config: FetchConfig):
 
     env = options_from_env()  # the pause between requests
     options = FetchOptions(
-        site=config.site, seasons=parse_seasons(config.seasons), series=tuple(config.series),
-        events=tuple(config.events), pdf=config.pdf, pause=env.pause,
+        site=config.site,
+        seasons=parse_seasons(config.seasons),
+        series=tuple(config.series),
+        events=tuple(config.events),
+        pdf=config.pdf,
+        pause=env.pause,
     )
     raw_root = settings.raw_dir()
     context.log.info(f"fetching {options.site} (seasons {config.seasons}) into {raw_root}")
@@ -70,7 +74,9 @@ def fetch_results_site(context: dg.OpExecutionContext, config: FetchConfig):
     context.log.info(result.summary())
     if result.failed:
         # Whatever was fetched is in the raw root all the same (and the raw sensor refreshes on it).
-        raise dg.Failure(description=f"{len(result.failed)} file(s) or folder(s) failed: {result.summary()}", metadata=metadata)
+        raise dg.Failure(
+            description=f"{len(result.failed)} file(s) or folder(s) failed: {result.summary()}", metadata=metadata
+        )
     yield dg.Output(None, metadata=metadata)
 
 

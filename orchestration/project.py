@@ -86,8 +86,13 @@ def ensure_manifest(project: DbtProject, force: bool = False) -> Path:
         parsed_sources_at = newest_source_mtime(Path(project.project_dir))
         result = subprocess.run(
             [
-                settings.dbt_executable(), "parse", "--quiet",
-                "--project-dir", str(project.project_dir), "--profiles-dir", str(project.profiles_dir),
+                settings.dbt_executable(),
+                "parse",
+                "--quiet",
+                "--project-dir",
+                str(project.project_dir),
+                "--profiles-dir",
+                str(project.profiles_dir),
             ],
             cwd=project.project_dir,
             env=parse_env(),

@@ -36,7 +36,7 @@ class EngineCachingSqliteEventLogStorage(SqliteEventLogStorage):
         super().__init__(base_dir, inst_data)
 
     @classmethod
-    def from_config_value(cls, inst_data, config_value) -> "EngineCachingSqliteEventLogStorage":
+    def from_config_value(cls, inst_data, config_value) -> EngineCachingSqliteEventLogStorage:
         return cls(inst_data=inst_data, **config_value)
 
     def _engine(self, shard: str) -> Engine:
@@ -80,5 +80,5 @@ class PitwallSqliteStorage(DagsterSqliteStorage):
         self._event_log_storage = EngineCachingSqliteEventLogStorage(self._event_log_storage._base_dir)
 
     @classmethod
-    def from_config_value(cls, inst_data, config_value) -> "PitwallSqliteStorage":
+    def from_config_value(cls, inst_data, config_value) -> PitwallSqliteStorage:
         return cls.from_local(inst_data=inst_data, **config_value)

@@ -21,9 +21,9 @@ import socket
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 LOCK_SUFFIX = ".lock"
 
@@ -115,8 +115,13 @@ def warehouse_lock(warehouse: str | os.PathLike[str], what: str) -> Iterator[Pat
             except BaseException:
                 os.close(fd)
                 raise
-            info = {"pid": os.getpid(), "what": what, "since": time.strftime("%Y-%m-%d %H:%M:%S"),
-                    "host": socket.gethostname(), "argv": sys.argv[:6]}
+            info = {
+                "pid": os.getpid(),
+                "what": what,
+                "since": time.strftime("%Y-%m-%d %H:%M:%S"),
+                "host": socket.gethostname(),
+                "argv": sys.argv[:6],
+            }
             os.ftruncate(fd, 0)
             os.pwrite(fd, json.dumps(info).encode(), 0)
             _held[key] = [fd, 1]

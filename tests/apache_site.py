@@ -114,7 +114,7 @@ class ApacheSite:
                 if os.stat(path).st_mode & 0o777 != 0:  # a file made unreadable on purpose stays so
                     os.chmod(path, 0o644)
 
-    def start(self, timeout: float = 15.0) -> "ApacheSite":
+    def start(self, timeout: float = 15.0) -> ApacheSite:
         if self.process is not None and self.process.poll() is None:
             return self  # started already (`with site.start():` must not start a second server)
         why = available()
@@ -132,7 +132,8 @@ class ApacheSite:
             )
             self.process = subprocess.Popen(
                 [str(APACHE2), "-f", str(self.root / "httpd.conf"), "-DFOREGROUND"],
-                stdout=subprocess.DEVNULL, stderr=open(self.root / "stderr.log", "ab"),
+                stdout=subprocess.DEVNULL,
+                stderr=open(self.root / "stderr.log", "ab"),
             )
             deadline = time.monotonic() + timeout
             while time.monotonic() < deadline and self.process.poll() is None:
@@ -175,7 +176,7 @@ class ApacheSite:
         self.stop()
         shutil.rmtree(self.root, ignore_errors=True)
 
-    def __enter__(self) -> "ApacheSite":
+    def __enter__(self) -> ApacheSite:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

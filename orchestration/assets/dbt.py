@@ -8,9 +8,8 @@ no dangling source assets. Groups come from ``meta.dagster.group`` set in dbt_pr
 or its schema.
 """
 
-
 from collections.abc import Iterator, Mapping, Sequence
-from datetime import timedelta, timezone
+from datetime import UTC, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -88,7 +87,7 @@ def _published_since(warehouse: Path, built_at) -> bool:
     if published_path is None:
         return True
     copy = published_path(warehouse)
-    return copy.exists() and copy.stat().st_mtime >= built_at.replace(tzinfo=timezone.utc).timestamp()
+    return copy.exists() and copy.stat().st_mtime >= built_at.replace(tzinfo=UTC).timestamp()
 
 
 @dbt_assets(
@@ -103,13 +102,17 @@ def pitwall_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource, paths: W
     warehouse = paths.export()
     # Nothing new since the last full build (same raw files, same dbt project): skip it, and with
     # it everything downstream (orchestration/build_state.py). Partial selections always run.
-    full = (context.selected_asset_keys == context.assets_def.keys
-            and context.selected_asset_check_keys == context.assets_def.check_keys)
+    full = (
+        context.selected_asset_keys == context.assets_def.keys
+        and context.selected_asset_check_keys == context.assets_def.check_keys
+    )
     manifest = build_state.manifest_digest(Path(dbt_project.manifest_path))
     state = build_state.fingerprint(warehouse, manifest, "build", _dbt_versions()) if full else None
     last = build_state.last_build(warehouse)
     if state and last and last[0] == state and _published_since(warehouse, last[1]):
-        context.log.info(f"dbt build skipped: nothing new since the full build of run {last[2]} ({last[1]:%Y-%m-%d %H:%M:%S} UTC)")
+        context.log.info(
+            f"dbt build skipped: nothing new since the full build of run {last[2]} ({last[1]:%Y-%m-%d %H:%M:%S} UTC)"
+        )
         return
     args = ["build"]
     if last is None or last[3] != manifest:
@@ -152,18 +155,36 @@ WARNED_ROWS_SHOWN = 50
 def _warned_rows_query(check: dg.AssetCheckResult) -> tuple[str, list[str], str, list] | None:
     """(relation, columns shown, filter, parameters) of the rows a warned check counts, or None."""
     if check.asset_key == FINDINGS_KEY:
-        columns = ["season", "event_name", "session_name", "car_number", "lap_number", "expected", "found", "source_file_path"]
+        columns = [
+            "season",
+            "event_name",
+            "session_name",
+            "car_number",
+            "lap_number",
+            "expected",
+            "found",
+            "source_file_path",
+        ]
         name = (check.check_name or "").removeprefix(FINDINGS_TEST_PREFIX)
         return "marts.data_quality_findings", columns, "check_name = ?", [name]
     if check.asset_key == RECONCILIATION_KEY:
-        columns = ["championship_title", "competitor_key", "session_event_name", "session_name", "official_points",
-                   "warehouse_points", "difference", "reason"]
+        columns = [
+            "championship_title",
+            "competitor_key",
+            "session_event_name",
+            "session_name",
+            "official_points",
+            "warehouse_points",
+            "difference",
+            "reason",
+        ]
         return "marts.standings_reconciliation", columns, "difference <> 0", []
     return None
 
 
-def findings_with_rows(context: dg.AssetExecutionContext, warehouse: Path,
-                       checks: list[dg.AssetCheckResult]) -> Iterator[dg.AssetCheckResult]:
+def findings_with_rows(
+    context: dg.AssetExecutionContext, warehouse: Path, checks: list[dg.AssetCheckResult]
+) -> Iterator[dg.AssetCheckResult]:
     """The warned checks of the findings and reconciliation tables, each with its count and a table
     of its first rows. Read after `dbt build` has exited; a check whose rows cannot be read is passed
     on as dbt reported it."""
@@ -183,24 +204,28 @@ def findings_with_rows(context: dg.AssetExecutionContext, warehouse: Path,
             try:
                 count = con.execute(f"SELECT count(*) FROM {relation} WHERE {where}", params).fetchone()[0]
                 rows = con.execute(
-                    f"SELECT {', '.join(columns)} FROM {relation} WHERE {where} ORDER BY ALL LIMIT {WARNED_ROWS_SHOWN}", params,
+                    f"SELECT {', '.join(columns)} FROM {relation} WHERE {where} ORDER BY ALL LIMIT {WARNED_ROWS_SHOWN}",
+                    params,
                 ).fetchall()
             except duckdb.Error as exc:
                 context.log.warning(f"rows of {check.check_name} not read: {exc}")
                 yield check
                 continue
             context.log.warning(f"{count} row(s) warned by {check.check_name} ({relation})")
-            yield check._replace(metadata={
-                **check.metadata,
-                "findings": dg.MetadataValue.int(int(count)),
-                "rows": dg.MetadataValue.table(
-                    records=[dg.TableRecord({c: _cell(v) for c, v in zip(columns, row)}) for row in rows],
-                    schema=dg.TableSchema(columns=[dg.TableColumn(c, "string") for c in columns]),
-                ),
-                "query": dg.MetadataValue.md(
-                    f"`select * from {relation} where {where.replace('?', repr(params[0]) if params else '?')}`"
-                    + (f" (first {WARNED_ROWS_SHOWN} shown)" if count > WARNED_ROWS_SHOWN else "")),
-            })
+            yield check._replace(
+                metadata={
+                    **check.metadata,
+                    "findings": dg.MetadataValue.int(int(count)),
+                    "rows": dg.MetadataValue.table(
+                        records=[dg.TableRecord({c: _cell(v) for c, v in zip(columns, row)}) for row in rows],
+                        schema=dg.TableSchema(columns=[dg.TableColumn(c, "string") for c in columns]),
+                    ),
+                    "query": dg.MetadataValue.md(
+                        f"`select * from {relation} where {where.replace('?', repr(params[0]) if params else '?')}`"
+                        + (f" (first {WARNED_ROWS_SHOWN} shown)" if count > WARNED_ROWS_SHOWN else "")
+                    ),
+                }
+            )
     finally:
         con.close()
 
@@ -252,7 +277,9 @@ def _cell(value: Any) -> Any:
     return value if value is None or isinstance(value, (bool, int, float, str)) else str(value)
 
 
-def table_observations(context: dg.AssetExecutionContext, warehouse: Path, built: list[dg.AssetKey]) -> Iterator[dg.AssetObservation]:
+def table_observations(
+    context: dg.AssetExecutionContext, warehouse: Path, built: list[dg.AssetKey]
+) -> Iterator[dg.AssetObservation]:
     """`dagster/row_count` (and a preview) of each table this build made, as asset observations.
 
     Read after `dbt build` has exited, from a read-only connection closed before the step ends;
@@ -285,7 +312,9 @@ def table_observations(context: dg.AssetExecutionContext, warehouse: Path, built
                     cursor = con.execute(f"SELECT * FROM ({preview}) LIMIT {PREVIEW_ROWS}")
                     columns = [d[0] for d in cursor.description]
                     metadata["preview"] = dg.MetadataValue.table(
-                        records=[dg.TableRecord({c: _cell(v) for c, v in zip(columns, row)}) for row in cursor.fetchall()],
+                        records=[
+                            dg.TableRecord({c: _cell(v) for c, v in zip(columns, row)}) for row in cursor.fetchall()
+                        ],
                         schema=dg.TableSchema(columns=[dg.TableColumn(c, "string") for c in columns]),
                     )
                 except duckdb.Error as exc:

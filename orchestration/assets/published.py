@@ -14,8 +14,8 @@ from ..project import dbt_project
 from ..publish import Publication, publish
 from ..publish.descriptions import from_dbt_manifest
 from ..resources import WarehousePaths
-from .dbt import pitwall_dbt
 from . import OWNERS
+from .dbt import pitwall_dbt
 from .raw import MANIFEST_TABLE, RAW_SCHEMA, TABLE_DESCRIPTIONS, raw_asset_key
 
 PUBLISHED_GROUP = "published"
@@ -49,30 +49,46 @@ def published_warehouse(context: dg.AssetExecutionContext, paths: WarehousePaths
     descriptions[(RAW_SCHEMA, MANIFEST_TABLE)] = (TABLE_DESCRIPTIONS[MANIFEST_TABLE], {})
     context.log.info(f"publishing {warehouse} to {folder}")
     publication = publish(warehouse, folder, run_id=context.run_id, descriptions=descriptions)
-    parquet_bytes = {t: sum(p.bytes for p in publication.parquet if p.table == t) for t in {p.table for p in publication.parquet}}
+    parquet_bytes = {
+        t: sum(p.bytes for p in publication.parquet if p.table == t) for t in {p.table for p in publication.parquet}
+    }
     tables = dg.MetadataValue.table(
         records=[
-            dg.TableRecord({
-                "table": t.qualified,
-                "rows": t.rows,
-                "columns": t.columns,
-                "parquet_kb": round(parquet_bytes[t.name] / 1000, 1) if t.name in parquet_bytes else None,
-                "copy": t.described,
-                "checked": t.checked,
-                "parquet": parquet_action(publication, t.name),
-            })
+            dg.TableRecord(
+                {
+                    "table": t.qualified,
+                    "rows": t.rows,
+                    "columns": t.columns,
+                    "parquet_kb": round(parquet_bytes[t.name] / 1000, 1) if t.name in parquet_bytes else None,
+                    "copy": t.described,
+                    "checked": t.checked,
+                    "parquet": parquet_action(publication, t.name),
+                }
+            )
             for t in publication.tables
         ],
-        schema=dg.TableSchema(columns=[
-            dg.TableColumn("table", "string"),
-            dg.TableColumn("rows", "int"),
-            dg.TableColumn("columns", "int"),
-            dg.TableColumn("parquet_kb", "float", description="size of the table's Parquet file(s) (marts only)"),
-            dg.TableColumn("copy", "string", description="kept, updated (changed sessions only) or written in the copy"),
-            dg.TableColumn("checked", "string", description="what was read to check the copy against the build file: "
-                           "whole table, changed sessions (update of an untouched previous copy) or sealed record"),
-            dg.TableColumn("parquet", "string", description="kept (same rows, checked) or written; by season: files written of all"),
-        ]),
+        schema=dg.TableSchema(
+            columns=[
+                dg.TableColumn("table", "string"),
+                dg.TableColumn("rows", "int"),
+                dg.TableColumn("columns", "int"),
+                dg.TableColumn("parquet_kb", "float", description="size of the table's Parquet file(s) (marts only)"),
+                dg.TableColumn(
+                    "copy", "string", description="kept, updated (changed sessions only) or written in the copy"
+                ),
+                dg.TableColumn(
+                    "checked",
+                    "string",
+                    description="what was read to check the copy against the build file: "
+                    "whole table, changed sessions (update of an untouched previous copy) or sealed record",
+                ),
+                dg.TableColumn(
+                    "parquet",
+                    "string",
+                    description="kept (same rows, checked) or written; by season: files written of all",
+                ),
+            ]
+        ),
     )
     actions = [t.action for t in publication.tables]
     context.log.info(
@@ -81,21 +97,23 @@ def published_warehouse(context: dg.AssetExecutionContext, paths: WarehousePaths
         f"tables kept {actions.count('kept')}, updated {actions.count('updated')}, written {actions.count('written')}; "
         f"Parquet files kept {sum(p.kept for p in publication.parquet)}"
     )
-    return dg.MaterializeResult(metadata={
-        "path": dg.MetadataValue.path(str(publication.path)),
-        "parquet_dir": dg.MetadataValue.path(str(publication.parquet_dir)),
-        "tables": tables,
-        "table_count": dg.MetadataValue.int(len(publication.tables)),
-        "dagster/row_count": dg.MetadataValue.int(sum(t.rows for t in publication.tables)),
-        "size_mb": dg.MetadataValue.float(_mb(publication.bytes)),
-        "parquet_files": dg.MetadataValue.int(len(publication.parquet)),
-        "parquet_size_mb": dg.MetadataValue.float(_mb(publication.parquet_bytes)),
-        "storage_version": dg.MetadataValue.text(publication.storage_version),
-        "published_at_utc": dg.MetadataValue.text(str(publication.published_at)),
-        "seconds": dg.MetadataValue.float(round(publication.seconds, 3)),
-        "started_from_previous_copy": dg.MetadataValue.bool(publication.reused_previous),
-        "previous_copy_untouched": dg.MetadataValue.bool(publication.previous_sealed),
-    })
+    return dg.MaterializeResult(
+        metadata={
+            "path": dg.MetadataValue.path(str(publication.path)),
+            "parquet_dir": dg.MetadataValue.path(str(publication.parquet_dir)),
+            "tables": tables,
+            "table_count": dg.MetadataValue.int(len(publication.tables)),
+            "dagster/row_count": dg.MetadataValue.int(sum(t.rows for t in publication.tables)),
+            "size_mb": dg.MetadataValue.float(_mb(publication.bytes)),
+            "parquet_files": dg.MetadataValue.int(len(publication.parquet)),
+            "parquet_size_mb": dg.MetadataValue.float(_mb(publication.parquet_bytes)),
+            "storage_version": dg.MetadataValue.text(publication.storage_version),
+            "published_at_utc": dg.MetadataValue.text(str(publication.published_at)),
+            "seconds": dg.MetadataValue.float(round(publication.seconds, 3)),
+            "started_from_previous_copy": dg.MetadataValue.bool(publication.reused_previous),
+            "previous_copy_untouched": dg.MetadataValue.bool(publication.previous_sealed),
+        }
+    )
 
 
 def parquet_action(publication: Publication, table: str) -> str | None:
@@ -130,12 +148,18 @@ def published_charts(context: dg.AssetExecutionContext, paths: WarehousePaths) -
         "charts_dir": dg.MetadataValue.path(str(folder / CHARTS_DIR_NAME)),
         "chart_count": dg.MetadataValue.int(len(charts)),
         "charts": dg.MetadataValue.table(
-            records=[dg.TableRecord({"kind": c.kind, "title": c.title, "file": c.path.name, "kb": round(c.bytes / 1000, 1)})
-                     for c in charts],
-            schema=dg.TableSchema(columns=[
-                dg.TableColumn("kind", "string"), dg.TableColumn("title", "string"),
-                dg.TableColumn("file", "string"), dg.TableColumn("kb", "float"),
-            ]),
+            records=[
+                dg.TableRecord({"kind": c.kind, "title": c.title, "file": c.path.name, "kb": round(c.bytes / 1000, 1)})
+                for c in charts
+            ],
+            schema=dg.TableSchema(
+                columns=[
+                    dg.TableColumn("kind", "string"),
+                    dg.TableColumn("title", "string"),
+                    dg.TableColumn("file", "string"),
+                    dg.TableColumn("kb", "float"),
+                ]
+            ),
         ),
     }
     # Previews: the latest lap chart and a standings chart of the same series, as Markdown images.

@@ -5,7 +5,6 @@ Asset keys are the warehouse relations, ``raw/<table>``; the dbt translator maps
 Files set aside (quarantined) do not fail the run: they are counted, listed and logged.
 """
 
-
 from collections.abc import Iterator
 
 import dagster as dg

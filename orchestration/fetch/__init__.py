@@ -14,6 +14,16 @@ from .mirror import (
 )
 
 __all__ = [
-    "DEFAULT_SITE", "STATE_FILE", "Entry", "Failure", "FetchBusy", "FetchOptions", "FetchResult", "Listing",
-    "fetch", "in_scope", "parse_listing", "site_root",
+    "DEFAULT_SITE",
+    "STATE_FILE",
+    "Entry",
+    "Failure",
+    "FetchBusy",
+    "FetchOptions",
+    "FetchResult",
+    "Listing",
+    "fetch",
+    "in_scope",
+    "parse_listing",
+    "site_root",
 ]

@@ -113,7 +113,7 @@ def _date_and_size(tail: str) -> tuple[str | None, datetime | None, str | None, 
                     modified = datetime.strptime(modified_text, "%d-%b-%Y %H:%M" + (":%S" if with_seconds else ""))
             except ValueError:
                 modified = None
-            rest = tail[match.end():]
+            rest = tail[match.end() :]
             break
     size_text = size_bytes = None
     if modified_text is None:
@@ -201,8 +201,10 @@ def _below_root(target: str, page: str, root: str) -> tuple[list[str] | None, st
     for an entry of the page; (None, None) for a link to skip (the page itself, a folder above
     it); (None, the reason) for a link to refuse."""
     split, page_split = urlsplit(target), urlsplit(page)
-    if split.scheme.lower() not in ("http", "https") or split.netloc.lower() != page_split.netloc or (
-        split.scheme.lower() != page_split.scheme
+    if (
+        split.scheme.lower() not in ("http", "https")
+        or split.netloc.lower() != page_split.netloc
+        or (split.scheme.lower() != page_split.scheme)
     ):
         return None, f"link to another site: {target}"
     if (split.query or split.fragment) and split.path == page_split.path:
@@ -215,6 +217,6 @@ def _below_root(target: str, page: str, root: str) -> tuple[list[str] | None, st
         return None, f"link outside the site root {root}: {target}"
     if parts[: len(page_parts)] != page_parts:
         return None, f"link beside this folder, not under it: {target}"
-    below = parts[len(root_parts):]
+    below = parts[len(root_parts) :]
     reason = next((r for r in (bad_name(p) for p in below) if r), None)
     return (None, reason) if reason else (below, None)

@@ -16,23 +16,58 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
-from .formats import CLASSIFICATIONS, DRIVER_FIELDS, GRIDS, MAX_DRIVERS, OFFICIAL_STANDINGS, RACE_RESULTS, ReportKind, normalise_name
+from .formats import (
+    CLASSIFICATIONS,
+    DRIVER_FIELDS,
+    GRIDS,
+    MAX_DRIVERS,
+    OFFICIAL_STANDINGS,
+    RACE_RESULTS,
+    ReportKind,
+    normalise_name,
+)
 
 # JSON driver keys -> CSV driver-block field names.
-_DRIVER_KEYS = {"firstname": "firstname", "surname": "secondname", "short_name": "shortname", "*extra_4": "extra_4", "*extra_5": "extra_5"}
+_DRIVER_KEYS = {
+    "firstname": "firstname",
+    "surname": "secondname",
+    "short_name": "shortname",
+    "*extra_4": "extra_4",
+    "*extra_5": "extra_5",
+}
 # JSON entry keys -> CSV column names, per kind (keys not listed keep their normalised JSON name).
 _RACE_KEYS = {
-    "elapsed_time": "total_time", "fastest_lap_number": "fl_lapnum", "fastest_lap_time": "fl_time",
+    "elapsed_time": "total_time",
+    "fastest_lap_number": "fl_lapnum",
+    "fastest_lap_time": "fl_time",
     "fastest_lap_kph": "fl_kph",
 }
 _CLASSIFICATION_KEYS = {"position": "pos", "fastest_lap_number": "lap", "time": "time"}
 _GRID_KEYS = {"vehicle": "car"}
 
 SESSION_COLUMNS = [
-    "championship_name", "event_name", "session_name", "session_type", "report_mark", "revised_mark",
-    "report_message", "session_date", "creation_date", "circuit_name", "circuit_length_m", "circuit_country",
-    "air_temperature", "track_temperature", "track_status", "finalize_type", "finalize_time_seconds",
-    "fastest_lap_time", "fastest_lap_kph", "fastest_lap_number", "fastest_lap_car_number", "fastest_lap_driver_number",
+    "championship_name",
+    "event_name",
+    "session_name",
+    "session_type",
+    "report_mark",
+    "revised_mark",
+    "report_message",
+    "session_date",
+    "creation_date",
+    "circuit_name",
+    "circuit_length_m",
+    "circuit_country",
+    "air_temperature",
+    "track_temperature",
+    "track_status",
+    "finalize_type",
+    "finalize_time_seconds",
+    "fastest_lap_time",
+    "fastest_lap_kph",
+    "fastest_lap_number",
+    "fastest_lap_car_number",
+    "fastest_lap_driver_number",
 ]
 
 
@@ -89,8 +124,10 @@ def _entry_row(entry: dict, kind: ReportKind, keys: dict[str, str], index: int) 
             raise ReportError(f"entry {index + 1}: driver number {number!r} is not 1..{MAX_DRIVERS}")
         by_number[number] = driver
     if kind is GRIDS:
-        names = {n: " ".join(filter(None, [as_text(d.get("firstname")), as_text(d.get("surname"))])) or None
-                 for n, d in by_number.items()}
+        names = {
+            n: " ".join(filter(None, [as_text(d.get("firstname")), as_text(d.get("surname"))])) or None
+            for n, d in by_number.items()
+        }
         for n in range(1, MAX_DRIVERS + 1):
             row[f"driver_{n}"] = names.get(n)
         row["starting_driver"] = names.get(entry.get("starting_driver_number"))
@@ -174,19 +211,37 @@ def _session_row(session: dict, fastest_lap) -> dict[str, str | None]:
             raise ReportError(f"session '{key}': {exc}") from None
 
     circuit, weather, finalize = session.get("circuit"), session.get("weather"), session.get("finalize_type")
-    row = {key: get(session, key) for key in (
-        "championship_name", "event_name", "session_name", "session_type", "report_mark", "revised_mark",
-        "report_message", "session_date", "creation_date")}
-    row.update({
-        "circuit_name": get(circuit, "name"), "circuit_length_m": get(circuit, "length"),
-        "circuit_country": get(circuit, "country"),
-        "air_temperature": get(weather, "air_temperature"), "track_temperature": get(weather, "track_temperature"),
-        "track_status": get(weather, "track_status"),
-        "finalize_type": get(finalize, "type"), "finalize_time_seconds": get(finalize, "time_in_seconds"),
-        "fastest_lap_time": get(fastest_lap, "time"), "fastest_lap_kph": get(fastest_lap, "kph"),
-        "fastest_lap_number": get(fastest_lap, "lap_number"), "fastest_lap_car_number": get(fastest_lap, "participant_number"),
-        "fastest_lap_driver_number": get(fastest_lap, "driver_number"),
-    })
+    row = {
+        key: get(session, key)
+        for key in (
+            "championship_name",
+            "event_name",
+            "session_name",
+            "session_type",
+            "report_mark",
+            "revised_mark",
+            "report_message",
+            "session_date",
+            "creation_date",
+        )
+    }
+    row.update(
+        {
+            "circuit_name": get(circuit, "name"),
+            "circuit_length_m": get(circuit, "length"),
+            "circuit_country": get(circuit, "country"),
+            "air_temperature": get(weather, "air_temperature"),
+            "track_temperature": get(weather, "track_temperature"),
+            "track_status": get(weather, "track_status"),
+            "finalize_type": get(finalize, "type"),
+            "finalize_time_seconds": get(finalize, "time_in_seconds"),
+            "fastest_lap_time": get(fastest_lap, "time"),
+            "fastest_lap_kph": get(fastest_lap, "kph"),
+            "fastest_lap_number": get(fastest_lap, "lap_number"),
+            "fastest_lap_car_number": get(fastest_lap, "participant_number"),
+            "fastest_lap_driver_number": get(fastest_lap, "driver_number"),
+        }
+    )
     return row
 
 
@@ -218,7 +273,8 @@ def parse_standings(data: bytes) -> JsonReport:
         raise ReportError("'classification' is empty: no data rows")
     head = {
         _CHAMPIONSHIP_KEYS.get(key, "championship_" + normalise_name(key)): _text(value, f"championship '{key}'")
-        for key, value in championship.items() if key != "sessions"
+        for key, value in championship.items()
+        if key != "sessions"
     }
     sessions = championship.get("sessions", [])
     if not isinstance(sessions, list):
@@ -228,11 +284,15 @@ def parse_standings(data: bytes) -> JsonReport:
         listed = _object(listed, f"championship session {position}")
         where = f"championship session {position}"
         names[_text(listed.get("session_index"), where)] = (
-            _text(listed.get("event_name"), where), _text(listed.get("session_name"), where))
+            _text(listed.get("event_name"), where),
+            _text(listed.get("session_name"), where),
+        )
     report = JsonReport(kind=OFFICIAL_STANDINGS, variant="json")
     for index, entry in enumerate(competitors, start=1):
         entry = _object(entry, f"entry {index}")
-        competitor = {normalise_name(k): _text(v, f"entry {index}: '{k}'") for k, v in entry.items() if k != "points_by_session"}
+        competitor = {
+            normalise_name(k): _text(v, f"entry {index}: '{k}'") for k, v in entry.items() if k != "points_by_session"
+        }
         by_session = entry.get("points_by_session") or []
         if not isinstance(by_session, list):
             raise ReportError(f"entry {index}: 'points_by_session' is not a list")
@@ -242,10 +302,14 @@ def parse_standings(data: bytes) -> JsonReport:
                 row = _object(row, f"entry {index}: a session of 'points_by_session'")
                 for key, value in row.items():
                     column = _STANDINGS_SESSION_KEYS.get(key, normalise_name(key))
-                    values["session_" + column if column in competitor else column] = _text(value, f"entry {index}: '{key}'")
+                    values["session_" + column if column in competitor else column] = _text(
+                        value, f"entry {index}: '{key}'"
+                    )
                 session_index = values.get("session_index")
                 if names and session_index not in names:
-                    raise ReportError(f"entry {index}: session_index {session_index!r} is not in the championship's sessions")
+                    raise ReportError(
+                        f"entry {index}: session_index {session_index!r} is not in the championship's sessions"
+                    )
                 values["session_event_name"], values["session_name"] = names.get(session_index, (None, None))
             report.rows.append(values)
             report.entry_numbers.append(index)

@@ -25,7 +25,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import NamedTuple
 
 DATA_EXTENSIONS = {".csv", ".json"}
@@ -126,7 +126,7 @@ def parse_report_name(stem: str, session_name: str) -> tuple[str, str, str | Non
     idx = rest.lower().rfind(marker.lower())
     if idx > 0:
         report = rest[:idx]
-        mark = rest[idx + len(marker):].lstrip("_ ") or None
+        mark = rest[idx + len(marker) :].lstrip("_ ") or None
         return number, report, mark
     # The session name is not in the file name: the last word is a mark only if it reads as one.
     head, _, tail = rest.rpartition("_")
@@ -323,7 +323,9 @@ def discover(root: Path, known: Mapping[str, tuple[int, int]] | None = None) -> 
             suffix = _suffix(entry.name).lower()
             if suffix not in DATA_EXTENSIONS:
                 what = suffix.lstrip(".").upper() or "no extension"
-                found.skipped.append(OtherFile(rel, entry.path, st.st_size, st.st_mtime_ns, f"not a data file ({what})"))
+                found.skipped.append(
+                    OtherFile(rel, entry.path, st.st_size, st.st_mtime_ns, f"not a data file ({what})")
+                )
                 continue
             if suffix != ".json" and is_points_data(rel):
                 found.skipped.append(OtherFile(rel, entry.path, st.st_size, st.st_mtime_ns, POINTS_DATA_CSV_REASON))

@@ -23,19 +23,30 @@ import hashlib
 import re
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Callable, NamedTuple
+from typing import NamedTuple
 
 import duckdb
 
-from . import json_reports
-from .formats import KINDS, KINDS_BY_NAME, LINEAGE_COLUMNS, UNSUPPORTED_REPORTS, Header, HeaderError, classify, normalise_name, split_header
-from .layout import OtherFile, RawFile, discover, parse_mark, sha256_of
-from .streams import Stream, Streams
 from ..runlock import warehouse_lock
+from . import json_reports
+from .formats import (
+    KINDS,
+    KINDS_BY_NAME,
+    LINEAGE_COLUMNS,
+    UNSUPPORTED_REPORTS,
+    Header,
+    HeaderError,
+    classify,
+    normalise_name,
+    split_header,
+)
+from .layout import RawFile, discover, parse_mark
+from .streams import Stream, Streams
 
 # The `session` block of JSON reports: one row per JSON file.
 REPORT_SESSIONS = "report_sessions"
@@ -69,11 +80,24 @@ MANIFEST_COLUMNS = {
 }
 
 # Types of the temp table `_files` (Ingestor._register_files).
-FILES_TYPES = ["VARCHAR", "VARCHAR", "VARCHAR", "INTEGER"] + ["VARCHAR"] * 6 + ["TIMESTAMP", "VARCHAR", "VARCHAR", "VARCHAR"]
+FILES_TYPES = (
+    ["VARCHAR", "VARCHAR", "VARCHAR", "INTEGER"] + ["VARCHAR"] * 6 + ["TIMESTAMP", "VARCHAR", "VARCHAR", "VARCHAR"]
+)
 
 FILE_COLUMNS = [  # lineage of a file, in the order of LINEAGE_COLUMNS without the row number
-    "path", "sha256", "season", "event_folder", "event_name", "series_folder", "series_name", "session_folder",
-    "session_name", "session_start_local", "session_key", "report", "mark",
+    "path",
+    "sha256",
+    "season",
+    "event_folder",
+    "event_name",
+    "series_folder",
+    "series_name",
+    "session_folder",
+    "session_name",
+    "session_start_local",
+    "session_key",
+    "report",
+    "mark",
 ]
 
 LINEAGE_TYPES = {"_row_number": "BIGINT", "_season": "INTEGER", "_session_start_local": "TIMESTAMP"}
@@ -186,8 +210,9 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(f"CREATE TABLE IF NOT EXISTS raw.{REPORT_SESSIONS} ({', '.join(cols)})")
 
 
-def insert_rows(con: duckdb.DuckDBPyConnection, table: str, types: list[str], rows: list,
-                columns: list[str] | None = None) -> None:
+def insert_rows(
+    con: duckdb.DuckDBPyConnection, table: str, types: list[str], rows: list, columns: list[str] | None = None
+) -> None:
     """INSERT many Python rows in one statement: one typed list parameter per column, unnested
     (into `columns` by name when given, else by position).
 
@@ -289,7 +314,7 @@ def inspect_file(raw: RawFile, data: bytes | None = None) -> tuple[Header | None
             if delim in line:
                 return None, 0, f"delimiter is {label}, expected ';'"
         return None, 0, "header line has no ';' separator"
-    rest = b"" if line_end < 0 else head[line_end + 1:]
+    rest = b"" if line_end < 0 else head[line_end + 1 :]
     if not rest.strip() and raw.size_bytes <= len(head):
         return None, 0, "header only: no data rows"
     problem = text_problem(data)
@@ -335,7 +360,9 @@ class Ingestor:
             ensure_schema(con)
             known = {
                 r[0]: Known(*r[1:])
-                for r in con.execute("SELECT path, sha256, size_bytes, mtime_ns, status FROM raw.ingested_files").fetchall()
+                for r in con.execute(
+                    "SELECT path, sha256, size_bytes, mtime_ns, status FROM raw.ingested_files"
+                ).fetchall()
             }
             plan = self.plan(known, streams)
             con.execute("BEGIN TRANSACTION")
@@ -360,24 +387,34 @@ class Ingestor:
         changed files once: hashed, checked, parsed (JSON) or appended to their group's stream."""
         # Files the manifest holds with the same size and time are not described again (forced
         # ones are: they are read again); a removed file that is back counts as new.
-        found = discover(self.raw_root, {
-            path: (prev.size_bytes, prev.mtime_ns) for path, prev in known.items()
-            if prev.status != Status.REMOVED and not self.forced(path)
-        })
+        found = discover(
+            self.raw_root,
+            {
+                path: (prev.size_bytes, prev.mtime_ns)
+                for path, prev in known.items()
+                if prev.status != Status.REMOVED and not self.forced(path)
+            },
+        )
         if self.force_prefix and not any(self.forced(f.path) for f in found.data):
             seasons = sorted({p.split("/", 1)[0] for p in [f.path for f in found.data] + found.unchanged})
             raise ValueError(
                 f"no data file under {self.force_prefix!r} in {self.raw_root}: give a season folder "
                 f"({', '.join(seasons[:10]) or 'none found'}) or <season>/<event folder>"
             )
-        plan = Plan(files_seen=len(found.data) + len(found.skipped) + len(found.misplaced) + len(found.unchanged),
-                    files_unchanged=len(found.unchanged))
-        for other, status in [(f, Status.SKIPPED) for f in found.skipped] + [(f, Status.QUARANTINED) for f in found.misplaced]:
+        plan = Plan(
+            files_seen=len(found.data) + len(found.skipped) + len(found.misplaced) + len(found.unchanged),
+            files_unchanged=len(found.unchanged),
+        )
+        for other, status in [(f, Status.SKIPPED) for f in found.skipped] + [
+            (f, Status.QUARANTINED) for f in found.misplaced
+        ]:
             prev = known.get(other.path)
             if prev and (prev.size_bytes, prev.mtime_ns, prev.status) == (other.size_bytes, other.mtime_ns, status):
                 plan.files_unchanged += 1
             else:
-                plan.outcomes.append(FileOutcome(other.path, None, other.size_bytes, other.mtime_ns, status, other.reason))
+                plan.outcomes.append(
+                    FileOutcome(other.path, None, other.size_bytes, other.mtime_ns, status, other.reason)
+                )
         for raw in found.data:
             self._plan_data_file(plan, raw, known.get(raw.path), streams)
         seen = {f.path for f in found.data + found.skipped + found.misplaced} | set(found.unchanged)
@@ -388,8 +425,12 @@ class Ingestor:
         """Decide one data file: unchanged, touched, restored, skipped, set aside, or to load."""
         forced = self.forced(raw.path)  # read again even if unchanged (a reload from the UI)
         plan.files_reloaded += forced
-        if prev and not forced and (prev.size_bytes, prev.mtime_ns) == (raw.size_bytes, raw.mtime_ns) \
-                and prev.status != Status.REMOVED:
+        if (
+            prev
+            and not forced
+            and (prev.size_bytes, prev.mtime_ns) == (raw.size_bytes, raw.mtime_ns)
+            and prev.status != Status.REMOVED
+        ):
             plan.files_unchanged += 1
             return
         with open(raw.absolute_path, "rb") as fh:
@@ -434,8 +475,9 @@ class Ingestor:
             if streams is not None:
                 streams.add(group, data)
 
-    def apply(self, con: duckdb.DuckDBPyConnection, plan: Plan, known: dict[str, Known],
-              streams: Streams | None) -> dict[str, int]:
+    def apply(
+        self, con: duckdb.DuckDBPyConnection, plan: Plan, known: dict[str, Known], streams: Streams | None
+    ) -> dict[str, int]:
         """Carry the plan out inside the caller's transaction: replace the rows of files read again,
         load the groups and JSON reports (setting aside what fails), write the manifest, resolve
         supersession. Returns the rows loaded per raw table."""
@@ -443,37 +485,50 @@ class Ingestor:
         # Rows of files read again (changed content) are replaced: old rows go first.
         replaced = [o.path for o in plan.outcomes if o.status != Status.RESTORED and o.path in known]
         if replaced:
-            con.execute("CREATE OR REPLACE TEMP TABLE _replaced AS SELECT unnest($paths::VARCHAR[]) AS path", {"paths": replaced})
+            con.execute(
+                "CREATE OR REPLACE TEMP TABLE _replaced AS SELECT unnest($paths::VARCHAR[]) AS path",
+                {"paths": replaced},
+            )
             for table in [k.name for k in KINDS] + [REPORT_SESSIONS]:
                 con.execute(f"DELETE FROM raw.{quote_ident(table)} WHERE _file_path IN (SELECT path FROM _replaced)")
         rows_loaded: dict[str, int] = defaultdict(int)
         for group, files in plan.csv_groups.items():
             stream = streams.get(group) if streams is not None else None
-            loaded = self._load_group(con, KINDS_BY_NAME[group.kind], list(group.columns), group.n_cells, files, by_path, stream)
+            loaded = self._load_group(
+                con, KINDS_BY_NAME[group.kind], list(group.columns), group.n_cells, files, by_path, stream
+            )
             rows_loaded[group.kind] += loaded
             self.progress(f"{group.kind}: {len(files)} file(s), {loaded} rows")
         for kind_name, loaded in self._load_json(con, plan.json_loads, by_path).items():
             rows_loaded[kind_name] += loaded
-        self._write_manifest(con, plan.outcomes, plan.touch_only, plan.removed, datetime.now(timezone.utc).replace(tzinfo=None))
+        self._write_manifest(
+            con, plan.outcomes, plan.touch_only, plan.removed, datetime.now(UTC).replace(tzinfo=None)
+        )
         self._resolve_supersession(con)
         return dict(rows_loaded)
 
     @staticmethod
     def report(con: duckdb.DuckDBPyConnection, plan: Plan, rows_loaded: dict[str, int]) -> IngestReport:
         """The run's report: the plan's counts, and the manifest and raw tables as the run left them."""
-        removed_sessions = {r[0] for r in con.execute(
-            "SELECT DISTINCT session_key FROM raw.ingested_files WHERE list_contains($p, path) AND session_key IS NOT NULL",
-            {"p": plan.removed},
-        ).fetchall()}
+        removed_sessions = {
+            r[0]
+            for r in con.execute(
+                "SELECT DISTINCT session_key FROM raw.ingested_files WHERE list_contains($p, path) AND session_key IS NOT NULL",
+                {"p": plan.removed},
+            ).fetchall()
+        }
         return IngestReport(
             files_seen=plan.files_seen,
             files_read=plan.files_read,
             files_unchanged=plan.files_unchanged,
             files_reloaded=plan.files_reloaded,
-            status_counts=dict(con.execute("SELECT status, count(*) FROM raw.ingested_files GROUP BY status").fetchall()),
+            status_counts=dict(
+                con.execute("SELECT status, count(*) FROM raw.ingested_files GROUP BY status").fetchall()
+            ),
             rows_loaded=rows_loaded,
             rows_total={
-                kind.name: con.execute(f"SELECT count(*) FROM raw.{quote_ident(kind.name)}").fetchall()[0][0] for kind in KINDS
+                kind.name: con.execute(f"SELECT count(*) FROM raw.{quote_ident(kind.name)}").fetchall()[0][0]
+                for kind in KINDS
             },
             quarantined=con.execute(
                 "SELECT path, reason FROM raw.ingested_files WHERE status = 'quarantined' ORDER BY path"
@@ -500,13 +555,17 @@ class Ingestor:
         self._register_files(con, files)
         select_cols = ", ".join(f"c{i} AS {quote_ident(col)}" for i, col in enumerate(columns))
         target_cols = ", ".join(quote_ident(c) for c in columns + LINEAGE_COLUMNS)
-        lineage = ("f.path, f.sha256, src._rn - min(src._rn) OVER (PARTITION BY src._source) + 1, f.season, "
-                   "f.event_folder, f.event_name, f.series_folder, f.series_name, f.session_folder, f.session_name, "
-                   "f.session_start_local, f.session_key, f.report, f.mark")
+        lineage = (
+            "f.path, f.sha256, src._rn - min(src._rn) OVER (PARTITION BY src._source) + 1, f.season, "
+            "f.event_folder, f.event_name, f.series_folder, f.series_name, f.session_folder, f.session_name, "
+            "f.session_start_local, f.session_key, f.report, f.mark"
+        )
         names = ", ".join(f"src.{quote_ident(c)}" for c in columns)
         con.execute("DROP TABLE IF EXISTS _reject_errors")
         con.execute("DROP TABLE IF EXISTS _reject_scans")
-        if stream is not None and self._insert_stream(con, table, stream, files, n_cells, select_cols, target_cols, names):
+        if stream is not None and self._insert_stream(
+            con, table, stream, files, n_cells, select_cols, target_cols, names
+        ):
             return self._after_insert(con, kind, table, columns, files, by_path)
         # File by file (no stream, or the stream did not map back exactly): rejects name their file.
         # row_number() OVER () streams in read order (insertion order is preserved), so per file it
@@ -532,8 +591,17 @@ class Ingestor:
             raise UnreadableFiles(probe_files([r for r, _ in files], csv_columns), exc) from exc
         return self._after_insert(con, kind, table, columns, files, by_path)
 
-    def _insert_stream(self, con, table: str, stream: Stream, files: list[tuple[RawFile, str]], n_cells: int,
-                       select_cols: str, target_cols: str, names: str) -> bool:
+    def _insert_stream(
+        self,
+        con,
+        table: str,
+        stream: Stream,
+        files: list[tuple[RawFile, str]],
+        n_cells: int,
+        select_cols: str,
+        target_cols: str,
+        names: str,
+    ) -> bool:
         """Insert a group from its stream (streams.py); True if every row mapped back to its file and
         row number exactly. Otherwise the rows are deleted again, for the file-by-file load."""
         if len(files) != len(stream.rows_per_file):
@@ -549,10 +617,20 @@ class Ingestor:
         # Lineage by the file's number, from constant lists: a join with _files would make DuckDB
         # hash the whole stream (its build side), holding every row in memory.
         values = {
-            "path": ("VARCHAR", [r.path for r, _ in files]), "sha256": ("VARCHAR", [sha for _, sha in files]),
+            "path": ("VARCHAR", [r.path for r, _ in files]),
+            "sha256": ("VARCHAR", [sha for _, sha in files]),
             "season": ("INTEGER", [r.season for r, _ in files]),
-            **{k: ("VARCHAR", [getattr(r, k) for r, _ in files]) for k in (
-                "event_folder", "event_name", "series_folder", "series_name", "session_folder", "session_name")},
+            **{
+                k: ("VARCHAR", [getattr(r, k) for r, _ in files])
+                for k in (
+                    "event_folder",
+                    "event_name",
+                    "series_folder",
+                    "series_name",
+                    "session_folder",
+                    "session_name",
+                )
+            },
             "session_start_local": ("TIMESTAMP", [r.session_start_local for r, _ in files]),
             **{k: ("VARCHAR", [getattr(r, k) for r, _ in files]) for k in ("session_key", "report", "mark")},
         }
@@ -575,14 +653,18 @@ class Ingestor:
         except duckdb.Error as exc:
             raise StreamFailed(str(exc)) from exc
         rejected = con.execute("SELECT count(*) FROM _reject_errors").fetchone()[0]
-        mismatched = 0 if rejected else con.execute(
-            f"""SELECT count(*) FROM _files f LEFT JOIN (
+        mismatched = (
+            0
+            if rejected
+            else con.execute(
+                f"""SELECT count(*) FROM _files f LEFT JOIN (
                     SELECT _file_path, count(*) AS n, min(_row_number) AS lo, max(_row_number) AS hi
                     FROM {table} WHERE _file_path IN (SELECT path FROM _files) GROUP BY _file_path
                 ) t ON t._file_path = f.path
                 WHERE f._rows IS NULL OR coalesce(t.n, 0) <> f._rows
                    OR (f._rows > 0 AND (t.lo IS DISTINCT FROM 1 OR t.hi IS DISTINCT FROM f._rows))"""
-        ).fetchone()[0]
+            ).fetchone()[0]
+        )
         if rejected or mismatched:
             con.execute(f"DELETE FROM {table} WHERE _file_path IN (SELECT path FROM _files)")
             con.execute("DROP TABLE IF EXISTS _reject_errors")
@@ -590,8 +672,15 @@ class Ingestor:
             return False
         return True
 
-    def _after_insert(self, con, kind, table: str, columns: list[str], files: list[tuple[RawFile, str]],
-                      by_path: dict[str, FileOutcome]) -> int:
+    def _after_insert(
+        self,
+        con,
+        kind,
+        table: str,
+        columns: list[str],
+        files: list[tuple[RawFile, str]],
+        by_path: dict[str, FileOutcome],
+    ) -> int:
         """Rejected rows and garbage values set their file aside; the outcome of each file of the group."""
         bad: dict[str, str] = {}
         for path, line, error_type, message in con.execute(
@@ -632,10 +721,26 @@ class Ingestor:
                    session_key VARCHAR, report VARCHAR, mark VARCHAR)"""
         )
         insert_rows(
-            con, "_files", FILES_TYPES,
+            con,
+            "_files",
+            FILES_TYPES,
             [
-                [r.absolute_path, r.path, sha, r.season, r.event_folder, r.event_name, r.series_folder, r.series_name,
-                 r.session_folder, r.session_name, r.session_start_local, r.session_key, r.report, r.mark]
+                [
+                    r.absolute_path,
+                    r.path,
+                    sha,
+                    r.season,
+                    r.event_folder,
+                    r.event_name,
+                    r.series_folder,
+                    r.series_name,
+                    r.session_folder,
+                    r.session_name,
+                    r.session_start_local,
+                    r.session_key,
+                    r.report,
+                    r.mark,
+                ]
                 for r, sha in files
             ],
         )
@@ -663,9 +768,27 @@ class Ingestor:
             kind = KINDS_BY_NAME[kind_name]
             records = []
             for raw, sha, parsed in items:
-                lineage = dict(zip(LINEAGE_COLUMNS, [raw.path, sha, None, raw.season, raw.event_folder, raw.event_name,
-                                                     raw.series_folder, raw.series_name, raw.session_folder, raw.session_name,
-                                                     raw.session_start_local, raw.session_key, raw.report, raw.mark]))
+                lineage = dict(
+                    zip(
+                        LINEAGE_COLUMNS,
+                        [
+                            raw.path,
+                            sha,
+                            None,
+                            raw.season,
+                            raw.event_folder,
+                            raw.event_name,
+                            raw.series_folder,
+                            raw.series_name,
+                            raw.session_folder,
+                            raw.session_name,
+                            raw.session_start_local,
+                            raw.session_key,
+                            raw.report,
+                            raw.mark,
+                        ],
+                    )
+                )
                 for number, row in zip(parsed.entry_numbers, parsed.rows):
                     records.append({**row, **lineage, "_row_number": number})
             frame = pd.DataFrame.from_records(records)
@@ -693,13 +816,26 @@ class Ingestor:
                 loaded[kind_name] = loaded.get(kind_name, 0) + outcome.rows_loaded
                 if not parsed.session:  # standings files have no session block
                     continue
-                lineage = [raw.path, sha, raw.season, raw.event_folder, raw.event_name, raw.series_folder, raw.series_name,
-                           raw.session_folder, raw.session_name, raw.session_start_local,
-                           raw.session_key, raw.report, raw.mark]
+                lineage = [
+                    raw.path,
+                    sha,
+                    raw.season,
+                    raw.event_folder,
+                    raw.event_name,
+                    raw.series_folder,
+                    raw.series_name,
+                    raw.session_folder,
+                    raw.session_name,
+                    raw.session_start_local,
+                    raw.session_key,
+                    raw.report,
+                    raw.mark,
+                ]
                 sessions.append([parsed.session.get(c) for c in json_reports.SESSION_COLUMNS] + lineage)
             if sessions:
                 types = ["VARCHAR"] * len(json_reports.SESSION_COLUMNS) + [
-                    LINEAGE_TYPES.get(c, "VARCHAR") for c in LINEAGE_COLUMNS if c != "_row_number"]
+                    LINEAGE_TYPES.get(c, "VARCHAR") for c in LINEAGE_COLUMNS if c != "_row_number"
+                ]
                 insert_rows(con, f"raw.{REPORT_SESSIONS}", types, sessions)
         return loaded
 
@@ -759,21 +895,37 @@ class Ingestor:
         fresh = [o for o in outcomes if o.status != Status.RESTORED]
         if not fresh:
             return
-        con.execute(
-            "DELETE FROM raw.ingested_files WHERE list_contains($p, path)", {"p": [o.path for o in fresh]}
-        )
+        con.execute("DELETE FROM raw.ingested_files WHERE list_contains($p, path)", {"p": [o.path for o in fresh]})
         rows = []
         for o in fresh:
             r = o.raw
-            rows.append([
-                o.path, o.sha256, o.size_bytes, o.mtime_ns, o.kind, o.header_variant,
-                r.report if r else None, r.mark if r else None, r.mark_rank if r else None,
-                r.season if r else None, r.event_folder if r else None, r.event_name if r else None,
-                r.series_folder if r else None, r.series_name if r else None, r.session_folder if r else None,
-                r.session_name if r else None, r.session_start_local if r else None,
-                r.session_key if r else None, o.status, o.reason, o.note, o.rows_loaded,
-                now if o.status == Status.LOADED else None,
-            ])
+            rows.append(
+                [
+                    o.path,
+                    o.sha256,
+                    o.size_bytes,
+                    o.mtime_ns,
+                    o.kind,
+                    o.header_variant,
+                    r.report if r else None,
+                    r.mark if r else None,
+                    r.mark_rank if r else None,
+                    r.season if r else None,
+                    r.event_folder if r else None,
+                    r.event_name if r else None,
+                    r.series_folder if r else None,
+                    r.series_name if r else None,
+                    r.session_folder if r else None,
+                    r.session_name if r else None,
+                    r.session_start_local if r else None,
+                    r.session_key if r else None,
+                    o.status,
+                    o.reason,
+                    o.note,
+                    o.rows_loaded,
+                    now if o.status == Status.LOADED else None,
+                ]
+            )
         insert_rows(con, "raw.ingested_files", list(MANIFEST_COLUMNS.values()), rows, list(MANIFEST_COLUMNS))
 
     @staticmethod

@@ -28,7 +28,7 @@ class Stream:
 def data_lines(data: bytes) -> bytes:
     """The lines after the header, without empty ones, each ending with a line feed."""
     start = data.find(b"\n")
-    body = b"" if start < 0 else data[start + 1:]
+    body = b"" if start < 0 else data[start + 1 :]
     if body and not body.endswith(b"\n"):
         body += b"\n"  # a last line ended by a lone CR (checked to be the only kind left)
     if body.startswith((b"\n", b"\r\n")) or b"\n\n" in body or b"\n\r\n" in body:
@@ -58,7 +58,9 @@ class Streams:
         if rows:
             prefix = b"%d;" % number
             lines = body[:-1].split(b"\n")
-            self._handles[key].write(b"".join([prefix + b"%d;" % row + line + b"\n" for row, line in enumerate(lines, 1)]))
+            self._handles[key].write(
+                b"".join([prefix + b"%d;" % row + line + b"\n" for row, line in enumerate(lines, 1)])
+            )
         stream.rows_per_file.append(rows)
 
     def get(self, key) -> Stream | None:
@@ -74,9 +76,8 @@ class Streams:
         if self.folder is not None:
             shutil.rmtree(self.folder, ignore_errors=True)
 
-    def __enter__(self) -> "Streams":
+    def __enter__(self) -> Streams:
         return self
 
     def __exit__(self, *exc) -> None:
         self.close()
-

@@ -36,8 +36,17 @@ from .snapshot import (
 )
 
 __all__ = [
-    "CHARTS_DIR_NAME", "Descriptions", "META_SCHEMA", "META_TABLE", "PARQUET_DIR_NAME",
-    "Publication", "PublishError", "STORAGE_VERSION", "TableCopy", "publish", "storage_version_of",
+    "CHARTS_DIR_NAME",
+    "Descriptions",
+    "META_SCHEMA",
+    "META_TABLE",
+    "PARQUET_DIR_NAME",
+    "Publication",
+    "PublishError",
+    "STORAGE_VERSION",
+    "TableCopy",
+    "publish",
+    "storage_version_of",
 ]
 
 # The charts (orchestration/publish/charts.py) import matplotlib, which takes a second or more:
@@ -117,7 +126,10 @@ def _stage_parquet(snapshot: Snapshot, parquet_dir: Path) -> list[StagedParquet]
     try:
         con.execute(f"ATTACH {quote_literal(str(snapshot.staged))} AS pub (READ_ONLY)")
         staged = parquet.stage_marts(
-            con, "pub", [t.name for t in snapshot.marts], parquet_dir,
+            con,
+            "pub",
+            [t.name for t in snapshot.marts],
+            parquet_dir,
             unchanged=[t.name for t in snapshot.marts if t.action == "kept"],
             session_fingerprints={t.name: t.sessions for t in snapshot.marts if t.sessions is not None},
         )

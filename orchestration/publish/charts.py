@@ -49,7 +49,8 @@ class Chart:
         with Image.open(self.path) as image:
             width, height = image.size
             small = image.convert("RGB").resize(
-                (max(1, round(width * PREVIEW_SCALE)), max(1, round(height * PREVIEW_SCALE))), Image.Resampling.LANCZOS)
+                (max(1, round(width * PREVIEW_SCALE)), max(1, round(height * PREVIEW_SCALE))), Image.Resampling.LANCZOS
+            )
         buffer = io.BytesIO()
         small.save(buffer, format="PNG")
         return buffer.getvalue()
@@ -81,7 +82,9 @@ def _save(fig: Figure, target: Path) -> int:
 
 def standings_subjects(con: duckdb.DuckDBPyConnection) -> list[tuple]:
     """(series_id, series name, season, class_id, class name) for the latest season of each series."""
-    return _rows(con, """
+    return _rows(
+        con,
+        """
         WITH latest AS (
             SELECT series_id, max(season) AS season FROM marts.season_driver_standings GROUP BY series_id
         )
@@ -91,12 +94,16 @@ def standings_subjects(con: duckdb.DuckDBPyConnection) -> list[tuple]:
         JOIN latest USING (series_id, season)
         LEFT JOIN marts.dim_series se ON se.series_id = st.series_id
         LEFT JOIN marts.dim_classes c ON c.class_id = st.class_id
-        ORDER BY 1, 3, 5""")
+        ORDER BY 1, 3, 5""",
+    )
 
 
-def standings_figure(con: duckdb.DuckDBPyConnection, series_id: str, series_name: str, season: int,
-                     class_id: str, class_name: str) -> Figure | None:
-    rounds = _rows(con, """
+def standings_figure(
+    con: duckdb.DuckDBPyConnection, series_id: str, series_name: str, season: int, class_id: str, class_name: str
+) -> Figure | None:
+    rounds = _rows(
+        con,
+        """
         SELECT DISTINCT st.round_number, coalesce(e.event_name, st.after_session_id), s.session_name
         FROM marts.season_driver_standings st
         LEFT JOIN marts.dim_sessions s ON s.session_id = st.after_session_id
@@ -104,22 +111,32 @@ def standings_figure(con: duckdb.DuckDBPyConnection, series_id: str, series_name
         WHERE st.series_id = ? AND st.season = ? AND st.class_id = ?
           AND EXISTS (SELECT 1 FROM marts.fct_session_results r
                       WHERE r.session_id = st.after_session_id AND r.class_id = st.class_id)
-        ORDER BY 1""", [series_id, season, class_id])
+        ORDER BY 1""",
+        [series_id, season, class_id],
+    )
     if not rounds:
         return None
     last_round = rounds[-1][0]
-    leaders = _rows(con, """
+    leaders = _rows(
+        con,
+        """
         SELECT st.driver_id, coalesce(d.full_name, st.driver_id), st.position, st.points_counted, st.latest_car_number
         FROM marts.season_driver_standings st LEFT JOIN marts.dim_drivers d ON d.driver_id = st.driver_id
         WHERE st.series_id = ? AND st.season = ? AND st.class_id = ? AND st.round_number = ?
-        ORDER BY st.position, d.full_name LIMIT ?""", [series_id, season, class_id, last_round, TOP_DRIVERS])
+        ORDER BY st.position, d.full_name LIMIT ?""",
+        [series_id, season, class_id, last_round, TOP_DRIVERS],
+    )
     ids = [row[0] for row in leaders]
     if not ids:
         return None
-    points = _rows(con, f"""
+    points = _rows(
+        con,
+        f"""
         SELECT driver_id, round_number, points_counted FROM marts.season_driver_standings
         WHERE series_id = ? AND season = ? AND class_id = ? AND driver_id IN ({', '.join('?' for _ in ids)})
-        ORDER BY driver_id, round_number""", [series_id, season, class_id, *ids])
+        ORDER BY driver_id, round_number""",
+        [series_id, season, class_id, *ids],
+    )
     raced = {r[0] for r in rounds}
     by_driver: dict[str, list[tuple[int, float]]] = defaultdict(list)
     for driver_id, round_number, value in points:
@@ -138,8 +155,14 @@ def standings_figure(con: duckdb.DuckDBPyConnection, series_id: str, series_name
         names = " / ".join(name for name, _, _ in drivers)
         position, total = drivers[0][1], drivers[0][2]
         car = f" #{car_number}" if car_number else ""
-        ax.plot(xs, ys, marker="o", linewidth=2 if index < 3 else 1.2, markersize=4,
-                label=f"{position}. {names}{car} ({float(total or 0):g})")
+        ax.plot(
+            xs,
+            ys,
+            marker="o",
+            linewidth=2 if index < 3 else 1.2,
+            markersize=4,
+            label=f"{position}. {names}{car} ({float(total or 0):g})",
+        )
     ax.set_xticks([r[0] for r in rounds])
     width = max(8, int(110 / max(len(rounds), 1)))  # characters per line that fit under one round
     ax.set_xticklabels([f"R{r[0]}\n" + textwrap.fill(str(r[1]), width) for r in rounds], fontsize=7)
@@ -156,7 +179,9 @@ def standings_figure(con: duckdb.DuckDBPyConnection, series_id: str, series_name
 
 def lap_chart_subjects(con: duckdb.DuckDBPyConnection) -> list[tuple]:
     """(session_id, series_id, series name, season, event name, session name): latest race per series."""
-    return _rows(con, """
+    return _rows(
+        con,
+        """
         SELECT s.session_id, s.series_id, coalesce(se.short_name, se.series_name, s.series_id), s.season,
                coalesce(e.event_name, ''), coalesce(s.session_name, 'Race')
         FROM marts.dim_sessions s
@@ -165,15 +190,20 @@ def lap_chart_subjects(con: duckdb.DuckDBPyConnection) -> list[tuple]:
         WHERE s.session_type = 'race'
           AND EXISTS (SELECT 1 FROM marts.fct_laps l WHERE l.session_id = s.session_id AND l.overall_position IS NOT NULL)
         QUALIFY row_number() OVER (PARTITION BY s.series_id ORDER BY s.start_at DESC, s.session_id DESC) = 1
-        ORDER BY 2""")
+        ORDER BY 2""",
+    )
 
 
 def lap_chart_figure(con: duckdb.DuckDBPyConnection, session_id: str, title: str) -> Figure | None:
-    laps = _rows(con, """
+    laps = _rows(
+        con,
+        """
         SELECT l.car_number, l.lap_number, l.overall_position, coalesce(c.class_name, l.class_id, '')
         FROM marts.fct_laps l LEFT JOIN marts.dim_classes c ON c.class_id = l.class_id
         WHERE l.session_id = ? AND l.overall_position IS NOT NULL
-        ORDER BY l.car_number, l.lap_number""", [session_id])
+        ORDER BY l.car_number, l.lap_number""",
+        [session_id],
+    )
     if not laps:
         return None
     cars: dict[str, list[tuple[int, int]]] = defaultdict(list)
@@ -190,10 +220,25 @@ def lap_chart_figure(con: duckdb.DuckDBPyConnection, session_id: str, title: str
     for car, points in cars.items():
         xs, ys = zip(*points)
         ax.plot(xs, ys, color=colour[car_class[car]], linewidth=1, alpha=0.85)
-        ax.annotate(f"#{car}", (xs[-1], ys[-1]), xytext=(3, 0), textcoords="offset points",
-                    fontsize=6, va="center", color=colour[car_class[car]])
-        ax.annotate(f"#{car}", (xs[0], ys[0]), xytext=(-3, 0), textcoords="offset points",
-                    fontsize=6, va="center", ha="right", color=colour[car_class[car]])
+        ax.annotate(
+            f"#{car}",
+            (xs[-1], ys[-1]),
+            xytext=(3, 0),
+            textcoords="offset points",
+            fontsize=6,
+            va="center",
+            color=colour[car_class[car]],
+        )
+        ax.annotate(
+            f"#{car}",
+            (xs[0], ys[0]),
+            xytext=(-3, 0),
+            textcoords="offset points",
+            fontsize=6,
+            va="center",
+            ha="right",
+            color=colour[car_class[car]],
+        )
     for name in classes:
         ax.plot([], [], color=colour[name], linewidth=2, label=name)
     ax.set_ylim(field + 1, 0)
@@ -213,9 +258,15 @@ def draw_charts(published: Path, folder: Path) -> list[Chart]:
     """Every chart, from the published DuckDB file (opened read-only), into `folder`."""
     folder.mkdir(parents=True, exist_ok=True)
     files.remove_leftovers(folder)
-    con = duckdb.connect(str(published), read_only=True, config={
-        "enable_external_access": False, "autoinstall_known_extensions": False, "autoload_known_extensions": False,
-    })
+    con = duckdb.connect(
+        str(published),
+        read_only=True,
+        config={
+            "enable_external_access": False,
+            "autoinstall_known_extensions": False,
+            "autoload_known_extensions": False,
+        },
+    )
     charts: list[Chart] = []
     try:
         for series_id, series_name, season, class_id, class_name in standings_subjects(con):
@@ -223,8 +274,16 @@ def draw_charts(published: Path, folder: Path) -> list[Chart]:
             if fig is None:
                 continue
             target = folder / f"standings_{slug(series_id, season, class_name)}.png"
-            charts.append(Chart("standings", f"{series_name} {season} {class_name} standings", target,
-                                _save(fig, target), series_id, season))
+            charts.append(
+                Chart(
+                    "standings",
+                    f"{series_name} {season} {class_name} standings",
+                    target,
+                    _save(fig, target),
+                    series_id,
+                    season,
+                )
+            )
         for session_id, series_id, series_name, season, event_name, session_name in lap_chart_subjects(con):
             title = f"{series_name} {season} {event_name} {session_name}: lap chart".replace("  ", " ")
             fig = lap_chart_figure(con, session_id, title)

@@ -9,7 +9,9 @@ from pathlib import Path
 from .snapshot import Descriptions
 
 
-def from_dbt_manifest(manifest: Path, schemas: tuple[str, ...] = ("marts",)) -> dict[tuple[str, str], tuple[str | None, dict[str, str]]]:
+def from_dbt_manifest(
+    manifest: Path, schemas: tuple[str, ...] = ("marts",)
+) -> dict[tuple[str, str], tuple[str | None, dict[str, str]]]:
     """{(schema, relation name): (model description, {column: description})} for models in `schemas`."""
     path = Path(manifest)
     if not path.exists():
@@ -21,7 +23,10 @@ def from_dbt_manifest(manifest: Path, schemas: tuple[str, ...] = ("marts",)) -> 
             continue
         name = node.get("alias") or node["name"]
         columns = {c: (v.get("description") or "").strip() for c, v in (node.get("columns") or {}).items()}
-        found[(node["schema"], name)] = ((node.get("description") or "").strip() or None, {c: d for c, d in columns.items() if d})
+        found[(node["schema"], name)] = (
+            (node.get("description") or "").strip() or None,
+            {c: d for c, d in columns.items() if d},
+        )
     return found
 
 

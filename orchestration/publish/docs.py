@@ -98,16 +98,35 @@ def build_docs(
     work.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(manifest, work / "manifest.json")
     done = subprocess.run(
-        [dbt_executable, "docs", "generate", "--static", "--no-compile", "--quiet",
-         "--project-dir", str(project_dir), "--profiles-dir", str(profiles_dir), "--target-path", str(work)],
-        cwd=project_dir, env=env, capture_output=True, text=True,
+        [
+            dbt_executable,
+            "docs",
+            "generate",
+            "--static",
+            "--no-compile",
+            "--quiet",
+            "--project-dir",
+            str(project_dir),
+            "--profiles-dir",
+            str(profiles_dir),
+            "--target-path",
+            str(work),
+        ],
+        cwd=project_dir,
+        env=env,
+        capture_output=True,
+        text=True,
     )
     static = work / "static_index.html"
     if done.returncode != 0 or not static.exists():
         output = "\n".join(part for part in (done.stdout.strip(), done.stderr.strip()) if part)
         raise DocsError(f"`dbt docs generate` failed (exit {done.returncode}):\n{output[-4000:]}")
     out_dir.mkdir(parents=True, exist_ok=True)
-    for source, name in ((static, "index.html"), (work / "manifest.json", "manifest.json"), (work / "catalog.json", "catalog.json")):
+    for source, name in (
+        (static, "index.html"),
+        (work / "manifest.json", "manifest.json"),
+        (work / "catalog.json", "catalog.json"),
+    ):
         staged = files.temporary_sibling(out_dir / name)
         shutil.copyfile(source, staged)
         files.commit(staged, out_dir / name)

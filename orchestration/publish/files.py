@@ -52,8 +52,13 @@ def _identity(path: Path) -> dict[str, int]:
     # back from user space (unlike the modification time): with the inode number and the size,
     # it tells "the very file, untouched" apart from an edited or replaced one.
     st = path.stat()
-    return {"device": st.st_dev, "inode": st.st_ino, "size": st.st_size,
-            "mtime_ns": st.st_mtime_ns, "ctime_ns": st.st_ctime_ns}
+    return {
+        "device": st.st_dev,
+        "inode": st.st_ino,
+        "size": st.st_size,
+        "mtime_ns": st.st_mtime_ns,
+        "ctime_ns": st.st_ctime_ns,
+    }
 
 
 def seal_path(target: Path) -> Path:

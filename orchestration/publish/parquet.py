@@ -59,12 +59,18 @@ def _select_list(columns: list[tuple[str, str]]) -> str:
     parts = []
     for name, data_type in columns:
         narrowed = NARROWED_TYPES.get(data_type)
-        parts.append(f"CAST({quote_ident(name)} AS {narrowed}) AS {quote_ident(name)}" if narrowed else quote_ident(name))
+        parts.append(
+            f"CAST({quote_ident(name)} AS {narrowed}) AS {quote_ident(name)}" if narrowed else quote_ident(name)
+        )
     return ", ".join(parts)
 
 
 def stage_marts(
-    con: duckdb.DuckDBPyConnection, alias: str, tables: Iterable[str], folder: Path, unchanged: Iterable[str] = (),
+    con: duckdb.DuckDBPyConnection,
+    alias: str,
+    tables: Iterable[str],
+    folder: Path,
+    unchanged: Iterable[str] = (),
     session_fingerprints: Mapping[str, Mapping[object, tuple[int, int]]] | None = None,
 ) -> list[StagedParquet]:
     """Write `alias`.marts.<table> for each table to a hidden file in `folder`; check each one.
@@ -110,26 +116,39 @@ def _check_own_seasons(con: duckdb.DuckDBPyConnection, alias: str, table: str) -
     sessions = relation(alias, MARTS_SCHEMA, SEASONS_TABLE)
     differing = con.execute(
         f"SELECT count(*) FROM {relation(alias, MARTS_SCHEMA, table)} t JOIN {sessions} s USING ({quote_ident(SESSION_COLUMN)}) "
-        f"WHERE t.{quote_ident(SEASON_COLUMN)} IS DISTINCT FROM s.{quote_ident(SEASON_COLUMN)}").fetchall()[0][0]
+        f"WHERE t.{quote_ident(SEASON_COLUMN)} IS DISTINCT FROM s.{quote_ident(SEASON_COLUMN)}"
+    ).fetchall()[0][0]
     if differing:
         raise PublishError(f"{table}: {differing} rows whose {SEASON_COLUMN} is not their session's in {SEASONS_TABLE}")
 
 
-def _stage_file(con: duckdb.DuckDBPyConnection, table: str, select: str, target: Path, may_keep: bool,
-                staged: list[StagedParquet], season: int | None = None, expected: tuple[int, int] | None = None) -> None:
+def _stage_file(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    select: str,
+    target: Path,
+    may_keep: bool,
+    staged: list[StagedParquet],
+    season: int | None = None,
+    expected: tuple[int, int] | None = None,
+) -> None:
     """Stage the rows of `select` (whose fingerprint is `expected`, when known) for `target`: kept when
     the footer of the file in place records that fingerprint (checked only when `may_keep`), else
     written to a temporary sibling and read back."""
     expected = expected or fingerprint(con, f"({select})")
     if may_keep and target.exists() and recorded_fingerprint(con, target) == expected:
-        staged.append(StagedParquet(table, target, target, expected[0], target.stat().st_size, kept=True, season=season))
+        staged.append(
+            StagedParquet(table, target, target, expected[0], target.stat().st_size, kept=True, season=season)
+        )
         return
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = files.temporary_sibling(target)
     staged.append(StagedParquet(table, tmp, target, 0, 0, season=season))  # so a failure below removes it
     recorded = quote_literal(f"{expected[0]}:{expected[1]}")
-    con.execute(f"COPY ({select}) TO {quote_literal(str(tmp))} "
-                f"(FORMAT parquet, COMPRESSION {COMPRESSION}, KV_METADATA {{{FINGERPRINT_KEY}: {recorded}}})")
+    con.execute(
+        f"COPY ({select}) TO {quote_literal(str(tmp))} "
+        f"(FORMAT parquet, COMPRESSION {COMPRESSION}, KV_METADATA {{{FINGERPRINT_KEY}: {recorded}}})"
+    )
     # The file read back against the table: row count and a hash of every row (same types).
     written = fingerprint(con, _read(tmp))
     if written != expected:
@@ -155,13 +174,22 @@ def _read(path: Path) -> str:
     return f"read_parquet({quote_literal(str(path))}, hive_partitioning = false)"
 
 
-def _stage_by_season(con: duckdb.DuckDBPyConnection, alias: str, table: str, select: str, folder: Path,
-                     staged: list[StagedParquet], sessions: Mapping[object, tuple[int, int]] | None = None) -> None:
+def _stage_by_season(
+    con: duckdb.DuckDBPyConnection,
+    alias: str,
+    table: str,
+    select: str,
+    folder: Path,
+    staged: list[StagedParquet],
+    sessions: Mapping[object, tuple[int, int]] | None = None,
+) -> None:
     """One file per season of `table`; a season's file in place is kept when its footer records that
     season's rows' fingerprint (one new event rewrites one season). A season's fingerprint is the
     sum of its sessions' (`sessions`, when given) or comes from one pass over the table."""
-    seasons_of = (f"(SELECT {quote_ident(SESSION_COLUMN)}, {quote_ident(SEASON_COLUMN)} "
-                  f"FROM {relation(alias, MARTS_SCHEMA, SEASONS_TABLE)})")
+    seasons_of = (
+        f"(SELECT {quote_ident(SESSION_COLUMN)}, {quote_ident(SEASON_COLUMN)} "
+        f"FROM {relation(alias, MARTS_SCHEMA, SEASONS_TABLE)})"
+    )
     if sessions is not None:
         season_of = dict(con.execute(f"SELECT * FROM {seasons_of}").fetchall())
         sums: dict[int | None, list[int]] = {}
@@ -169,8 +197,9 @@ def _stage_by_season(con: duckdb.DuckDBPyConnection, alias: str, table: str, sel
             total = sums.setdefault(season_of.get(session), [0, 0])
             total[0] += n
             total[1] += digest
-        seasons = sorted(((season, n, digest) for season, (n, digest) in sums.items()),
-                         key=lambda row: (row[0] is None, row[0] or 0))
+        seasons = sorted(
+            ((season, n, digest) for season, (n, digest) in sums.items()), key=lambda row: (row[0] is None, row[0] or 0)
+        )
     else:
         # Every season's fingerprint in one pass over the table (hash(t): the mart's columns only).
         seasons = con.execute(
@@ -181,8 +210,10 @@ def _stage_by_season(con: duckdb.DuckDBPyConnection, alias: str, table: str, sel
     if missing:
         raise PublishError(f"{table}: {missing} rows whose {SESSION_COLUMN} has no season in {SEASONS_TABLE}")
     for season, n, digest in seasons:
-        rows = (f"{select} WHERE {quote_ident(SESSION_COLUMN)} IN (SELECT {quote_ident(SESSION_COLUMN)} "
-                f"FROM {seasons_of} WHERE {quote_ident(SEASON_COLUMN)} = {int(season)})")
+        rows = (
+            f"{select} WHERE {quote_ident(SESSION_COLUMN)} IN (SELECT {quote_ident(SESSION_COLUMN)} "
+            f"FROM {seasons_of} WHERE {quote_ident(SEASON_COLUMN)} = {int(season)})"
+        )
         target = folder / f"{SEASON_COLUMN}={int(season)}" / PARTITION_FILE_NAME
         _stage_file(con, table, rows, target, True, staged, season=int(season), expected=(int(n), int(digest)))
 

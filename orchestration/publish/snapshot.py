@@ -37,9 +37,9 @@ import shutil
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import NamedTuple, Optional
+from typing import NamedTuple
 
 import duckdb
 
@@ -52,7 +52,7 @@ META_SCHEMA = "meta"
 META_TABLE = "publication"
 
 # Descriptions: {(schema, table): (table description, {column: description})}
-Descriptions = Mapping[tuple[str, str], tuple[Optional[str], Mapping[str, str]]]
+Descriptions = Mapping[tuple[str, str], tuple[str | None, Mapping[str, str]]]
 
 META_DESCRIPTION = (
     "This copy's publication: one row per table it holds, with its row count, when it was "
@@ -179,16 +179,20 @@ def fingerprint(con: duckdb.DuckDBPyConnection, qualified: str) -> tuple[int, in
     return int(rows), int(digest)
 
 
-def _comment_statements(alias: str, schema: str, table: str, columns: Iterable[str], descriptions: Descriptions) -> list[str]:
+def _comment_statements(
+    alias: str, schema: str, table: str, columns: Iterable[str], descriptions: Descriptions
+) -> list[str]:
     table_description, column_descriptions = descriptions.get((schema, table), (None, {}))
     target = relation(alias, schema, table)
     # NULL where there is no description: a table kept from the previous copy loses a removed one.
-    statements = [f"COMMENT ON TABLE {target} IS "
-                  + (quote_literal(table_description.strip()) if table_description else "NULL")]
+    statements = [
+        f"COMMENT ON TABLE {target} IS " + (quote_literal(table_description.strip()) if table_description else "NULL")
+    ]
     for column in columns:
         text = (column_descriptions or {}).get(column)
-        statements.append(f"COMMENT ON COLUMN {target}.{quote_ident(column)} IS "
-                          + (quote_literal(text.strip()) if text else "NULL"))
+        statements.append(
+            f"COMMENT ON COLUMN {target}.{quote_ident(column)} IS " + (quote_literal(text.strip()) if text else "NULL")
+        )
     return statements
 
 
@@ -205,8 +209,12 @@ def table_columns(con: duckdb.DuckDBPyConnection, alias: str, schema: str, table
     (pragma_table_info reads one table's entry; duckdb_columns() lists every column of every
     attached database, views included: ~7 ms a call, ~0.3 s a publication.)"""
     try:
-        return [(r[0], r[1]) for r in con.execute(
-            "SELECT name, type FROM pragma_table_info(?)", [relation(alias, schema, table)]).fetchall()]
+        return [
+            (r[0], r[1])
+            for r in con.execute(
+                "SELECT name, type FROM pragma_table_info(?)", [relation(alias, schema, table)]
+            ).fetchall()
+        ]
     except duckdb.CatalogException:
         return []
 
@@ -253,16 +261,23 @@ def _attach_previous(con: duckdb.DuckDBPyConnection, target: Path, staged: Path,
 
 def _session_fingerprints(con: duckdb.DuckDBPyConnection, qualified: str) -> dict[object, tuple[int, int]]:
     """fingerprint() per session: {session_id: (rows, sum of a hash of every row)}."""
-    return {k: (int(n), int(h)) for k, n, h in con.execute(
-        f"SELECT {SESSION_COLUMN}, count(*), coalesce(sum(hash(t)), 0) FROM {qualified} AS t GROUP BY ALL"
-    ).fetchall()}
+    return {
+        k: (int(n), int(h))
+        for k, n, h in con.execute(
+            f"SELECT {SESSION_COLUMN}, count(*), coalesce(sum(hash(t)), 0) FROM {qualified} AS t GROUP BY ALL"
+        ).fetchall()
+    }
 
 
-def _recorded_session_fingerprints(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, str], dict[object, tuple[int, int]]]:
+def _recorded_session_fingerprints(
+    con: duckdb.DuckDBPyConnection,
+) -> dict[tuple[str, str], dict[object, tuple[int, int]]]:
     """What the previous copy (attached as pub) recorded of its tables' sessions; {} when nothing."""
     try:
-        rows = con.execute(f"SELECT table_schema, table_name, session_id, row_count, row_hash "
-                           f"FROM {relation('pub', META_SCHEMA, SESSIONS_TABLE)}").fetchall()
+        rows = con.execute(
+            f"SELECT table_schema, table_name, session_id, row_count, row_hash "
+            f"FROM {relation('pub', META_SCHEMA, SESSIONS_TABLE)}"
+        ).fetchall()
     except duckdb.CatalogException:
         return {}
     recorded: dict[tuple[str, str], dict[object, tuple[int, int]]] = {}
@@ -278,20 +293,24 @@ def _recorded_keys(sessions: dict[object, tuple[int, int]]) -> dict[object, tupl
 def _record_session_fingerprints(con: duckdb.DuckDBPyConnection, copies: list[TableCopy]) -> None:
     """meta.publication_sessions of the new copy: every verified table's sessions."""
     target = relation("pub", META_SCHEMA, SESSIONS_TABLE)
-    con.execute(f"CREATE TABLE {target} (table_schema VARCHAR, table_name VARCHAR, session_id VARCHAR, "
-                "row_count BIGINT, row_hash HUGEINT)")
+    con.execute(
+        f"CREATE TABLE {target} (table_schema VARCHAR, table_name VARCHAR, session_id VARCHAR, "
+        "row_count BIGINT, row_hash HUGEINT)"
+    )
     for copy in copies:
         if copy.sessions:
             sessions = _recorded_keys(copy.sessions)
             keys = list(sessions)
             # Hashes are sums of 64-bit hashes (HUGEINT): passed as text, cast in DuckDB.
-            con.execute(f"INSERT INTO {target} SELECT ?, ?, unnest(?), unnest(?), CAST(unnest(?) AS HUGEINT)",
-                        [copy.schema, copy.name, keys, [sessions[k][0] for k in keys],
-                         [str(sessions[k][1]) for k in keys]])
+            con.execute(
+                f"INSERT INTO {target} SELECT ?, ?, unnest(?), unnest(?), CAST(unnest(?) AS HUGEINT)",
+                [copy.schema, copy.name, keys, [sessions[k][0] for k in keys], [str(sessions[k][1]) for k in keys]],
+            )
 
 
-def _update_sessions(con: duckdb.DuckDBPyConnection, source: str, copy: str, sessions: list,
-                     check: bool = False) -> tuple[tuple[int, int], int] | None:
+def _update_sessions(
+    con: duckdb.DuckDBPyConnection, source: str, copy: str, sessions: list, check: bool = False
+) -> tuple[tuple[int, int], int] | None:
     """Replace the copy's rows of `sessions` with the source's. With `check`: returns what the copy
     then holds, (fingerprint() of those sessions' rows, row count of the whole table)."""
     con.execute("CREATE OR REPLACE TEMP TABLE changed_sessions (k VARCHAR)")
@@ -301,17 +320,22 @@ def _update_sessions(con: duckdb.DuckDBPyConnection, source: str, copy: str, ses
     con.execute(f"INSERT INTO {copy} SELECT * FROM {source} WHERE {changed}")
     held = None
     if check:
-        (rows, digest), = con.execute(
-            f"SELECT count(*), coalesce(sum(hash(t)), 0) FROM {copy} AS t WHERE {changed}").fetchall()
-        (total,), = con.execute(f"SELECT count(*) FROM {copy}").fetchall()
+        ((rows, digest),) = con.execute(
+            f"SELECT count(*), coalesce(sum(hash(t)), 0) FROM {copy} AS t WHERE {changed}"
+        ).fetchall()
+        ((total,),) = con.execute(f"SELECT count(*) FROM {copy}").fetchall()
         held = (int(rows), int(digest)), int(total)
     con.execute("DROP TABLE changed_sessions")
     return held
 
 
 def _copy_table(
-    con: duckdb.DuckDBPyConnection, schema: str, table: str, reuse: bool,
-    recorded: dict[object, tuple[int, int]] | None = None, sealed: bool = False,
+    con: duckdb.DuckDBPyConnection,
+    schema: str,
+    table: str,
+    reuse: bool,
+    recorded: dict[object, tuple[int, int]] | None = None,
+    sealed: bool = False,
 ) -> _Copied:
     """Bring pub.<schema>.<table> to the rows of src's. `recorded`: the previous copy's
     sessions as it recorded them (else they are read from the copy itself, in this transaction);
@@ -370,8 +394,15 @@ def _drop_unpublished(con: duckdb.DuckDBPyConnection, tables: list[tuple[str, st
         con.execute(f"CREATE SCHEMA IF NOT EXISTS pub.{quote_ident(schema)}")
 
 
-def _publish_table(con: duckdb.DuckDBPyConnection, schema: str, table: str, reuse: bool, record, sealed: bool,
-                   descriptions: Descriptions) -> TableCopy:
+def _publish_table(
+    con: duckdb.DuckDBPyConnection,
+    schema: str,
+    table: str,
+    reuse: bool,
+    record,
+    sealed: bool,
+    descriptions: Descriptions,
+) -> TableCopy:
     """Bring `pub`'s copy of one table up to date with `src` (_copy_table), check it, describe it."""
     source, action, sessions, checked, updated = _copy_table(con, schema, table, reuse, record, sealed)
     copy = relation("pub", schema, table)
@@ -390,8 +421,14 @@ def _publish_table(con: duckdb.DuckDBPyConnection, schema: str, table: str, reus
     return TableCopy(schema, table, copied[0], len(columns), action, checked or "whole table", sessions, updated)
 
 
-def _write_publication_record(con: duckdb.DuckDBPyConnection, copies: list[TableCopy], published_at: datetime,
-                              run_id: str, storage_version: str, descriptions: Descriptions) -> None:
+def _write_publication_record(
+    con: duckdb.DuckDBPyConnection,
+    copies: list[TableCopy],
+    published_at: datetime,
+    run_id: str,
+    storage_version: str,
+    descriptions: Descriptions,
+) -> None:
     """meta.publication of the copy: one row per table published, with the run and the time."""
     meta = relation("pub", META_SCHEMA, META_TABLE)
     con.execute(
@@ -425,9 +462,12 @@ def build_snapshot(
         raise PublishError(f"no warehouse at {build}")
     target.parent.mkdir(parents=True, exist_ok=True)
     staged = files.temporary_sibling(target)
-    published_at = datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)
-    descriptions = {(META_SCHEMA, META_TABLE): (META_DESCRIPTION, META_COLUMNS),
-                    (META_SCHEMA, SESSIONS_TABLE): (SESSIONS_DESCRIPTION, SESSIONS_COLUMNS), **(descriptions or {})}
+    published_at = datetime.now(UTC).replace(tzinfo=None, microsecond=0)
+    descriptions = {
+        (META_SCHEMA, META_TABLE): (META_DESCRIPTION, META_COLUMNS),
+        (META_SCHEMA, SESSIONS_TABLE): (SESSIONS_DESCRIPTION, SESSIONS_COLUMNS),
+        **(descriptions or {}),
+    }
     con = scratch_connection()
     try:
         con.execute(f"ATTACH {quote_literal(str(build))} AS src (READ_ONLY)")
@@ -443,7 +483,9 @@ def build_snapshot(
         con.execute("BEGIN TRANSACTION")
         _drop_unpublished(con, tables)
         for schema, table in tables:
-            copies.append(_publish_table(con, schema, table, reuse, recorded.get((schema, table)), sealed, descriptions))
+            copies.append(
+                _publish_table(con, schema, table, reuse, recorded.get((schema, table)), sealed, descriptions)
+            )
         _record_session_fingerprints(con, copies)
         for statement in _comment_statements("pub", META_SCHEMA, SESSIONS_TABLE, SESSIONS_COLUMNS, descriptions):
             con.execute(statement)
@@ -459,9 +501,17 @@ def build_snapshot(
     if staged.with_name(staged.name + ".wal").exists():  # a WAL would not travel with the rename: a torn copy
         files.discard(staged)
         raise PublishError(f"{staged} kept a write-ahead log after DETACH")
-    return Snapshot(staged=staged, target=target, tables=tuple(copies), published_at=published_at, run_id=run_id,
-                    storage_version=storage_version, seconds=time.perf_counter() - started,
-                    reused_previous=reuse, previous_sealed=sealed)
+    return Snapshot(
+        staged=staged,
+        target=target,
+        tables=tuple(copies),
+        published_at=published_at,
+        run_id=run_id,
+        storage_version=storage_version,
+        seconds=time.perf_counter() - started,
+        reused_previous=reuse,
+        previous_sealed=sealed,
+    )
 
 
 def storage_version_of(path: Path) -> str:

@@ -19,16 +19,20 @@ def main(argv: list[str] | None = None) -> int:
         description="Write synthetic Al Kamel timing files (invented data, deterministic per seed).",
     )
     parser.add_argument("--out", type=Path, help="root folder to write into (required unless --sample)")
-    parser.add_argument("--sample", action="store_true",
-                        help="write THE Carrera Cup sample season (default --out: the repository's raw/)")
+    parser.add_argument(
+        "--sample",
+        action="store_true",
+        help="write THE Carrera Cup sample season (default --out: the repository's raw/)",
+    )
     parser.add_argument("--seed", type=int, default=None, help=f"random seed (default 1; sample {SAMPLE_SEED})")
     parser.add_argument("--series", type=int, default=8, help="series at every event (default 8)")
     parser.add_argument("--seasons", type=int, default=1, help="seasons (default 1, ending in 2024)")
     parser.add_argument("--events-per-season", type=int, default=14, help="events per season (default 14)")
     parser.add_argument("--cars", type=int, default=40, help="cars per series (default 40)")
     parser.add_argument("--first-year", type=int, default=None, help="first season (default 2025 - seasons)")
-    parser.add_argument("--jobs", type=int, default=None, help="worker processes (default: CPU count); "
-                                                               "does not change the output")
+    parser.add_argument(
+        "--jobs", type=int, default=None, help="worker processes (default: CPU count); does not change the output"
+    )
     args = parser.parse_args(argv)
 
     if args.sample:
@@ -40,14 +44,26 @@ def main(argv: list[str] | None = None) -> int:
     if args.out is None:
         parser.error("--out is required (or use --sample)")
     seed = 1 if args.seed is None else args.seed
-    argv_text = (f"--seed {seed} --series {args.series} --seasons {args.seasons} "
-                 f"--events-per-season {args.events_per_season} --cars {args.cars}"
-                 + (f" --first-year {args.first_year}" if args.first_year is not None else ""))
-    stats = write_tree(args.out, seed=seed, n_series=args.series, n_seasons=args.seasons,
-                       events_per_season=args.events_per_season, n_cars=args.cars,
-                       first_year=args.first_year, jobs=args.jobs, argv=argv_text)
-    print(f"{stats['lines']:,} data lines ({stats['time_card_laps']:,} time-card laps) in "
-          f"{stats['seconds']:.1f} s ({stats['lines_per_s']:,.0f} lines/s) under {args.out}")
+    argv_text = (
+        f"--seed {seed} --series {args.series} --seasons {args.seasons} "
+        f"--events-per-season {args.events_per_season} --cars {args.cars}"
+        + (f" --first-year {args.first_year}" if args.first_year is not None else "")
+    )
+    stats = write_tree(
+        args.out,
+        seed=seed,
+        n_series=args.series,
+        n_seasons=args.seasons,
+        events_per_season=args.events_per_season,
+        n_cars=args.cars,
+        first_year=args.first_year,
+        jobs=args.jobs,
+        argv=argv_text,
+    )
+    print(
+        f"{stats['lines']:,} data lines ({stats['time_card_laps']:,} time-card laps) in "
+        f"{stats['seconds']:.1f} s ({stats['lines_per_s']:,.0f} lines/s) under {args.out}"
+    )
     return 0
 
 

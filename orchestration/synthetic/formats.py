@@ -15,17 +15,47 @@ BOM = "\ufeff"
 EOL = "\r\n"
 
 DRIVER_FIELDS = [
-    "FIRSTNAME", "SECONDNAME", "LICENSE", "HOMETOWN", "COUNTRY", "SHORTNAME",
-    "IMSA_DriverId", "IMSA_DriverPlugId", "IMSA_DriverRatingLong", "*Extra 4", "*Extra 5",
+    "FIRSTNAME",
+    "SECONDNAME",
+    "LICENSE",
+    "HOMETOWN",
+    "COUNTRY",
+    "SHORTNAME",
+    "IMSA_DriverId",
+    "IMSA_DriverPlugId",
+    "IMSA_DriverRatingLong",
+    "*Extra 4",
+    "*Extra 5",
 ]
 ENTRY_FIELDS = [
-    "TEAM", "CLASS", "GROUP", "DIVISION", "VEHICLE", "TIRES", "IMSA_CarId", "IMSA_TeamId",
-    "IMSA_ClassId", "IMSA_CarTypeId", "IMSA_ManufacturerId", "IMSA_TireId", "IMSA_SponsorId",
-    "IMSA_EventEntryId", "*Extra 9", "*Extra 10",
+    "TEAM",
+    "CLASS",
+    "GROUP",
+    "DIVISION",
+    "VEHICLE",
+    "TIRES",
+    "IMSA_CarId",
+    "IMSA_TeamId",
+    "IMSA_ClassId",
+    "IMSA_CarTypeId",
+    "IMSA_ManufacturerId",
+    "IMSA_TireId",
+    "IMSA_SponsorId",
+    "IMSA_EventEntryId",
+    "*Extra 9",
+    "*Extra 10",
 ]
 RACE_HEAD_FIELDS = [
-    "POSITION", "NUMBER", "STATUS", "LAPS", "TOTAL_TIME", "GAP_FIRST", "GAP_PREVIOUS",
-    "FL_LAPNUM", "FL_TIME", "FL_KPH",
+    "POSITION",
+    "NUMBER",
+    "STATUS",
+    "LAPS",
+    "TOTAL_TIME",
+    "GAP_FIRST",
+    "GAP_PREVIOUS",
+    "FL_LAPNUM",
+    "FL_TIME",
+    "FL_KPH",
 ]
 # Note the space before LAPS: it is in the real files.
 CLASSIFICATION_HEAD_FIELDS = ["POS", "NUMBER", "LAP", "TIME", "GAP_FIRST", "GAP_PREVIOUS", "KPH", " LAPS"]
@@ -123,7 +153,7 @@ class _Tables:
         for block in range(hour_from // 3600, min(hour_to, 2 * 86_400 - 1) // 3600 + 1):
             if block not in self._hour_blocks:
                 lo = block * 3600
-                self.hour[lo:lo + 3600] = [_hour_prefix(s) for s in range(lo, lo + 3600)]
+                self.hour[lo : lo + 3600] = [_hour_prefix(s) for s in range(lo, lo + 3600)]
                 self._hour_blocks.add(block)
 
 

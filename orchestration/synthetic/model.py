@@ -41,8 +41,19 @@ class Driver:
     def result_cells(self) -> list[str]:
         """The 11 cells of a results-file driver block; `(J)` glued to a junior's surname."""
         surname = self.last + ("(J)" if self.junior else "")
-        return [self.first, surname, self.license, self.hometown, self.country, "",
-                self.driver_id, self.plug_id, self.rating, "", ""]
+        return [
+            self.first,
+            surname,
+            self.license,
+            self.hometown,
+            self.country,
+            "",
+            self.driver_id,
+            self.plug_id,
+            self.rating,
+            "",
+            "",
+        ]
 
 
 @dataclass
@@ -68,9 +79,24 @@ class Entry:
     consistency: float = 0.004  # lap-to-lap standard deviation as a fraction of pace
 
     def entry_cells(self) -> list[str]:
-        return [self.team, self.cls, "", "", self.vehicle, self.tires, self.car_id, self.team_id,
-                self.class_id, self.cartype_id, self.manufacturer_id, self.tire_id,
-                self.sponsor_id, self.event_entry_id, "", ""]
+        return [
+            self.team,
+            self.cls,
+            "",
+            "",
+            self.vehicle,
+            self.tires,
+            self.car_id,
+            self.team_id,
+            self.class_id,
+            self.cartype_id,
+            self.manufacturer_id,
+            self.tire_id,
+            self.sponsor_id,
+            self.event_entry_id,
+            "",
+            "",
+        ]
 
 
 @dataclass(frozen=True)
@@ -280,8 +306,9 @@ def simulate_race(rng: random.Random, session: Session, plan: RacePlan | None = 
     session.runs = runs
 
 
-def simulate_practice(rng: random.Random, session: Session, no_show: set[str] | None = None,
-                      pace_delta: dict[str, float] | None = None) -> None:
+def simulate_practice(
+    rng: random.Random, session: Session, no_show: set[str] | None = None, pace_delta: dict[str, float] | None = None
+) -> None:
     """Practice or qualifying: runs from the pits, stints, stops, chequered flag at the end."""
     no_show = no_show or set()
     pace_delta = pace_delta or {}
@@ -419,8 +446,9 @@ def second_best(run: CarRun | None) -> int | None:
     return sorted(run.lap_ms)[1]
 
 
-def grid_from_qualifying(quali: Session, use_second_best: bool = False,
-                         to_back: list[str] | None = None) -> list[GridSlot]:
+def grid_from_qualifying(
+    quali: Session, use_second_best: bool = False, to_back: list[str] | None = None
+) -> list[GridSlot]:
     """Race grid: by best (or second-best) qualifying lap, no-time cars and penalties at the back."""
     to_back = to_back or []
     keyed, no_time = [], []

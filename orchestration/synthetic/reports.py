@@ -8,13 +8,24 @@ and, for races, `00_Grid_<Session>_<Mark>.CSV`.
 from __future__ import annotations
 
 import random
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from .formats import (
-    GRID_HEADER, MULTI_DRIVER_ROW_SHORTFALL, MAX_DRIVER_BLOCKS, TIME_CARDS_HEADER, WEATHER_HEADER,
-    classification_header, fmt_gap_laps, fmt_gap_time, fmt_kph, fmt_time, race_results_header,
-    MS3, TABLES, write_csv,
+    GRID_HEADER,
+    MAX_DRIVER_BLOCKS,
+    MS3,
+    MULTI_DRIVER_ROW_SHORTFALL,
+    TABLES,
+    TIME_CARDS_HEADER,
+    WEATHER_HEADER,
+    classification_header,
+    fmt_gap_laps,
+    fmt_gap_time,
+    fmt_kph,
+    fmt_time,
+    race_results_header,
+    write_csv,
 )
 from .model import ClassificationRow, Entry, RaceRow, Session, classify_practice, classify_race
 
@@ -118,8 +129,7 @@ def grid_lines(session: Session, quali: Session | None) -> list[str]:
             qdriver = e.drivers[run.driver_idx[best_lap - 1] - 1].full_name
         time = fmt_time(slot.time_ms) if slot.time_ms is not None else ""
         lines.append(
-            f"{i};{e.cls};{e.number};{e.drivers[0].full_name};{qdriver};{';'.join(names)};"
-            f"{e.team};{e.vehicle};{time};"
+            f"{i};{e.cls};{e.number};{e.drivers[0].full_name};{qdriver};{';'.join(names)};{e.team};{e.vehicle};{time};"
         )
     return lines
 
@@ -174,30 +184,35 @@ def time_card_lines(session: Session) -> list[str]:
         k = len(el)
         names = [d.full_name for d in e.drivers]
         tail = f"{e.cls};;{e.team};{e.manufacturer};"
-        lines.extend(map(join, zip(
-            [num] * k,
-            [str(d) for d in run.driver_idx],
-            [str(i) for i in range(1, k + 1)],
-            [C[x // 1000] + M[x % 1000] for x in run.lap_ms],
-            _mark_column(k, lap_marks.get(num, {})),
-            ["B" if x else "" for x in run.in_pit],
-            [C[x // 1000] + M[x % 1000] for x in run.s1],
-            _mark_column(k, s1_marks.get(num, {})),
-            [C[x // 1000] + M[x % 1000] for x in run.s2],
-            _mark_column(k, s2_marks.get(num, {})),
-            [C[x // 1000] + M[x % 1000] for x in run.s3],
-            _mark_column(k, s3_marks.get(num, {})),
-            [kph.get(x) or kph.setdefault(x, f"{length3600 / x:.1f}") for x in run.lap_ms],
-            [C[x // 1000] + M[x % 1000] for x in el],
-            [H[x // 1000] + M[x % 1000] for x in (start + x for x in el)],
-            [L[x // 1000] + M[x % 1000] for x in run.s1],
-            [L[x // 1000] + M[x % 1000] for x in run.s2],
-            [L[x // 1000] + M[x % 1000] for x in run.s3],
-            [""] * k,  # TOP_SPEED: empty on the real files
-            [names[d - 1] for d in run.driver_idx],
-            [P[x // 1000] + M[x % 1000] if x else "" for x in run.pit_ms],
-            [tail + f + ";" for f in run.flags],
-        )))
+        lines.extend(
+            map(
+                join,
+                zip(
+                    [num] * k,
+                    [str(d) for d in run.driver_idx],
+                    [str(i) for i in range(1, k + 1)],
+                    [C[x // 1000] + M[x % 1000] for x in run.lap_ms],
+                    _mark_column(k, lap_marks.get(num, {})),
+                    ["B" if x else "" for x in run.in_pit],
+                    [C[x // 1000] + M[x % 1000] for x in run.s1],
+                    _mark_column(k, s1_marks.get(num, {})),
+                    [C[x // 1000] + M[x % 1000] for x in run.s2],
+                    _mark_column(k, s2_marks.get(num, {})),
+                    [C[x // 1000] + M[x % 1000] for x in run.s3],
+                    _mark_column(k, s3_marks.get(num, {})),
+                    [kph.get(x) or kph.setdefault(x, f"{length3600 / x:.1f}") for x in run.lap_ms],
+                    [C[x // 1000] + M[x % 1000] for x in el],
+                    [H[x // 1000] + M[x % 1000] for x in (start + x for x in el)],
+                    [L[x // 1000] + M[x % 1000] for x in run.s1],
+                    [L[x // 1000] + M[x % 1000] for x in run.s2],
+                    [L[x // 1000] + M[x % 1000] for x in run.s3],
+                    [""] * k,  # TOP_SPEED: empty on the real files
+                    [names[d - 1] for d in run.driver_idx],
+                    [P[x // 1000] + M[x % 1000] if x else "" for x in run.pit_ms],
+                    [tail + f + ";" for f in run.flags],
+                ),
+            )
+        )
     return lines
 
 
@@ -219,7 +234,7 @@ _DAY_CACHE: dict[int, str] = {}
 def _utc_day(days: int) -> str:
     text = _DAY_CACHE.get(days)
     if text is None:
-        d = datetime.fromtimestamp(days * 86_400, tz=timezone.utc)
+        d = datetime.fromtimestamp(days * 86_400, tz=UTC)
         text = _DAY_CACHE[days] = f"{d.month}/{d.day}/{d.year}"
     return text
 
@@ -233,7 +248,7 @@ def weather_lines(rng: random.Random, session: Session) -> list[str]:
     hpa += rng.uniform(-6, 6)
     wind_dir = rng.randint(0, 359)
     local = session.stamp + timedelta(milliseconds=session.start_delay_ms)
-    start_utc = int((local - timedelta(hours=c.utc_offset_h)).replace(tzinfo=timezone.utc).timestamp())
+    start_utc = int((local - timedelta(hours=c.utc_offset_h)).replace(tzinfo=UTC).timestamp())
     t = start_utc + rng.randint(5, 40)
     end = start_utc + session.duration_ms // 1000 + rng.randint(240, 600)
     lines = []
@@ -248,8 +263,7 @@ def weather_lines(rng: random.Random, session: Session) -> list[str]:
         air_txt = f"{round(air, 1) + rng.choice((0.00008, -0.00002, 0.00004, -0.00006)):.5f}"
         track_txt = f"{round(track, 2):g}"
         lines.append(
-            f"{t};{_utc_str(t)};{air_txt};{track_txt};{hum};{hpa * 0.0295299830714:.9f};"
-            f"{wind:g};{wind_dir};-1;"
+            f"{t};{_utc_str(t)};{air_txt};{track_txt};{hum};{hpa * 0.0295299830714:.9f};{wind:g};{wind_dir};-1;"
         )
         t += 60 if rng.random() < 0.8 else 65
     return lines
@@ -258,9 +272,16 @@ def weather_lines(rng: random.Random, session: Session) -> list[str]:
 # --------------------------------------------------------------------------- one session folder
 
 
-def write_session(folder: Path, session: Session, rng: random.Random, *, n_drivers: int = 1,
-                  marks: tuple[str, ...] = ("Official",), quali: Session | None = None,
-                  provisional_rows: list | None = None) -> int:
+def write_session(
+    folder: Path,
+    session: Session,
+    rng: random.Random,
+    *,
+    n_drivers: int = 1,
+    marks: tuple[str, ...] = ("Official",),
+    quali: Session | None = None,
+    provisional_rows: list | None = None,
+) -> int:
     """Write every file of a session into `folder`; returns the number of data lines written.
 
     `marks` lists the results marks to publish (e.g. ('Provisional', 'Official')); a
@@ -271,14 +292,20 @@ def write_session(folder: Path, session: Session, rng: random.Random, *, n_drive
         rows = classify_race(session)
         for mark in marks:
             use = provisional_rows if (mark != "Official" and provisional_rows is not None) else rows
-            lines += write_csv(folder / results_file_name(session, mark),
-                               race_results_header(n_drivers), race_result_lines(session, use, n_drivers))
+            lines += write_csv(
+                folder / results_file_name(session, mark),
+                race_results_header(n_drivers),
+                race_result_lines(session, use, n_drivers),
+            )
         lines += write_csv(folder / grid_file_name(session, "Official"), GRID_HEADER, grid_lines(session, quali))
     else:
         rows = classify_practice(session)
         for mark in marks:
-            lines += write_csv(folder / results_file_name(session, mark),
-                               classification_header(n_drivers), classification_lines(session, rows, n_drivers))
+            lines += write_csv(
+                folder / results_file_name(session, mark),
+                classification_header(n_drivers),
+                classification_lines(session, rows, n_drivers),
+            )
     lines += write_csv(folder / time_cards_file_name(session), TIME_CARDS_HEADER, time_card_lines(session))
     lines += write_csv(folder / weather_file_name(session), WEATHER_HEADER, weather_lines(rng, session))
     return lines

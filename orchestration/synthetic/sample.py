@@ -44,15 +44,25 @@ from __future__ import annotations
 
 import random
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Callable
 
 from .formats import write_text
 from .model import (
-    Circuit, Driver, Entry, GridSlot, RacePlan, RaceRow, Session, classify_race,
-    grid_from_qualifying, running_order, simulate_practice, simulate_race,
+    Circuit,
+    Driver,
+    Entry,
+    GridSlot,
+    RacePlan,
+    RaceRow,
+    Session,
+    classify_race,
+    grid_from_qualifying,
+    running_order,
+    simulate_practice,
+    simulate_race,
 )
 from .names import CIRCUITS_BY_NAME, invented_driver, invented_team
 from .reports import session_folder_name, write_session
@@ -132,16 +142,58 @@ def build_people(seed: int) -> dict[str, Person]:
     used_names = {"James Sofronas", "Pedro Torres", "Kyle Washington", "Yves Baltas"}
     used_teams = {GMG}
     teams = [invented_team(rng, used_teams) for _ in range(9)]
-    numbers = [str(n) for n in (2, 3, 4, 5, 7, 8, 9, 10, 11, 12, 16, 18, 19, 20, 21, 23, 24, 25, 26, 27,
-                                28, 29, 30, 33, 36, 38, 40, 44, 50, 53, 55, 57, 61, 68, 71, 77, 80, 88, 91, 99)]
+    numbers = [
+        str(n)
+        for n in (
+            2,
+            3,
+            4,
+            5,
+            7,
+            8,
+            9,
+            10,
+            11,
+            12,
+            16,
+            18,
+            19,
+            20,
+            21,
+            23,
+            24,
+            25,
+            26,
+            27,
+            28,
+            29,
+            30,
+            33,
+            36,
+            38,
+            40,
+            44,
+            50,
+            53,
+            55,
+            57,
+            61,
+            68,
+            71,
+            77,
+            80,
+            88,
+            91,
+            99,
+        )
+    ]
     numbers += ["08", "023"]
     rng.shuffle(numbers)
     people: dict[str, Person] = {}
 
     def add(key: str, cls: str, skill: float, junior: bool = False, team: str | None = None) -> None:
         d = invented_driver(rng, used_names, cls, junior)
-        people[key] = Person(key, d, cls, numbers.pop(), team or rng.choice(teams), skill,
-                             rng.uniform(0.0025, 0.0045))
+        people[key] = Person(key, d, cls, numbers.pop(), team or rng.choice(teams), skill, rng.uniform(0.0025, 0.0045))
 
     for i in range(1, 15):  # pro1..pro11 regulars, pro12/13 part-timers 2024, pro14 2023 only
         add(f"pro{i}", "Pro", 0.0008 * i + rng.uniform(0.0, 0.0015), junior=i in (2, 6, 12))
@@ -150,17 +202,25 @@ def build_people(seed: int) -> dict[str, Person]:
     for i in range(1, 10):  # m1..m7 regulars, m8 part-timer 2024, m9 2023 only
         add(f"m{i}", "Masters", 0.026 + 0.0016 * i + rng.uniform(0.0, 0.003))
     for key, (first, last, cls, number), skill in (
-        ("sofronas", SOFRONAS, 0.0150), ("torres", TORRES, 0.0160),
-        ("washington", WASHINGTON, 0.0320), ("baltas", BALTAS, 0.0030),
+        ("sofronas", SOFRONAS, 0.0150),
+        ("torres", TORRES, 0.0160),
+        ("washington", WASHINGTON, 0.0320),
+        ("baltas", BALTAS, 0.0030),
     ):
         # Named people: name, class, number and team only (no hometown, licence or rating).
-        people[key] = Person(key, Driver(first, last, driver_id=str(rng.randint(90000, 99999))),
-                             cls, number, GMG if key != "torres" else rng.choice(teams), skill, 0.0030)
+        people[key] = Person(
+            key,
+            Driver(first, last, driver_id=str(rng.randint(90000, 99999))),
+            cls,
+            number,
+            GMG if key != "torres" else rng.choice(teams),
+            skill,
+            0.0030,
+        )
     return people
 
 
-REGULARS = ([f"pro{i}" for i in range(1, 12)] + [f"pa{i}" for i in range(1, 9)]
-            + [f"m{i}" for i in range(1, 8)])
+REGULARS = [f"pro{i}" for i in range(1, 12)] + [f"pa{i}" for i in range(1, 9)] + [f"m{i}" for i in range(1, 8)]
 
 
 # Washington and Torres before Road America: race pace of the 4th-quickest other car of their
@@ -175,71 +235,148 @@ def _event_specs() -> list[EventSpec]:
     all_2024 = REGULARS + ["sofronas", "torres", "washington"]
     return [
         EventSpec(
-            "cota-2023", 2023, "22_PCCNA COTA", None, COTA,
-            d(2023, 10, 19, 15, 30), d(2023, 10, 20, 10, 30),
-            [RaceSpec("Race 1", d(2023, 10, 21, 14, 10), proam_winner="sofronas",
-                      rank_pace={"washington": MIDFIELD["washington"]}),
-             RaceSpec("Race 2", d(2023, 10, 22, 11, 40), proam_winner="sofronas",
-                      rank_pace={"washington": MIDFIELD["washington"]})],
+            "cota-2023",
+            2023,
+            "22_PCCNA COTA",
+            None,
+            COTA,
+            d(2023, 10, 19, 15, 30),
+            d(2023, 10, 20, 10, 30),
+            [
+                RaceSpec(
+                    "Race 1",
+                    d(2023, 10, 21, 14, 10),
+                    proam_winner="sofronas",
+                    rank_pace={"washington": MIDFIELD["washington"]},
+                ),
+                RaceSpec(
+                    "Race 2",
+                    d(2023, 10, 22, 11, 40),
+                    proam_winner="sofronas",
+                    rank_pace={"washington": MIDFIELD["washington"]},
+                ),
+            ],
             [k for k in REGULARS if k not in ("pro9", "m6")] + ["pro14", "m9", "sofronas", "washington"],
             quali_pace={"washington": MIDFIELD_QUALI["washington"]},
         ),
         EventSpec(
-            "sebring-2024", 2024, "03_Sebring International Raceway", SERIES_FOLDER,
+            "sebring-2024",
+            2024,
+            "03_Sebring International Raceway",
+            SERIES_FOLDER,
             CIRCUITS_BY_NAME["Sebring International Raceway"],
-            d(2024, 3, 13, 10, 30), d(2024, 3, 13, 16, 5),
-            [RaceSpec("Race 1", d(2024, 3, 14, 12, 10), proam_winner="sofronas", rank_pace={**MIDFIELD}),
-             RaceSpec("Race 2", d(2024, 3, 15, 11, 35), proam_winner="pa1",
-                      rank_pace={"sofronas": (3, 0.0), **MIDFIELD})],
+            d(2024, 3, 13, 10, 30),
+            d(2024, 3, 13, 16, 5),
+            [
+                RaceSpec("Race 1", d(2024, 3, 14, 12, 10), proam_winner="sofronas", rank_pace={**MIDFIELD}),
+                RaceSpec(
+                    "Race 2", d(2024, 3, 15, 11, 35), proam_winner="pa1", rank_pace={"sofronas": (3, 0.0), **MIDFIELD}
+                ),
+            ],
             all_2024 + ["pa9", "m8"],
             quali_pace={**MIDFIELD_QUALI},
         ),
         EventSpec(
-            "miami-2024", 2024, "06_Miami Grand Prix", SERIES_FOLDER, CIRCUITS_BY_NAME["Miami Grand Prix"],
-            d(2024, 5, 3, 9, 10), d(2024, 5, 3, 14, 25),
-            [RaceSpec("Race 1", d(2024, 5, 4, 10, 25), proam_winner="pa2",
-                      rank_pace={"sofronas": (3, 0.0), **MIDFIELD},
-                      plan=RacePlan(fcy=[(11 * 60_000, 14 * 60_000 + 30_000)])),
-             RaceSpec("Race 2", d(2024, 5, 5, 11, 5), proam_winner="pa3", not_started=["m4"],
-                      rank_pace={"sofronas": (4, 0.0), **MIDFIELD})],
+            "miami-2024",
+            2024,
+            "06_Miami Grand Prix",
+            SERIES_FOLDER,
+            CIRCUITS_BY_NAME["Miami Grand Prix"],
+            d(2024, 5, 3, 9, 10),
+            d(2024, 5, 3, 14, 25),
+            [
+                RaceSpec(
+                    "Race 1",
+                    d(2024, 5, 4, 10, 25),
+                    proam_winner="pa2",
+                    rank_pace={"sofronas": (3, 0.0), **MIDFIELD},
+                    plan=RacePlan(fcy=[(11 * 60_000, 14 * 60_000 + 30_000)]),
+                ),
+                RaceSpec(
+                    "Race 2",
+                    d(2024, 5, 5, 11, 5),
+                    proam_winner="pa3",
+                    not_started=["m4"],
+                    rank_pace={"sofronas": (4, 0.0), **MIDFIELD},
+                ),
+            ],
             all_2024 + ["pa9", "pro12"],
             quali_pace={**MIDFIELD_QUALI},
         ),
         EventSpec(
-            "montreal-2024", 2024, "10_Canadian Grand Prix", SERIES_FOLDER, CIRCUITS_BY_NAME["Canadian Grand Prix"],
-            d(2024, 6, 7, 9, 20), d(2024, 6, 7, 14, 50),
-            [RaceSpec("Race 1", d(2024, 6, 8, 11, 5), proam_winner="pa1",
-                      rank_pace={"sofronas": (3, 0.0), **MIDFIELD},
-                      plan=RacePlan(retire={"pro5": (7, True)}, retire_status={"pro5": "Retired"})),
-             RaceSpec("Race 2", d(2024, 6, 9, 10, 20), proam_winner="sofronas", rank_pace={**MIDFIELD})],
+            "montreal-2024",
+            2024,
+            "10_Canadian Grand Prix",
+            SERIES_FOLDER,
+            CIRCUITS_BY_NAME["Canadian Grand Prix"],
+            d(2024, 6, 7, 9, 20),
+            d(2024, 6, 7, 14, 50),
+            [
+                RaceSpec(
+                    "Race 1",
+                    d(2024, 6, 8, 11, 5),
+                    proam_winner="pa1",
+                    rank_pace={"sofronas": (3, 0.0), **MIDFIELD},
+                    plan=RacePlan(retire={"pro5": (7, True)}, retire_status={"pro5": "Retired"}),
+                ),
+                RaceSpec("Race 2", d(2024, 6, 9, 10, 20), proam_winner="sofronas", rank_pace={**MIDFIELD}),
+            ],
             all_2024 + ["m8", "pro13"],
             quali_pace={**MIDFIELD_QUALI},
         ),
         EventSpec(
-            "watkins-glen-2024", 2024, "12_Watkins Glen International", SERIES_FOLDER,
+            "watkins-glen-2024",
+            2024,
+            "12_Watkins Glen International",
+            SERIES_FOLDER,
             CIRCUITS_BY_NAME["Watkins Glen International"],
-            d(2024, 6, 21, 9, 45), d(2024, 6, 21, 16, 10),
-            [RaceSpec("Race 1", d(2024, 6, 22, 11, 55), proam_winner="pa4", rank_pace={**MIDFIELD}),
-             RaceSpec("Race 2", d(2024, 6, 23, 9, 25), proam_winner="pa2", rank_pace={**MIDFIELD},
-                      plan=RacePlan(fcy=[(20 * 60_000, 23 * 60_000)],
-                                    retire={"m3": (19, False)}, retire_status={"m3": "Classified"}),
-                      provisional_swap=("m1", "m2"))],
+            d(2024, 6, 21, 9, 45),
+            d(2024, 6, 21, 16, 10),
+            [
+                RaceSpec("Race 1", d(2024, 6, 22, 11, 55), proam_winner="pa4", rank_pace={**MIDFIELD}),
+                RaceSpec(
+                    "Race 2",
+                    d(2024, 6, 23, 9, 25),
+                    proam_winner="pa2",
+                    rank_pace={**MIDFIELD},
+                    plan=RacePlan(
+                        fcy=[(20 * 60_000, 23 * 60_000)], retire={"m3": (19, False)}, retire_status={"m3": "Classified"}
+                    ),
+                    provisional_swap=("m1", "m2"),
+                ),
+            ],
             REGULARS + ["torres", "washington", "m8", "pro12", "pro13"],  # Sofronas not there
             quali_pace={**MIDFIELD_QUALI},
         ),
         EventSpec(
-            "road-america-2024", 2024, "14_Road America", SERIES_FOLDER, CIRCUITS_BY_NAME["Road America"],
-            d(2024, 8, 2, 9, 45), d(2024, 8, 2, 17, 20),
-            [RaceSpec("Race 1", d(2024, 8, 3, 12, 20), proam_winner="pa3", to_back=["baltas"],
-                      rank_pace={"sofronas": (1, -0.002), "washington": (5, -0.001), "baltas": (5, 0.0)},
-                      checks=["sofronas_second_proam", "washington_fifth_masters", "baltas_plus_22"],
-                      provisional_swap=("pa3", "sofronas"),
-                      stated={("sofronas", "podium"), ("baltas", "most_gained")}),
-             RaceSpec("Race 2", d(2024, 8, 4, 10, 15), proam_winner="sofronas",
-                      rank_pace={"sofronas": (1, -0.005), "washington": (6, 0.001), "baltas": (7, 0.0)},
-                      plan=RacePlan(lap1_delta_ms={"sofronas": -1200}),
-                      checks=["sofronas_leads_every_lap", "washington_worse_than_fifth", "baltas_unremarkable"],
-                      stated={("sofronas", "lap1_lead"), ("sofronas", "led_every_lap")})],
+            "road-america-2024",
+            2024,
+            "14_Road America",
+            SERIES_FOLDER,
+            CIRCUITS_BY_NAME["Road America"],
+            d(2024, 8, 2, 9, 45),
+            d(2024, 8, 2, 17, 20),
+            [
+                RaceSpec(
+                    "Race 1",
+                    d(2024, 8, 3, 12, 20),
+                    proam_winner="pa3",
+                    to_back=["baltas"],
+                    rank_pace={"sofronas": (1, -0.002), "washington": (5, -0.001), "baltas": (5, 0.0)},
+                    checks=["sofronas_second_proam", "washington_fifth_masters", "baltas_plus_22"],
+                    provisional_swap=("pa3", "sofronas"),
+                    stated={("sofronas", "podium"), ("baltas", "most_gained")},
+                ),
+                RaceSpec(
+                    "Race 2",
+                    d(2024, 8, 4, 10, 15),
+                    proam_winner="sofronas",
+                    rank_pace={"sofronas": (1, -0.005), "washington": (6, 0.001), "baltas": (7, 0.0)},
+                    plan=RacePlan(lap1_delta_ms={"sofronas": -1200}),
+                    checks=["sofronas_leads_every_lap", "washington_worse_than_fifth", "baltas_unremarkable"],
+                    stated={("sofronas", "lap1_lead"), ("sofronas", "led_every_lap")},
+                ),
+            ],
             REGULARS + ["sofronas", "torres", "washington", "baltas"],
             quali_checks=["torres_proam_pole_race1", "torres_proam_pole_race2", "sofronas_second_proam_race2"],
             quali_pace={"torres": -0.006, "sofronas": -0.004, "washington": 0.002},
@@ -290,8 +427,11 @@ def _check_race(name: str, session: Session, rows: list[RaceRow], num: Callable[
     if name == "baltas_unremarkable":  # no podium, no big charge: the release says nothing of it
         grid_pos = {slot.entry.number: i for i, slot in enumerate(session.grid, 1)}
         row = next(r for r in rows if r.entry.number == num("baltas"))
-        return (_class_order(rows, "Pro").index(num("baltas")) >= 4 and row.position is not None
-                and grid_pos[row.entry.number] - row.position < 10)
+        return (
+            _class_order(rows, "Pro").index(num("baltas")) >= 4
+            and row.position is not None
+            and grid_pos[row.entry.number] - row.position < 10
+        )
     if name == "sofronas_leads_every_lap":
         cls_of = {r.entry.number: r.entry.cls for r in rows}
         s = num("sofronas")
@@ -392,8 +532,10 @@ MAX_ATTEMPTS = 5000
 
 def _race_grids(event: EventSpec, quali: Session, num: Callable[[str], str]) -> list[list[GridSlot]]:
     """The grid of each race: Race 1 by best qualifying lap, Race 2 by second-best."""
-    return [grid_from_qualifying(quali, use_second_best=i == 1, to_back=[num(k) for k in spec.to_back])
-            for i, spec in enumerate(event.races)]
+    return [
+        grid_from_qualifying(quali, use_second_best=i == 1, to_back=[num(k) for k in spec.to_back])
+        for i, spec in enumerate(event.races)
+    ]
 
 
 def _poles_as_stated(event: EventSpec, quali: Session, num: Callable[[str], str]) -> bool:
@@ -417,13 +559,24 @@ def _entries(event: EventSpec, people: dict[str, Person], event_index: int, seed
         p = people[key]
         team_ids.setdefault(p.team, str(100 + len(team_ids)))
         form = rng.gauss(0.0, 0.0012)
-        entries.append(Entry(
-            number=p.number, cls=p.cls, team=p.team, drivers=(p.driver,), vehicle=VEHICLE,
-            car_id=str(1300 + sorted(people).index(key)), team_id=team_ids[p.team],
-            class_id=CLASS_IDS[p.cls], cartype_id="107", manufacturer_id="112", tire_id="3",
-            event_entry_id=str(10000 + event_index * 100 + idx),
-            pace_ms=event.circuit.ref_lap_ms * (1.0 + p.skill + form), consistency=p.consistency,
-        ))
+        entries.append(
+            Entry(
+                number=p.number,
+                cls=p.cls,
+                team=p.team,
+                drivers=(p.driver,),
+                vehicle=VEHICLE,
+                car_id=str(1300 + sorted(people).index(key)),
+                team_id=team_ids[p.team],
+                class_id=CLASS_IDS[p.cls],
+                cartype_id="107",
+                manufacturer_id="112",
+                tire_id="3",
+                event_entry_id=str(10000 + event_index * 100 + idx),
+                pace_ms=event.circuit.ref_lap_ms * (1.0 + p.skill + form),
+                consistency=p.consistency,
+            )
+        )
     entries.sort(key=lambda e: (int(e.number), e.number))
     return entries
 
@@ -483,8 +636,18 @@ def build_event(event: EventSpec, people: dict[str, Person], event_index: int, s
         for attempt in range(MAX_ATTEMPTS):
             rng = random.Random(f"{seed}|{event.key}|{spec.name}|{attempt}")
             delay = 60_000 + rng.randint(0, 150_000)
-            session = Session(spec.name, "race", spec.stamp, delay, RACE_MS, circuit, entries, {},
-                              grid=grid, not_started=[num(k) for k in spec.not_started])
+            session = Session(
+                spec.name,
+                "race",
+                spec.stamp,
+                delay,
+                RACE_MS,
+                circuit,
+                entries,
+                {},
+                grid=grid,
+                not_started=[num(k) for k in spec.not_started],
+            )
             simulate_race(rng, session, plan)
             rows = classify_race(session)
             ok = True
@@ -556,9 +719,14 @@ def write_sample(root: Path | str = REPO_RAW, seed: int = SAMPLE_SEED) -> dict:
                 marks = ("Provisional", "Official")
                 a, b = (people[k].number for k in spec.provisional_swap)
                 provisional_rows = _provisional(rows, a, b)
-            summary["lines"] += write_session(base / session_folder_name(session), session, wrng,
-                                              marks=marks, quali=built.qualifying,
-                                              provisional_rows=provisional_rows)
+            summary["lines"] += write_session(
+                base / session_folder_name(session),
+                session,
+                wrng,
+                marks=marks,
+                quali=built.qualifying,
+                provisional_rows=provisional_rows,
+            )
     summary["files"] = sorted(
         str(p.relative_to(root)) for folder in sample_root_folders(root) for p in folder.rglob("*") if p.is_file()
     ) + [str(Path("23_2023") / "SYNTHETIC.md")]

@@ -18,7 +18,14 @@ from pathlib import Path
 
 from .formats import safe_name, write_text
 from .model import (
-    Driver, Entry, RacePlan, RaceRow, Session, classify_race, grid_from_qualifying, simulate_practice,
+    Driver,
+    Entry,
+    RacePlan,
+    RaceRow,
+    Session,
+    classify_race,
+    grid_from_qualifying,
+    simulate_practice,
     simulate_race,
 )
 from .names import CIRCUITS, SERIES_NAMES, invented_driver, invented_team
@@ -45,36 +52,65 @@ class SeriesTemplate:
 
 
 CUP = (("Porsche 911 GT3 Cup", "Porsche"),)
-GT3 = (("BMW M4 GT3", "BMW"), ("Ferrari 296 GT3", "Ferrari"), ("Porsche 911 GT3 R (992)", "Porsche"),
-       ("Lamborghini Huracan GT3 EVO2", "Lamborghini"), ("Mercedes-AMG GT3", "Mercedes-AMG"))
-GT4 = (("Aston Martin Vantage AMR GT4", "Aston Martin"), ("Toyota GR Supra GT4", "Toyota"),
-       ("McLaren Artura GT4", "McLaren"))
+GT3 = (
+    ("BMW M4 GT3", "BMW"),
+    ("Ferrari 296 GT3", "Ferrari"),
+    ("Porsche 911 GT3 R (992)", "Porsche"),
+    ("Lamborghini Huracan GT3 EVO2", "Lamborghini"),
+    ("Mercedes-AMG GT3", "Mercedes-AMG"),
+)
+GT4 = (
+    ("Aston Martin Vantage AMR GT4", "Aston Martin"),
+    ("Toyota GR Supra GT4", "Toyota"),
+    ("McLaren Artura GT4", "McLaren"),
+)
 PROTO = (("Ligier JS P320", "Ligier"), ("Duqueine D08", "Duqueine"))
 TCR = (("Hyundai Elantra N TCR", "Hyundai"), ("Audi RS 3 LMS TCR", "Audi"), ("Honda Civic Type R TCR", "Honda"))
 
 TEMPLATES = (
-    SeriesTemplate((("Pro", 0.4, 0.0, 0.012, CUP), ("Pro-Am", 0.35, 0.012, 0.028, CUP),
-                    ("Am", 0.25, 0.025, 0.045, CUP)), 1,
-                   (SessionSpec("Practice 1", "practice", 45, 0, (9, 0)),
-                    SessionSpec("Qualifying", "qualifying", 30, 0, (15, 30)),
-                    SessionSpec("Race 1", "race", 40, 1, (11, 0)),
-                    SessionSpec("Race 2", "race", 40, 2, (10, 0), grid_from_second_best=True))),
-    SeriesTemplate((("GT3", 0.55, 0.0, 0.02, GT3), ("GT4", 0.45, 0.07, 0.10, GT4)), 2,
-                   (SessionSpec("Practice 1", "practice", 60, 0, (10, 15)),
-                    SessionSpec("Practice 2", "practice", 60, 0, (14, 45)),
-                    SessionSpec("Qualifying", "qualifying", 20, 1, (9, 20)),
-                    SessionSpec("Race", "race", 100, 2, (13, 5))), stint_minutes=50),
-    SeriesTemplate((("Proto", 0.3, -0.09, -0.07, PROTO), ("GT3", 0.7, 0.0, 0.02, GT3)), 3,
-                   (SessionSpec("Practice 1", "practice", 90, 0, (8, 30)),
-                    SessionSpec("Practice 2", "practice", 60, 0, (16, 0)),
-                    SessionSpec("Qualifying", "qualifying", 15, 1, (16, 40)),
-                    SessionSpec("Race", "race", 160, 2, (12, 10))), stint_minutes=45),
-    SeriesTemplate((("TCR", 1.0, 0.09, 0.12, TCR),), 1,
-                   (SessionSpec("Practice 1", "practice", 40, 0, (11, 40)),
-                    SessionSpec("Practice 2", "practice", 40, 1, (8, 5)),
-                    SessionSpec("Qualifying", "qualifying", 20, 1, (13, 55)),
-                    SessionSpec("Race 1", "race", 30, 1, (17, 10)),
-                    SessionSpec("Race 2", "race", 30, 2, (9, 15)))),
+    SeriesTemplate(
+        (("Pro", 0.4, 0.0, 0.012, CUP), ("Pro-Am", 0.35, 0.012, 0.028, CUP), ("Am", 0.25, 0.025, 0.045, CUP)),
+        1,
+        (
+            SessionSpec("Practice 1", "practice", 45, 0, (9, 0)),
+            SessionSpec("Qualifying", "qualifying", 30, 0, (15, 30)),
+            SessionSpec("Race 1", "race", 40, 1, (11, 0)),
+            SessionSpec("Race 2", "race", 40, 2, (10, 0), grid_from_second_best=True),
+        ),
+    ),
+    SeriesTemplate(
+        (("GT3", 0.55, 0.0, 0.02, GT3), ("GT4", 0.45, 0.07, 0.10, GT4)),
+        2,
+        (
+            SessionSpec("Practice 1", "practice", 60, 0, (10, 15)),
+            SessionSpec("Practice 2", "practice", 60, 0, (14, 45)),
+            SessionSpec("Qualifying", "qualifying", 20, 1, (9, 20)),
+            SessionSpec("Race", "race", 100, 2, (13, 5)),
+        ),
+        stint_minutes=50,
+    ),
+    SeriesTemplate(
+        (("Proto", 0.3, -0.09, -0.07, PROTO), ("GT3", 0.7, 0.0, 0.02, GT3)),
+        3,
+        (
+            SessionSpec("Practice 1", "practice", 90, 0, (8, 30)),
+            SessionSpec("Practice 2", "practice", 60, 0, (16, 0)),
+            SessionSpec("Qualifying", "qualifying", 15, 1, (16, 40)),
+            SessionSpec("Race", "race", 160, 2, (12, 10)),
+        ),
+        stint_minutes=45,
+    ),
+    SeriesTemplate(
+        (("TCR", 1.0, 0.09, 0.12, TCR),),
+        1,
+        (
+            SessionSpec("Practice 1", "practice", 40, 0, (11, 40)),
+            SessionSpec("Practice 2", "practice", 40, 1, (8, 5)),
+            SessionSpec("Qualifying", "qualifying", 20, 1, (13, 55)),
+            SessionSpec("Race 1", "race", 30, 1, (17, 10)),
+            SessionSpec("Race 2", "race", 30, 2, (9, 15)),
+        ),
+    ),
 )
 
 
@@ -127,10 +163,20 @@ def build_rosters(seed: int, n_series: int, years: list[int], n_cars: int) -> di
         cars: list[Car] = []
 
         def new_car(cls: str, lo: float, hi: float, vehicles: tuple) -> Car:
-            drivers = tuple(invented_driver(rng, used_names, cls, junior=rng.random() < 0.08, used_ids=used_ids)
-                            for _ in range(tpl.n_drivers))
-            return Car(numbers.pop(), cls, rng.choice(teams), drivers, rng.choice(vehicles),
-                       rng.uniform(lo, hi), rng.uniform(0.0025, 0.006), str(rng.randint(1000, 9999)))
+            drivers = tuple(
+                invented_driver(rng, used_names, cls, junior=rng.random() < 0.08, used_ids=used_ids)
+                for _ in range(tpl.n_drivers)
+            )
+            return Car(
+                numbers.pop(),
+                cls,
+                rng.choice(teams),
+                drivers,
+                rng.choice(vehicles),
+                rng.uniform(lo, hi),
+                rng.uniform(0.0025, 0.006),
+                str(rng.randint(1000, 9999)),
+            )
 
         for y_index, year in enumerate(years):
             if y_index == 0:
@@ -157,8 +203,11 @@ def _calendar(seed: int, year: int, n_events: int) -> list[tuple[int, date, int]
     first = date(year, 3, 1)
     first += timedelta(days=(4 - first.weekday()) % 7)  # a Friday
     span_weeks = 32
-    weeks = sorted(rng.sample(range(span_weeks), n_events)) if n_events <= span_weeks else \
-        [i * span_weeks / n_events for i in range(n_events)]
+    weeks = (
+        sorted(rng.sample(range(span_weeks), n_events))
+        if n_events <= span_weeks
+        else [i * span_weeks / n_events for i in range(n_events)]
+    )
     out, number = [], rng.randint(1, 3)
     circuits = list(range(len(CIRCUITS)))
     rng.shuffle(circuits)
@@ -190,13 +239,20 @@ def _run_event(task: EventTask) -> tuple[int, int]:
         rng = random.Random(key)
         entries = []
         for i, car in enumerate(ss.cars):
-            entries.append(Entry(
-                number=car.number, cls=car.cls, team=car.team, drivers=car.drivers,
-                vehicle=car.vehicle[0], manufacturer=car.vehicle[1], car_id=car.car_id,
-                event_entry_id=str(task.year * 10000 + task.event_number * 100 + i),
-                pace_ms=circuit.ref_lap_ms * (1.0 + car.skill + rng.gauss(0.0, 0.002)),
-                consistency=car.consistency,
-            ))
+            entries.append(
+                Entry(
+                    number=car.number,
+                    cls=car.cls,
+                    team=car.team,
+                    drivers=car.drivers,
+                    vehicle=car.vehicle[0],
+                    manufacturer=car.vehicle[1],
+                    car_id=car.car_id,
+                    event_entry_id=str(task.year * 10000 + task.event_number * 100 + i),
+                    pace_ms=circuit.ref_lap_ms * (1.0 + car.skill + rng.gauss(0.0, 0.002)),
+                    consistency=car.consistency,
+                )
+            )
         entries.sort(key=lambda e: e.number)
         series_dir = event_dir / f"{s_index:02d}_{safe_name(ss.name)}"
         quali = None
@@ -213,8 +269,9 @@ def _run_event(task: EventTask) -> tuple[int, int]:
                 if spec.kind == "qualifying":
                     quali = session
                 laps += sum(r.laps for r in session.runs.values())
-                lines += write_session(series_dir / session_folder_name(session), session, wrng,
-                                       n_drivers=ss.template.n_drivers)
+                lines += write_session(
+                    series_dir / session_folder_name(session), session, wrng, n_drivers=ss.template.n_drivers
+                )
                 continue
             if quali is None:  # no qualifying in the template: grid in entry order
                 quali = Session("Qualifying", "qualifying", stamp, 0, 0, circuit, present, {})
@@ -234,8 +291,18 @@ def _run_event(task: EventTask) -> tuple[int, int]:
                 a = srng.randint(3 * 60_000, max(3 * 60_000, duration - 8 * 60_000))
                 plan.fcy.append((a, a + srng.randint(2 * 60_000, 6 * 60_000)))
             plan.fcy.sort()
-            session = Session(spec.name, "race", stamp, srng.randint(30_000, 200_000), duration, circuit,
-                              present, {}, grid=grid, not_started=dns)
+            session = Session(
+                spec.name,
+                "race",
+                stamp,
+                srng.randint(30_000, 200_000),
+                duration,
+                circuit,
+                present,
+                {},
+                grid=grid,
+                not_started=dns,
+            )
             simulate_race(srng, session, plan)
             top = max((r.laps for r in session.runs.values()), default=0)
             for run in session.runs.values():
@@ -245,20 +312,35 @@ def _run_event(task: EventTask) -> tuple[int, int]:
             rows = classify_race(session)
             if srng.random() < 0.1 and len(rows) > 6:
                 i = srng.randint(1, len(rows) - 3)
-                provisional_rows = [RaceRow(r.position, r.entry, r.status, r.laps, r.total_ms, r.fl_lap, r.fl_ms)
-                                    for r in rows]
+                provisional_rows = [
+                    RaceRow(r.position, r.entry, r.status, r.laps, r.total_ms, r.fl_lap, r.fl_ms) for r in rows
+                ]
                 provisional_rows[i].entry, provisional_rows[i + 1].entry = rows[i + 1].entry, rows[i].entry
                 marks = ("Provisional", "Official")
             laps += sum(r.laps for r in session.runs.values())
-            lines += write_session(series_dir / session_folder_name(session), session, wrng,
-                                   n_drivers=ss.template.n_drivers, marks=marks, quali=quali,
-                                   provisional_rows=provisional_rows)
+            lines += write_session(
+                series_dir / session_folder_name(session),
+                session,
+                wrng,
+                n_drivers=ss.template.n_drivers,
+                marks=marks,
+                quali=quali,
+                provisional_rows=provisional_rows,
+            )
     return lines, laps
 
 
-def write_tree(root: Path | str, seed: int = 1, n_series: int = 8, n_seasons: int = 1,
-               events_per_season: int = 14, n_cars: int = 40, first_year: int | None = None,
-               jobs: int | None = None, argv: str | None = None) -> dict:
+def write_tree(
+    root: Path | str,
+    seed: int = 1,
+    n_series: int = 8,
+    n_seasons: int = 1,
+    events_per_season: int = 14,
+    n_cars: int = 40,
+    first_year: int | None = None,
+    jobs: int | None = None,
+    argv: str | None = None,
+) -> dict:
     """Write a synthetic results site under `root`.
 
     Returns {'lines', 'time_card_laps', 'seconds', 'lines_per_s'}; `lines` counts every CSV
@@ -274,13 +356,20 @@ def write_tree(root: Path | str, seed: int = 1, n_series: int = 8, n_seasons: in
     tasks = []
     for year in years:
         for number, friday, circuit_index in _calendar(seed, year, events_per_season):
-            tasks.append(EventTask(str(root), seed, year, number, friday, circuit_index,
-                                   [rosters[(s, year)] for s in range(n_series)]))
-    args = argv or (f"--seed {seed} --series {n_series} --seasons {n_seasons} "
-                    f"--events-per-season {events_per_season} --cars {n_cars}")
-    write_text(root / "SYNTHETIC.md",
-               f"Generated by `python -m orchestration.synthetic --out <this folder> {args}` "
-               "(orchestration.synthetic): invented data, not published timing.\n")
+            tasks.append(
+                EventTask(
+                    str(root), seed, year, number, friday, circuit_index, [rosters[(s, year)] for s in range(n_series)]
+                )
+            )
+    args = argv or (
+        f"--seed {seed} --series {n_series} --seasons {n_seasons} "
+        f"--events-per-season {events_per_season} --cars {n_cars}"
+    )
+    write_text(
+        root / "SYNTHETIC.md",
+        f"Generated by `python -m orchestration.synthetic --out <this folder> {args}` "
+        "(orchestration.synthetic): invented data, not published timing.\n",
+    )
     jobs = jobs if jobs is not None else (os.cpu_count() or 1)
     if jobs <= 1 or len(tasks) <= 1:
         results = [_run_event(t) for t in tasks]
@@ -290,5 +379,9 @@ def write_tree(root: Path | str, seed: int = 1, n_series: int = 8, n_seasons: in
     seconds = time.perf_counter() - start
     lines = sum(r[0] for r in results)
     laps = sum(r[1] for r in results)
-    return {"lines": lines, "time_card_laps": laps, "seconds": seconds,
-            "lines_per_s": lines / seconds if seconds else 0.0}
+    return {
+        "lines": lines,
+        "time_card_laps": laps,
+        "seconds": seconds,
+        "lines_per_s": lines / seconds if seconds else 0.0,
+    }

@@ -23,9 +23,9 @@ from pathlib import Path
 
 import duckdb
 import pytest
-
 from helpers import REPO, copy_real_imsa
 from integration.conftest import refresh
+
 from orchestration import settings
 
 pytestmark = [pytest.mark.bi, pytest.mark.timeout(3600)]
@@ -46,7 +46,9 @@ def ensure_bi_venv() -> Path:
     assert uv, "uv is needed to build .venv-bi (make install puts it in .venv/bin)"
     if not python.exists():
         subprocess.run([uv, "venv", "--python", sys.executable, str(VENV)], check=True, capture_output=True)
-    done = subprocess.run([uv, "pip", "install", "--python", str(python), "-r", str(LOCK)], capture_output=True, text=True)
+    done = subprocess.run(
+        [uv, "pip", "install", "--python", str(python), "-r", str(LOCK)], capture_output=True, text=True
+    )
     assert done.returncode == 0, done.stderr[-4000:]
     STAMP.write_text(digest)
     return python
@@ -70,10 +72,12 @@ def published(tmp_path_factory) -> Path:
 
 def bi_env(tmp_path: Path) -> dict[str, str]:
     config = tmp_path / "superset_config.py"
-    config.write_text(textwrap.dedent(f"""\
+    config.write_text(
+        textwrap.dedent(f"""\
         SECRET_KEY = "pitwall-bi-test-only"
         SQLALCHEMY_DATABASE_URI = "sqlite:///{tmp_path / 'superset.db'}"
-    """))
+    """)
+    )
     env = {k: v for k, v in os.environ.items() if not k.startswith(("VIRTUAL_ENV", "PYTHON"))}
     env.update({"SUPERSET_CONFIG_PATH": str(config), "SUPERSET_HOME": str(tmp_path), "COLUMNS": "200", "TERM": "dumb"})
     return env
@@ -85,12 +89,17 @@ def uri(path: Path) -> str:
 
 def test_superset_test_db_on_the_published_copy(bi_python: Path, published: Path, tmp_path: Path) -> None:
     superset = bi_python.with_name("superset")
-    version = subprocess.run([str(bi_python), "-c", "import duckdb; print(duckdb.__version__)"],
-                             capture_output=True, text=True, check=True).stdout.strip()
+    version = subprocess.run(
+        [str(bi_python), "-c", "import duckdb; print(duckdb.__version__)"], capture_output=True, text=True, check=True
+    ).stdout.strip()
     assert version.startswith("1.1."), version  # an older DuckDB than the build file's 2.0
     done = subprocess.run(
         [str(superset), "test-db", uri(published), "--connect-args", json.dumps({"connect_args": {"read_only": True}})],
-        capture_output=True, text=True, env=bi_env(tmp_path), timeout=600, stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        env=bi_env(tmp_path),
+        timeout=600,
+        stdin=subprocess.DEVNULL,
     )
     output = done.stdout + done.stderr
     assert done.returncode == 0, output[-6000:]
@@ -125,15 +134,27 @@ print(json.dumps(out, default=str))
 
 
 def test_superset_sees_the_marts_and_cannot_write(bi_python: Path, published: Path, tmp_path: Path) -> None:
-    done = subprocess.run([str(bi_python), "-c", SCRIPT, uri(published)], capture_output=True, text=True,
-                          env=bi_env(tmp_path), timeout=600)
+    done = subprocess.run(
+        [str(bi_python), "-c", SCRIPT, uri(published)],
+        capture_output=True,
+        text=True,
+        env=bi_env(tmp_path),
+        timeout=600,
+    )
     assert done.returncode == 0, done.stderr[-4000:]
     out = json.loads(done.stdout.strip().splitlines()[-1])
     con = duckdb.connect(str(published), read_only=True)
     try:
-        marts = [t for (t,) in con.execute("SELECT table_name FROM duckdb_tables() WHERE schema_name = 'marts' ORDER BY 1").fetchall()]
-        leaders = con.execute("SELECT c.class_name, max(st.points_counted) FROM marts.season_driver_standings st "
-                              "JOIN marts.dim_classes c USING (class_id) GROUP BY 1 ORDER BY 1").fetchall()
+        marts = [
+            t
+            for (t,) in con.execute(
+                "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'marts' ORDER BY 1"
+            ).fetchall()
+        ]
+        leaders = con.execute(
+            "SELECT c.class_name, max(st.points_counted) FROM marts.season_driver_standings st "
+            "JOIN marts.dim_classes c USING (class_id) GROUP BY 1 ORDER BY 1"
+        ).fetchall()
     finally:
         con.close()
     assert out["marts"] == marts

@@ -12,7 +12,6 @@ from pathlib import Path
 
 import duckdb
 import pytest
-
 from helpers import RAW, REPO
 
 PITWALL = Path(sys.executable).with_name("pitwall")
@@ -29,16 +28,24 @@ class Refreshed:
         return refresh(self.raw, self.warehouse, self.dagster_home, *args, check=check)
 
 
-def refresh(raw: Path, warehouse: Path, dagster_home: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+def refresh(
+    raw: Path, warehouse: Path, dagster_home: Path, *args: str, check: bool = True
+) -> subprocess.CompletedProcess:
     env = {**os.environ, "DAGSTER_HOME": str(dagster_home), "COLUMNS": "200"}
     env.pop("PITWALL_RAW_DIR", None)
     env.pop("PITWALL_WAREHOUSE", None)
     done = subprocess.run(
         [str(PITWALL), "refresh", "--raw", str(raw), "--warehouse", str(warehouse), *args],
-        cwd=REPO, env=env, capture_output=True, text=True, timeout=900,
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
     )
     if check and done.returncode != 0:
-        raise AssertionError(f"pitwall refresh failed ({done.returncode}):\n{done.stdout[-6000:]}\n{done.stderr[-6000:]}")
+        raise AssertionError(
+            f"pitwall refresh failed ({done.returncode}):\n{done.stdout[-6000:]}\n{done.stderr[-6000:]}"
+        )
     return done
 
 

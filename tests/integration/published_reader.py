@@ -23,8 +23,12 @@ from pathlib import Path
 
 MAX_SECONDS = 1800  # a reader left behind by a test that died stops by itself
 
-LOCKED = {"enable_external_access": False, "autoinstall_known_extensions": False,
-          "autoload_known_extensions": False, "lock_configuration": True}
+LOCKED = {
+    "enable_external_access": False,
+    "autoinstall_known_extensions": False,
+    "autoload_known_extensions": False,
+    "lock_configuration": True,
+}
 
 
 def parquet_files(folder: Path, mart: str) -> Path:
@@ -37,16 +41,20 @@ def tables_of(published: Path) -> list[str]:
 
     con = duckdb.connect(str(published), read_only=True, config=LOCKED)
     try:
-        return [f"{s}.{t}" for s, t in con.execute(
-            "SELECT table_schema, table_name FROM meta.publication ORDER BY 1, 2").fetchall()]
+        return [
+            f"{s}.{t}"
+            for s, t in con.execute("SELECT table_schema, table_name FROM meta.publication ORDER BY 1, 2").fetchall()
+        ]
     finally:
         con.close()
 
 
 def counts_sql(tables: list[str]) -> str:
     counts = " UNION ALL ".join(f"SELECT '{t}' AS t, 'counts' AS kind, count(*) AS n FROM {t}" for t in tables)
-    return (f"{counts} UNION ALL SELECT table_schema || '.' || table_name, 'meta', row_count FROM meta.publication "
-            "ORDER BY 2, 1")
+    return (
+        f"{counts} UNION ALL SELECT table_schema || '.' || table_name, 'meta', row_count FROM meta.publication "
+        "ORDER BY 2, 1"
+    )
 
 
 def split(rows) -> dict:
@@ -93,8 +101,12 @@ def main() -> None:
                 return split(conn.execute(sa.text(query)).fetchall())
         if mode == "pitwall":
             pitwall, warehouse = sys.argv[5], sys.argv[6]
-            done = subprocess.run([pitwall, "sql", query, "--warehouse", warehouse, "--format", "json"],
-                                  capture_output=True, text=True, timeout=120)
+            done = subprocess.run(
+                [pitwall, "sql", query, "--warehouse", warehouse, "--format", "json"],
+                capture_output=True,
+                text=True,
+                timeout=120,
+            )
             if done.returncode != 0:
                 raise RuntimeError(f"pitwall sql exit {done.returncode}: {done.stderr.strip()[-500:]}")
             return split((r["t"], r["kind"], r["n"]) for r in json.loads(done.stdout))
@@ -104,8 +116,16 @@ def main() -> None:
             con = duckdb.connect()
             try:
                 folder = published.parent / "parquet"
-                return {"counts": {t: con.execute(f"SELECT count(*) FROM read_parquet('{parquet_files(folder, t.split('.')[1])}')").fetchall()[0][0]
-                                   for t in tables if t.startswith("marts.")}, "meta": {}}
+                return {
+                    "counts": {
+                        t: con.execute(
+                            f"SELECT count(*) FROM read_parquet('{parquet_files(folder, t.split('.')[1])}')"
+                        ).fetchall()[0][0]
+                        for t in tables
+                        if t.startswith("marts.")
+                    },
+                    "meta": {},
+                }
             finally:
                 con.close()
         raise SystemExit(f"unknown mode {mode}")

@@ -7,7 +7,6 @@ import shutil
 
 import dagster as dg
 import pytest
-
 from helpers import ROAD_AMERICA_IMSA
 
 pytestmark = pytest.mark.integration
@@ -31,8 +30,12 @@ def test_season_schedule_runs_monday_morning_new_york_by_default(defs):
 def test_season_job_rebuilds_the_season_group(defs):
     job = defs.resolve_job_def("refresh_season_aggregates")
     keys = {k.to_user_string() for k in job.asset_layer.selected_asset_keys}
-    assert {"marts/season_driver_standings", "marts/season_team_standings", "marts/driver_career_stats",
-            "marts/race_notes"} <= keys
+    assert {
+        "marts/season_driver_standings",
+        "marts/season_team_standings",
+        "marts/driver_career_stats",
+        "marts/race_notes",
+    } <= keys
     assert not any(k.startswith("raw/") for k in keys)
 
 

@@ -18,9 +18,9 @@ import time
 from pathlib import Path
 
 import pytest
-
 from helpers import RAW, REPO, ROAD_AMERICA_IMSA, copy_real_imsa
 from integration.conftest import PITWALL, refresh
+
 from orchestration import settings
 
 pytestmark = pytest.mark.integration
@@ -65,16 +65,27 @@ def test_readers_keep_answering_and_never_see_a_torn_copy(tmp_path: Path) -> Non
     readers = {}
     for mode in MODES:
         out = tmp_path / f"reads_{mode}.jsonl"
-        readers[mode] = (out, subprocess.Popen(
-            [sys.executable, str(READER), mode, str(published), str(out), str(stop), str(PITWALL), str(warehouse)],
-            cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-        ))
+        readers[mode] = (
+            out,
+            subprocess.Popen(
+                [sys.executable, str(READER), mode, str(published), str(out), str(stop), str(PITWALL), str(warehouse)],
+                cwd=REPO,
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+            ),
+        )
     try:
         time.sleep(3)  # every reader has started reading state A
         started = time.time()
         second = subprocess.run(
             [str(PITWALL), "refresh", "--raw", str(raw), "--warehouse", str(warehouse)],
-            cwd=REPO, env=env, capture_output=True, text=True, timeout=900,
+            cwd=REPO,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=900,
         )
         finished = time.time()
     finally:

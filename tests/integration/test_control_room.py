@@ -10,7 +10,6 @@ import sys
 import dagster as dg
 import pytest
 import yaml
-
 from helpers import REPO
 
 pytestmark = pytest.mark.integration
@@ -65,8 +64,9 @@ def _ingest_step(defs, job_name: str, tmp_path, real_raw, prefix: str | None):
     from orchestration.assets.raw import RAW_ASSET_KEYS
 
     job = defs.resolve_job_def(job_name)
-    run_config: dict = {"resources": {"paths": {"config": {
-        "raw_dir": str(real_raw), "warehouse": str(tmp_path / "w.duckdb")}}}}
+    run_config: dict = {
+        "resources": {"paths": {"config": {"raw_dir": str(real_raw), "warehouse": str(tmp_path / "w.duckdb")}}}
+    }
     if prefix is not None:
         run_config["ops"] = {"raw_alkamel": {"config": {"reload_prefix": prefix}}}
     with dg.instance_for_test() as instance:
@@ -112,7 +112,9 @@ def test_automation_can_start_stopped() -> None:
         env = {k: v for k, v in __import__("os").environ.items() if k != "PITWALL_AUTOMATION"}
         if value:
             env["PITWALL_AUTOMATION"] = value
-        out = subprocess.run([sys.executable, "-c", code], cwd=REPO, env=env, capture_output=True, text=True, check=True)
+        out = subprocess.run(
+            [sys.executable, "-c", code], cwd=REPO, env=env, capture_output=True, text=True, check=True
+        )
         assert out.stdout.split() == expected.split(), (value, out.stdout, out.stderr)
 
 
@@ -137,6 +139,7 @@ def test_the_instance_runs_one_run_at_a_time(tmp_path) -> None:
 
 def test_tables_built_by_dbt_report_row_counts_and_key_marts_a_preview(refreshed, query) -> None:
     with dg.DagsterInstance.from_config(str(refreshed.dagster_home)) as instance:
+
         def latest(table: str) -> dict:
             records = instance.fetch_observations(dg.AssetKey(["marts", table]), limit=1).records
             assert records, f"no observation of marts/{table}"

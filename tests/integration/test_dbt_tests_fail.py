@@ -20,7 +20,6 @@ from pathlib import Path
 
 import duckdb
 import pytest
-
 from helpers import REPO
 
 pytestmark = pytest.mark.integration
@@ -79,9 +78,25 @@ def dbt_test(warehouse: Path, target: Path, tests) -> dict[str, tuple[str, int]]
     """`dbt test` of `tests` on `warehouse` (every row: not an incremental build): name -> (status, failures)."""
     env = {**os.environ, "PITWALL_WAREHOUSE": str(warehouse)}
     done = subprocess.run(
-        [str(DBT), "test", "--project-dir", str(PROJECT), "--profiles-dir", str(PROJECT), "--target-path", str(target),
-         "--log-path", str(target / "logs"), "--select", *tests],
-        cwd=REPO, env=env, capture_output=True, text=True, timeout=600,
+        [
+            str(DBT),
+            "test",
+            "--project-dir",
+            str(PROJECT),
+            "--profiles-dir",
+            str(PROJECT),
+            "--target-path",
+            str(target),
+            "--log-path",
+            str(target / "logs"),
+            "--select",
+            *tests,
+        ],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     results = json.loads((target / "run_results.json").read_text())["results"]
     out = {r["unique_id"].split(".")[2]: (r["status"], r["failures"]) for r in results}

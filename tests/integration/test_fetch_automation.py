@@ -10,7 +10,6 @@ import sys
 
 import dagster as dg
 import pytest
-
 from apache_site import ApacheSite, available
 from helpers import RAW, REPO
 
@@ -30,7 +29,9 @@ def _sensor_settings(env: dict[str, str]) -> dict:
         "print(json.dumps([s.default_status.value, s.minimum_interval_seconds]))"
     )
     clean = {k: v for k, v in os.environ.items() if not k.startswith("PITWALL_FETCH")}
-    out = subprocess.run([sys.executable, "-c", code], cwd=REPO, env={**clean, **env}, capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO, env={**clean, **env}, capture_output=True, text=True, check=True
+    )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -53,7 +54,9 @@ def test_fetch_sensor_starts_one_fetch_at_a_time(defs: dg.Definitions) -> None:
         instance.report_run_canceled(run)
         assert isinstance(sensor(dg.build_sensor_context(instance=instance)), dg.RunRequest)
         # Nor while a refresh runs: with one run at a time, a fetch would hold the next refresh up.
-        refresh = instance.create_run_for_job(job_def=defs.resolve_job_def("refresh_warehouse"), status=dg.DagsterRunStatus.STARTED)
+        refresh = instance.create_run_for_job(
+            job_def=defs.resolve_job_def("refresh_warehouse"), status=dg.DagsterRunStatus.STARTED
+        )
         waiting = sensor(dg.build_sensor_context(instance=instance))
         assert isinstance(waiting, dg.SkipReason) and refresh.run_id in waiting.skip_message
         instance.report_run_canceled(refresh)

@@ -11,10 +11,10 @@ import time
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
-
 from apache_site import ApacheSite, available
 from helpers import RAW, REPO
+from typer.testing import CliRunner
+
 from orchestration.fetch import STATE_FILE, FetchOptions, fetch
 
 pytestmark = [pytest.mark.integration, pytest.mark.skipif(available() is not None, reason=available() or "")]
@@ -81,7 +81,8 @@ def test_first_mirror_is_byte_for_byte(site: ApacheSite, mirror: Path) -> None:
     assert {(mirror / rel).stat().st_mode & 0o777 for rel in expected} == {0o666 & ~umask}  # as if copied in
     # Only data files: no README or notes, no temporary files left; the state file is hidden.
     assert {p.relative_to(mirror).as_posix() for p in mirror.rglob("*") if p.is_file()} - expected == {
-        STATE_FILE, ".pitwall-fetch.lock"
+        STATE_FILE,
+        ".pitwall-fetch.lock",
     }
 
 
@@ -105,8 +106,10 @@ def test_filters(site: ApacheSite, mirror: Path) -> None:
 
 def test_reposted_mark(site: ApacheSite, mirror: Path) -> None:
     race = site.results / ROAD_AMERICA_RACE
-    provisional = site.publish(JSON_FIXTURES / "imsa-weathertech-2026-watkins-glen-race-results.json",
-                               f"{ROAD_AMERICA_RACE}/03_Results_Race_Provisional.JSON")
+    provisional = site.publish(
+        JSON_FIXTURES / "imsa-weathertech-2026-watkins-glen-race-results.json",
+        f"{ROAD_AMERICA_RACE}/03_Results_Race_Provisional.JSON",
+    )
     backdate(race)
     first = fetch(mirror, options(site))
     assert first.ok and f"{ROAD_AMERICA_RACE}/03_Results_Race_Provisional.JSON" in first.downloaded
@@ -119,7 +122,9 @@ def test_reposted_mark(site: ApacheSite, mirror: Path) -> None:
     assert second.ok and second.downloaded == [f"{ROAD_AMERICA_RACE}/03_Results_Race_Official.JSON"]
     assert filecmp.cmp(official, mirror / ROAD_AMERICA_RACE / official.name, shallow=False)
     assert filecmp.cmp(provisional, mirror / ROAD_AMERICA_RACE / provisional.name, shallow=False)
-    assert [line.split(" ")[1].rsplit("/", 1)[1] for line in file_requests(site, seen)] == ["03_Results_Race_Official.JSON"]
+    assert [line.split(" ")[1].rsplit("/", 1)[1] for line in file_requests(site, seen)] == [
+        "03_Results_Race_Official.JSON"
+    ]
 
 
 def test_replaced_file(site: ApacheSite, mirror: Path) -> None:
@@ -170,8 +175,9 @@ def test_server_errors_do_not_stop_the_rest(site: ApacheSite, mirror: Path) -> N
     # The command line: one line per failure, the summary, exit code 1.
     from orchestration.cli import app
 
-    out = CliRunner().invoke(app, ["fetch", "--site", site.url, "--raw", str(mirror), "--season", "all",
-                                   "--pause", "0", "--retries", "0"])
+    out = CliRunner().invoke(
+        app, ["fetch", "--site", site.url, "--raw", str(mirror), "--season", "all", "--pause", "0", "--retries", "0"]
+    )
     assert out.exit_code == 1, out.output
     assert "failed: 24_2024/14_Road America" in out.output and "HTTP 403 Forbidden" in out.output
     assert "111 data files listed" in out.output and "0 downloaded" in out.output and "2 failed" in out.output

@@ -18,11 +18,11 @@ import re
 import shutil
 
 import pytest
-
 from helpers import RAW
 from integration.conftest import refresh
-from orchestration.assets.dbt import DBT_TARGET_PATH
 from reliability.common import checksums, rows
+
+from orchestration.assets.dbt import DBT_TARGET_PATH
 
 pytestmark = pytest.mark.integration
 
@@ -46,20 +46,25 @@ def changed_sessions(warehouse) -> set[str]:
 
 
 def sessions_under(warehouse, prefix: str) -> set[str]:
-    return {r[0] for r in rows(
-        warehouse,
-        "select distinct session_key from raw.ingested_files where starts_with(path, ?) and session_key is not null",
-        [prefix + "/"],
-    )}
+    return {
+        r[0]
+        for r in rows(
+            warehouse,
+            "select distinct session_key from raw.ingested_files where starts_with(path, ?) and session_key is not null",
+            [prefix + "/"],
+        )
+    }
 
 
 # Tests whose compiled SQL shows what they checked, in an incremental build: a generic test of
 # fct_session_results (the sessions of the changed series seasons), a generic and a singular test of
 # fct_laps and a generic test of a staging view (the changed sessions).
 SEASON_SCOPED_TESTS = ("test.pitwall.unique_combination_fct_session_results_session_id__car_number",)
-SESSION_SCOPED_TESTS = ("test.pitwall.unique_combination_fct_laps_session_id__car_number__lap_number",
-                        "test.pitwall.assert_lap_positions_from_elapsed_times",
-                        "test.pitwall.not_null_stg_alkamel__time_cards_car_number")
+SESSION_SCOPED_TESTS = (
+    "test.pitwall.unique_combination_fct_laps_session_id__car_number__lap_number",
+    "test.pitwall.assert_lap_positions_from_elapsed_times",
+    "test.pitwall.not_null_stg_alkamel__time_cards_car_number",
+)
 SCOPED_TESTS = SEASON_SCOPED_TESTS + SESSION_SCOPED_TESTS
 
 
@@ -77,12 +82,15 @@ def sessions_each_test_checked() -> dict[str, set[str] | None]:
 
 
 def sessions_of_the_series_seasons_of(warehouse, sessions: set[str]) -> set[str]:
-    return {r[0] for r in rows(
-        warehouse,
-        "select session_id from marts.dim_sessions join (select distinct series_id, season "
-        "from marts.dim_sessions where list_contains(?, session_id)) using (series_id, season)",
-        [sorted(sessions)],
-    )}
+    return {
+        r[0]
+        for r in rows(
+            warehouse,
+            "select session_id from marts.dim_sessions join (select distinct series_id, season "
+            "from marts.dim_sessions where list_contains(?, session_id)) using (series_id, season)",
+            [sorted(sessions)],
+        )
+    }
 
 
 def assert_the_build_recorded_what_it_read(warehouse) -> None:
@@ -90,7 +98,10 @@ def assert_the_build_recorded_what_it_read(warehouse) -> None:
     every successful build) hold what the build read, row for row."""
     for recorded, read in (
         ("meta.dbt_built_files", "select path, sha256, status, session_key from raw.ingested_files"),
-        ("meta.dbt_built_drivers", "select session_id, car_number, driver_order, driver_id from marts.bridge_session_result_drivers"),
+        (
+            "meta.dbt_built_drivers",
+            "select session_id, car_number, driver_order, driver_id from marts.bridge_session_result_drivers",
+        ),
     ):
         assert rows(warehouse, f"select * from {recorded} order by all") == rows(warehouse, f"{read} order by all")
 
@@ -111,7 +122,8 @@ def test_one_new_event_builds_incrementally_to_the_full_build(refreshed, tmp_pat
     scope = sessions_of_the_series_seasons_of(warehouse, changed)
     assert changed < scope  # the series seasons hold earlier events too
     assert sessions_each_test_checked() == {name.split(".")[2]: scope for name in SEASON_SCOPED_TESTS} | {
-        name.split(".")[2]: changed for name in SESSION_SCOPED_TESTS}
+        name.split(".")[2]: changed for name in SESSION_SCOPED_TESTS
+    }
 
     assert checksums(warehouse, ("marts",)) == checksums(refreshed.warehouse, ("marts",))
     assert_the_build_recorded_what_it_read(warehouse)
@@ -143,7 +155,9 @@ def blank_imsa_id(csv_path, first_name: str, last_name: str) -> int:
     blanked = 0
     for row in report[1:]:
         for prefix in prefixes:
-            first, last, ident = (header.index(prefix + suffix) for suffix in ("FIRSTNAME", "SECONDNAME", "IMSA_DriverId"))
+            first, last, ident = (
+                header.index(prefix + suffix) for suffix in ("FIRSTNAME", "SECONDNAME", "IMSA_DriverId")
+            )
             if len(row) > ident and row[first].strip() == first_name and row[last].strip() == last_name and row[ident]:
                 row[ident] = ""
                 blanked += 1
@@ -153,8 +167,13 @@ def blank_imsa_id(csv_path, first_name: str, last_name: str) -> int:
 
 
 def identities_of(warehouse, first_name: str, last_name: str) -> set[tuple[str, str]]:
-    return set(rows(warehouse, "select driver_id, identity_key from marts.dim_drivers where first_name = ? and last_name = ?",
-                    [first_name, last_name]))
+    return set(
+        rows(
+            warehouse,
+            "select driver_id, identity_key from marts.dim_drivers where first_name = ? and last_name = ?",
+            [first_name, last_name],
+        )
+    )
 
 
 def test_an_id_first_delivered_by_the_new_event_reaches_the_drivers_earlier_sessions(tmp_path):
@@ -162,7 +181,9 @@ def test_an_id_first_delivered_by_the_new_event_reaches_the_drivers_earlier_sess
     earlier session of that name to the id (they are rewritten though their files did not change)
     and equals a full build of the same files."""
     raw, held, warehouse, home = without_new_event(tmp_path, RAW)
-    assert sum(blank_imsa_id(path, *LATE_ID_DRIVER) for path in raw.rglob("*.CSV")) > 0  # every file but the new event's
+    assert (
+        sum(blank_imsa_id(path, *LATE_ID_DRIVER) for path in raw.rglob("*.CSV")) > 0
+    )  # every file but the new event's
 
     refresh(raw, warehouse, home)
     by_name = identities_of(warehouse, *LATE_ID_DRIVER)
@@ -182,8 +203,14 @@ def test_an_id_first_delivered_by_the_new_event_reaches_the_drivers_earlier_sess
 
 
 def sessions_of_driver(warehouse, driver_id: str) -> set[str]:
-    return {r[0] for r in rows(
-        warehouse, "select distinct session_id from marts.bridge_session_result_drivers where driver_id = ?", [driver_id])}
+    return {
+        r[0]
+        for r in rows(
+            warehouse,
+            "select distinct session_id from marts.bridge_session_result_drivers where driver_id = ?",
+            [driver_id],
+        )
+    }
 
 
 # A race's notes depend on more than its own files: the rest of its season, the drivers' earlier
@@ -218,8 +245,12 @@ def respell(folder, spellings: dict[str, str]) -> int:
 
 
 def notes_of(warehouse) -> dict[tuple[str, str, str, str], tuple]:
-    return {row[:4]: row[4:] for row in rows(
-        warehouse, "select session_id, driver_id, kind, class_id, value_1, value_2, sentence from marts.race_notes")}
+    return {
+        row[:4]: row[4:]
+        for row in rows(
+            warehouse, "select session_id, driver_id, kind, class_id, value_1, value_2, sentence from marts.race_notes"
+        )
+    }
 
 
 def test_new_spellings_and_a_correction_reach_the_notes_of_races_whose_files_did_not_change(tmp_path):
@@ -260,7 +291,9 @@ def changed_outside_their_seasons(warehouse, before: dict, after: dict) -> list[
     """The sentences of notes that changed, in races outside the series seasons of the sessions the
     last build found changed (which it rewrites for their season alone)."""
     seasons = sessions_of_the_series_seasons_of(warehouse, changed_sessions(warehouse))
-    return [after[key][2] for key in before.keys() & after.keys() if before[key] != after[key] and key[0] not in seasons]
+    return [
+        after[key][2] for key in before.keys() & after.keys() if before[key] != after[key] and key[0] not in seasons
+    ]
 
 
 # ------------------------------------------------------------------ every kind of change (issue 26)
@@ -287,7 +320,10 @@ def provisional_of(official: bytes) -> bytes:
 
 
 def sessions_by_season(warehouse) -> dict[str, tuple[str, int]]:
-    return {s: (series, season) for s, series, season in rows(warehouse, "select session_id, series_id, season from marts.dim_sessions")}
+    return {
+        s: (series, season)
+        for s, series, season in rows(warehouse, "select session_id, series_id, season from marts.dim_sessions")
+    }
 
 
 def assert_tests_covered_what_was_rewritten(before: dict, warehouse) -> set[str]:
@@ -351,17 +387,28 @@ def test_every_kind_of_change_builds_incrementally_to_the_full_build(tmp_path):
 
     session_of = lambda rel: rows(warehouse, "select session_key from raw.ingested_files where path = ?", [rel])[0][0]  # noqa: E731
     ra_race, wg_race = session_of(RA_PROVISIONAL), session_of(WG_RACE_WEATHER)
-    wg_practice = rows(warehouse, "select distinct session_key from raw.ingested_files where starts_with(path, ?)", [WG_PRACTICE + "/"])[0][0]
+    wg_practice = rows(
+        warehouse, "select distinct session_key from raw.ingested_files where starts_with(path, ?)", [WG_PRACTICE + "/"]
+    )[0][0]
+
     def counting_in_marts() -> list[str]:
         """The race classification file whose rows fct_session_results holds (re-post and deletion
         through `pitwall refresh` into the marts)."""
-        return [p for (p,) in rows(warehouse, "select distinct source_file_path from marts.fct_session_results "
-                                              "where session_id = ?", [ra_race])]
+        return [
+            p
+            for (p,) in rows(
+                warehouse,
+                "select distinct source_file_path from marts.fct_session_results where session_id = ?",
+                [ra_race],
+            )
+        ]
 
     assert counting_in_marts() == [RA_PROVISIONAL]
-    steps = [("superseded, changed", superseded_and_changed, {ra_race, wg_race}, RA_OFFICIAL),
-             ("every file of a session removed", session_removed, {wg_practice}, RA_OFFICIAL),
-             ("a mark removed, a session restored", mark_removed_session_restored, {ra_race, wg_practice}, RA_PROVISIONAL)]
+    steps = [
+        ("superseded, changed", superseded_and_changed, {ra_race, wg_race}, RA_OFFICIAL),
+        ("every file of a session removed", session_removed, {wg_practice}, RA_OFFICIAL),
+        ("a mark removed, a session restored", mark_removed_session_restored, {ra_race, wg_practice}, RA_PROVISIONAL),
+    ]
     for n, (name, change, expected_changed, counting) in enumerate(steps):
         before = sessions_by_season(warehouse)
         marts_before = checksums(warehouse, ("marts",))
@@ -377,10 +424,16 @@ def test_every_kind_of_change_builds_incrementally_to_the_full_build(tmp_path):
         full = tmp_path / f"full{n}" / "pitwall.duckdb"
         refresh(raw, full, tmp_path / "home")
         after = checksums(warehouse, ("marts",))
-        assert after == checksums(full, ("marts",)), (name, {k for k in after if after[k] != checksums(full, ("marts",)).get(k)})
+        assert after == checksums(full, ("marts",)), (
+            name,
+            {k for k in after if after[k] != checksums(full, ("marts",)).get(k)},
+        )
         assert after != marts_before, name  # the change reached the marts
-    assert rows(warehouse, "select path, status from raw.ingested_files where list_contains(?, path) order by 1",
-                [[RA_OFFICIAL, RA_PROVISIONAL]]) == [(RA_OFFICIAL, "removed"), (RA_PROVISIONAL, "loaded")]
+    assert rows(
+        warehouse,
+        "select path, status from raw.ingested_files where list_contains(?, path) order by 1",
+        [[RA_OFFICIAL, RA_PROVISIONAL]],
+    ) == [(RA_OFFICIAL, "removed"), (RA_PROVISIONAL, "loaded")]
 
 
 def test_official_standings_arriving_after_the_races_build_incrementally_to_the_full_build(tmp_path):
@@ -397,7 +450,9 @@ def test_official_standings_arriving_after_the_races_build_incrementally_to_the_
     warehouse, home = tmp_path / "warehouse" / "pitwall.duckdb", tmp_path / "home"
     home.mkdir()
     refresh(raw, warehouse, home)
-    sentences = lambda: {r[0] for r in rows(warehouse, "select sentence from marts.race_notes where kind = 'standings_leader'")}  # noqa: E731
+    sentences = lambda: {
+        r[0] for r in rows(warehouse, "select sentence from marts.race_notes where kind = 'standings_leader'")
+    }  # noqa: E731
     assert not any("official standings" in s for s in sentences())
 
     shutil.move(str(held), str(points))

@@ -6,7 +6,6 @@ import json
 
 import duckdb
 import pytest
-
 from integration.conftest import refresh
 from unit.test_json_reports import GRID, RESULTS, SESSION, document, put
 
@@ -22,8 +21,11 @@ def json_warehouse(tmp_path_factory):
     # The other date format seen on the site, on a qualifying report made from the same entries.
     qualifying = document(RESULTS)
     qualifying["session"].update(session_name="Qualifying", session_type="Qualifying", session_date="27/06/2026 15:40")
-    put(raw, SESSION.replace("202606281210_Race", "202606271540_Qualifying") + "/03_Results_Qualifying_Official.JSON",
-        json.dumps(qualifying).encode())
+    put(
+        raw,
+        SESSION.replace("202606281210_Race", "202606271540_Qualifying") + "/03_Results_Qualifying_Official.JSON",
+        json.dumps(qualifying).encode(),
+    )
     warehouse = root / "w.duckdb"
     (root / "home").mkdir()
     done = refresh(raw, warehouse, root / "home")

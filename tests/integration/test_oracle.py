@@ -15,7 +15,6 @@ import shutil
 
 import duckdb
 import pytest
-
 from helpers import RAW, REPO
 from integration.conftest import refresh
 from oracle import files as oracle_files
@@ -48,9 +47,17 @@ def test_every_value_users_read_equals_the_files(everything):
     raw, warehouse = everything
     summary = reconcile(warehouse, raw)
     print("\n" + summary.text())
-    record("oracle_reconciliation", {"files": dict(summary.files), "rows": dict(summary.rows), "values": dict(summary.values),
-                                     "differences_by_rule": dict(summary.by_rule), "not_compared": dict(summary.not_compared),
-                                     "unexplained": summary.failures[:200]})
+    record(
+        "oracle_reconciliation",
+        {
+            "files": dict(summary.files),
+            "rows": dict(summary.rows),
+            "values": dict(summary.values),
+            "differences_by_rule": dict(summary.by_rule),
+            "not_compared": dict(summary.not_compared),
+            "unexplained": summary.failures[:200],
+        },
+    )
     assert summary.failures == [], summary.text()
     assert set(summary.by_rule) <= set(RULES)
     # Everything at hand was compared: each kind of file, the JSON race and the archive's sessions.
@@ -59,7 +66,9 @@ def test_every_value_users_read_equals_the_files(everything):
     assert sum(summary.values.values()) > 4_000_000
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
-        json_rows = con.execute("select count(*) from marts.fct_session_results where source_file_path like '%.JSON'").fetchall()[0][0]
+        json_rows = con.execute(
+            "select count(*) from marts.fct_session_results where source_file_path like '%.JSON'"
+        ).fetchall()[0][0]
     finally:
         con.close()
     assert json_rows == len(oracle_files.results_of_json(RESULTS.read_bytes(), race=True)) == 54
@@ -76,9 +85,13 @@ PLANTED = {
     "dim_drivers name": "update marts.dim_drivers set last_name = last_name || 'x' where rowid = (select min(rowid) from marts.dim_drivers)",
 }
 EXPECTED_COLUMN = {
-    "fct_laps lap_time_ms": "lap_time_ms", "fct_laps class_position": "class_position",
-    "fct_session_results class_position": "class_position", "fct_session_results gap_first": "gap_first",
-    "fct_weather air_temp_f": "air_temp_f", "bridge driver_order": "driver orders", "dim_drivers name": "name",
+    "fct_laps lap_time_ms": "lap_time_ms",
+    "fct_laps class_position": "class_position",
+    "fct_session_results class_position": "class_position",
+    "fct_session_results gap_first": "gap_first",
+    "fct_weather air_temp_f": "air_temp_f",
+    "bridge driver_order": "driver orders",
+    "dim_drivers name": "name",
 }
 
 

@@ -41,7 +41,14 @@ def result_of(query, name, event, session):
 
 def test_sunday_road_america_win(query):
     pos, _, _, _, _, car, team, vehicle, cls, day = result_of(query, "James Sofronas", "Road America", "Race 2")
-    assert (pos, car, team, vehicle, cls, str(day)) == (1, "14", "GMG Racing", "Porsche 911 GT3 Cup", "Pro-Am", "2024-08-04")
+    assert (pos, car, team, vehicle, cls, str(day)) == (
+        1,
+        "14",
+        "GMG Racing",
+        "Porsche 911 GT3 Cup",
+        "Pro-Am",
+        "2024-08-04",
+    )
 
 
 def test_led_pro_am_from_lap_one_to_the_flag(query):
@@ -110,9 +117,12 @@ def test_three_wins_lead_pro_am_without_racing_at_watkins_glen(query):
         f"select count(*) from ({RACE_RESULT}) where full_name = 'James Sofronas' and event_name = 'Watkins Glen International'"
     )
     assert at_watkins_glen == [(0,)]
-    assert query(
-        f"select count(*) from ({RACE_RESULT}) where event_name = 'Watkins Glen International' and season = 2024"
-    )[0][0] > 0
+    assert (
+        query(
+            f"select count(*) from ({RACE_RESULT}) where event_name = 'Watkins Glen International' and season = 2024"
+        )[0][0]
+        > 0
+    )
 
 
 def test_saturday_sofronas_second_and_washington_fifth_in_masters(query):

@@ -14,12 +14,12 @@ import dagster as dg
 import duckdb
 import pytest
 import sqlalchemy as sa
+from helpers import REPO
+from integration.conftest import PITWALL
 from sqlalchemy.pool import NullPool
 
-from helpers import REPO
-from orchestration.publish.parquet import BY_SEASON, file_columns, reader_path
-from integration.conftest import PITWALL
 from orchestration import settings
+from orchestration.publish.parquet import BY_SEASON, file_columns, reader_path
 
 pytestmark = pytest.mark.integration
 
@@ -51,9 +51,15 @@ def differing_rows(con, left: str, right: str) -> int:
 def test_published_copy_and_parquet_match_the_build_file_table_by_table(refreshed, published) -> None:
     marts = [t for s, t in tables_of(refreshed.warehouse, ("marts",))]
     assert len(marts) >= 16
-    assert tables_of(published) == [("marts", t) for t in marts] + [("meta", "publication"), ("meta", "publication_sessions"), ("raw", "ingested_files")]
+    assert tables_of(published) == [("marts", t) for t in marts] + [
+        ("meta", "publication"),
+        ("meta", "publication_sessions"),
+        ("raw", "ingested_files"),
+    ]
     parquet_dir = published.parent / "parquet"
-    assert sorted(p.name for p in parquet_dir.iterdir()) == sorted(t if t in BY_SEASON else f"{t}.parquet" for t in marts)
+    assert sorted(p.name for p in parquet_dir.iterdir()) == sorted(
+        t if t in BY_SEASON else f"{t}.parquet" for t in marts
+    )
     con = duckdb.connect()
     try:
         con.execute(f"ATTACH '{refreshed.warehouse}' AS build (READ_ONLY)")
@@ -62,7 +68,10 @@ def test_published_copy_and_parquet_match_the_build_file_table_by_table(refreshe
             build_rows = con.execute(f"SELECT count(*) FROM build.{schema}.{table}").fetchall()[0][0]
             assert con.execute(f"SELECT count(*) FROM pub.{schema}.{table}").fetchall()[0][0] == build_rows, table
             assert differing_rows(con, f"build.{schema}.{table}", f"pub.{schema}.{table}") == 0, table
-            assert con.execute(f"DESCRIBE pub.{schema}.{table}").fetchall() == con.execute(f"DESCRIBE build.{schema}.{table}").fetchall()
+            assert (
+                con.execute(f"DESCRIBE pub.{schema}.{table}").fetchall()
+                == con.execute(f"DESCRIBE build.{schema}.{table}").fetchall()
+            )
             if schema == "marts":
                 file = f"read_parquet('{reader_path(parquet_dir, table)}', hive_partitioning = false)"
                 assert con.execute(f"SELECT count(*) FROM {file}").fetchall()[0][0] == build_rows, table
@@ -72,9 +81,20 @@ def test_published_copy_and_parquet_match_the_build_file_table_by_table(refreshe
                 assert differing_rows(con, f"(SELECT {kept} FROM build.{schema}.{table})", file) == 0, table
                 if "season" in dict(columns) and table in BY_SEASON:
                     hive = f"read_parquet('{reader_path(parquet_dir, table)}')"
-                    assert differing_rows(con, f"(SELECT {kept}, season FROM build.{schema}.{table})",
-                                          f"(SELECT {kept}, season FROM {hive})") == 0, table
-        counts = dict(((s, t), n) for s, t, n in con.execute("SELECT table_schema, table_name, row_count FROM pub.meta.publication").fetchall())
+                    assert (
+                        differing_rows(
+                            con,
+                            f"(SELECT {kept}, season FROM build.{schema}.{table})",
+                            f"(SELECT {kept}, season FROM {hive})",
+                        )
+                        == 0
+                    ), table
+        counts = dict(
+            ((s, t), n)
+            for s, t, n in con.execute(
+                "SELECT table_schema, table_name, row_count FROM pub.meta.publication"
+            ).fetchall()
+        )
         for (schema, table), n in counts.items():
             assert con.execute(f"SELECT count(*) FROM pub.{schema}.{table}").fetchall()[0][0] == n
     finally:
@@ -95,9 +115,15 @@ def test_described_marts_columns_are_comments(published) -> None:
     described = from_dbt_manifest(dbt_project.manifest_path)
     con = duckdb.connect(str(published), read_only=True)
     try:
-        comments = {(t, c): comment for t, c, comment in con.execute(
-            "SELECT table_name, column_name, comment FROM duckdb_columns() WHERE schema_name = 'marts'").fetchall()}
-        table_comments = dict(con.execute("SELECT table_name, comment FROM duckdb_tables() WHERE schema_name = 'marts'").fetchall())
+        comments = {
+            (t, c): comment
+            for t, c, comment in con.execute(
+                "SELECT table_name, column_name, comment FROM duckdb_columns() WHERE schema_name = 'marts'"
+            ).fetchall()
+        }
+        table_comments = dict(
+            con.execute("SELECT table_name, comment FROM duckdb_tables() WHERE schema_name = 'marts'").fetchall()
+        )
     finally:
         con.close()
     assert all(table_comments.values()), [t for t, c in table_comments.items() if not c]
@@ -144,7 +170,8 @@ def test_charts_are_the_expected_pngs(published) -> None:
         ).fetchall()[0][0]
         series_with_races = con.execute(
             "SELECT count(DISTINCT s.series_id) FROM marts.dim_sessions s JOIN marts.fct_laps l USING (session_id) "
-            "WHERE s.session_type = 'race'").fetchall()[0][0]
+            "WHERE s.session_type = 'race'"
+        ).fetchall()[0][0]
     finally:
         con.close()
     folder = published.parent / "charts"
@@ -200,13 +227,16 @@ def test_sqlalchemy_lists_the_marts_and_answers_a_dashboard_query(refreshed, pub
     assert {r[0] for r in leaders} == {"GTP", "LMP2", "GTD PRO", "GTD"}
 
 
-@pytest.mark.parametrize("statement", [
-    "CREATE TABLE marts.x AS SELECT 1 AS a",
-    "DELETE FROM marts.dim_series",
-    "COPY marts.dim_series TO '{tmp}/leak.csv'",
-    "SELECT * FROM read_csv('{secret}')",
-    "SET enable_external_access = true",
-])
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "CREATE TABLE marts.x AS SELECT 1 AS a",
+        "DELETE FROM marts.dim_series",
+        "COPY marts.dim_series TO '{tmp}/leak.csv'",
+        "SELECT * FROM read_csv('{secret}')",
+        "SET enable_external_access = true",
+    ],
+)
 def test_sqlalchemy_writes_and_file_access_are_refused(published, tmp_path, statement) -> None:
     secret = tmp_path / "secret.csv"
     secret.write_text("user,password\nroot,hunter2\n")
@@ -215,7 +245,9 @@ def test_sqlalchemy_writes_and_file_access_are_refused(published, tmp_path, stat
         series = conn.execute(sa.text("SELECT count(*) FROM marts.dim_series")).scalar()
         with pytest.raises(sa.exc.DBAPIError) as caught:
             conn.execute(sa.text(statement.format(tmp=tmp_path, secret=secret))).fetchall()
-    assert re.search(r"read-only|disabled by configuration|configuration has been locked|Cannot access file", str(caught.value)), str(caught.value)
+    assert re.search(
+        r"read-only|disabled by configuration|configuration has been locked|Cannot access file", str(caught.value)
+    ), str(caught.value)
     assert not (tmp_path / "leak.csv").exists()
     with engine.connect() as conn:
         assert conn.execute(sa.text("SELECT count(*) FROM marts.dim_series")).scalar() == series > 0
@@ -225,8 +257,13 @@ def test_pitwall_sql_reads_the_published_copy_and_live_the_build_file(refreshed,
     env = {**os.environ, "DAGSTER_HOME": str(refreshed.dagster_home)}
 
     def run(*args):
-        return subprocess.run([str(PITWALL), "sql", *args, "--warehouse", str(refreshed.warehouse), "--format", "json"],
-                              cwd=REPO, capture_output=True, text=True, env=env)
+        return subprocess.run(
+            [str(PITWALL), "sql", *args, "--warehouse", str(refreshed.warehouse), "--format", "json"],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            env=env,
+        )
 
     done = run("select count(*) as n from meta.publication")
     assert done.returncode == 0, done.stderr
@@ -243,7 +280,10 @@ def test_pitwall_sql_reads_the_published_copy_and_live_the_build_file(refreshed,
 def test_pitwall_docs_describes_every_mart_and_column_with_lineage(refreshed, published) -> None:
     done = subprocess.run(
         [str(PITWALL), "docs", "--warehouse", str(refreshed.warehouse)],
-        cwd=REPO, capture_output=True, text=True, timeout=900,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=900,
         env={**os.environ, "DAGSTER_HOME": str(refreshed.dagster_home), "COLUMNS": "200"},
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
@@ -253,7 +293,9 @@ def test_pitwall_docs_describes_every_mart_and_column_with_lineage(refreshed, pu
     assert "fct_laps" in index and "season_driver_standings" in index  # one page: manifest and catalog inside
     manifest = json.loads((docs / "manifest.json").read_text())
     catalog = json.loads((docs / "catalog.json").read_text())
-    laps = next(uid for uid, n in manifest["nodes"].items() if n["resource_type"] == "model" and n["name"] == "fct_laps")
+    laps = next(
+        uid for uid, n in manifest["nodes"].items() if n["resource_type"] == "model" and n["name"] == "fct_laps"
+    )
     assert catalog["nodes"][laps]["columns"]  # column types from the published copy
 
     def ancestors(uid: str) -> set[str]:

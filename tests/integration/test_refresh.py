@@ -13,7 +13,6 @@ import subprocess
 
 import duckdb
 import pytest
-
 from helpers import REPO, ROAD_AMERICA_IMSA
 from integration.conftest import PITWALL
 from reliability.common import checksums as every_table
@@ -40,7 +39,10 @@ def checksums(warehouse) -> dict[str, tuple]:
             "select table_schema, table_name from information_schema.tables "
             "where table_schema in ('raw', 'marts') and table_type = 'BASE TABLE' order by 1, 2"
         ).fetchall()
-        return {f"{s}.{t}": con.execute(f'select count(*), sum(hash(x)) from "{s}"."{t}" x').fetchall()[0] for s, t in tables}
+        return {
+            f"{s}.{t}": con.execute(f'select count(*), sum(hash(x)) from "{s}"."{t}" x').fetchall()[0]
+            for s, t in tables
+        }
     finally:
         con.close()
 
@@ -129,7 +131,10 @@ def test_sql_lists_the_road_america_class_winners_as_in_the_official_file(refres
         order by r.finish_position"""
     done = subprocess.run(
         [str(PITWALL), "sql", sql, "--warehouse", str(refreshed.warehouse), "--format", "json"],
-        cwd=REPO, capture_output=True, text=True, env={**os.environ, "DAGSTER_HOME": str(refreshed.dagster_home)},
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "DAGSTER_HOME": str(refreshed.dagster_home)},
     )
     assert done.returncode == 0, done.stderr
     winners = {row["class_name"]: row["car_number"] for row in json.loads(done.stdout)}

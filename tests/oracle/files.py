@@ -222,17 +222,37 @@ def results_of_csv(data: bytes) -> list[Result]:
     for index, row in enumerate(rows, start=1):
         if race:
             result = Result(
-                index, text(row.get("NUMBER")), integer(row.get("POSITION")), text(row.get("STATUS")),
-                integer(row.get("LAPS")), ms(row.get("TOTAL_TIME")), text(row.get("GAP_FIRST")),
-                text(row.get("GAP_PREVIOUS")), ms(row.get("FL_TIME")), integer(row.get("FL_LAPNUM")),
-                number(row.get("FL_KPH")), text(row.get("CLASS")), text(row.get("TEAM")), text(row.get("VEHICLE")),
+                index,
+                text(row.get("NUMBER")),
+                integer(row.get("POSITION")),
+                text(row.get("STATUS")),
+                integer(row.get("LAPS")),
+                ms(row.get("TOTAL_TIME")),
+                text(row.get("GAP_FIRST")),
+                text(row.get("GAP_PREVIOUS")),
+                ms(row.get("FL_TIME")),
+                integer(row.get("FL_LAPNUM")),
+                number(row.get("FL_KPH")),
+                text(row.get("CLASS")),
+                text(row.get("TEAM")),
+                text(row.get("VEHICLE")),
             )
         else:
             result = Result(
-                index, text(row.get("NUMBER")), integer(row.get("POS")), text(row.get("STATUS")),
-                integer(row.get("LAPS")), None, text(row.get("GAP_FIRST")), text(row.get("GAP_PREVIOUS")),
-                ms(row.get("TIME")), integer(row.get("LAP")), number(row.get("KPH")), text(row.get("CLASS")),
-                text(row.get("TEAM")), text(row.get("VEHICLE")),
+                index,
+                text(row.get("NUMBER")),
+                integer(row.get("POS")),
+                text(row.get("STATUS")),
+                integer(row.get("LAPS")),
+                None,
+                text(row.get("GAP_FIRST")),
+                text(row.get("GAP_PREVIOUS")),
+                ms(row.get("TIME")),
+                integer(row.get("LAP")),
+                number(row.get("KPH")),
+                text(row.get("CLASS")),
+                text(row.get("TEAM")),
+                text(row.get("VEHICLE")),
             )
         result.pit_stops = integer(row.get("PIT_STOPS"))
         result.drivers = _drivers_of_csv_row(header, row)
@@ -251,16 +271,30 @@ def results_of_json(data: bytes, race: bool) -> list[Result]:
             if first is None and last is None:
                 continue
             surname, is_junior = junior(last)
-            drivers.append(Driver(d.get("number", position), first, surname, is_junior, text(d.get("imsa_driverid")), last))
-        out.append(Result(
-            index, text(entry.get("number")), integer(entry.get("position")), text(entry.get("status")),
-            integer(entry.get("laps")), ms(entry.get("elapsed_time")) if race else None,
-            text(entry.get("gap_first")), text(entry.get("gap_previous")),
-            ms(entry.get("fastest_lap_time") if race else entry.get("time")), integer(entry.get("fastest_lap_number")),
-            number(entry.get("fastest_lap_kph") if race else entry.get("kph")), text(entry.get("class")),
-            text(entry.get("team")), text(entry.get("vehicle")), integer(entry.get("pit_stops")),
-            boolean(entry.get("not_finished")), sorted(drivers, key=lambda d: d.order),
-        ))
+            drivers.append(
+                Driver(d.get("number", position), first, surname, is_junior, text(d.get("imsa_driverid")), last)
+            )
+        out.append(
+            Result(
+                index,
+                text(entry.get("number")),
+                integer(entry.get("position")),
+                text(entry.get("status")),
+                integer(entry.get("laps")),
+                ms(entry.get("elapsed_time")) if race else None,
+                text(entry.get("gap_first")),
+                text(entry.get("gap_previous")),
+                ms(entry.get("fastest_lap_time") if race else entry.get("time")),
+                integer(entry.get("fastest_lap_number")),
+                number(entry.get("fastest_lap_kph") if race else entry.get("kph")),
+                text(entry.get("class")),
+                text(entry.get("team")),
+                text(entry.get("vehicle")),
+                integer(entry.get("pit_stops")),
+                boolean(entry.get("not_finished")),
+                sorted(drivers, key=lambda d: d.order),
+            )
+        )
     return out
 
 
@@ -268,22 +302,46 @@ def laps_of_csv(data: bytes) -> list[Lap]:
     header, rows = csv_rows(data)
     out = []
     for index, row in enumerate(rows, start=1):
-        out.append(Lap(
-            index, text(row.get("NUMBER")), integer(row.get("DRIVER_NUMBER")), integer(row.get("LAP_NUMBER")),
-            ms(row.get("LAP_TIME")), ms(row.get("S1")), ms(row.get("S2")), ms(row.get("S3")), number(row.get("KPH")),
-            number(row.get("TOP_SPEED")), ms(row.get("ELAPSED")), ms(row.get("HOUR")),
-            text(row.get("CROSSING_FINISH_LINE_IN_PIT")) == "B", ms(row.get("PIT_TIME")), text(row.get("FLAG_AT_FL")),
-            integer(row.get("LAP_IMPROVEMENT")), text(row.get("CLASS")),
-        ))
+        out.append(
+            Lap(
+                index,
+                text(row.get("NUMBER")),
+                integer(row.get("DRIVER_NUMBER")),
+                integer(row.get("LAP_NUMBER")),
+                ms(row.get("LAP_TIME")),
+                ms(row.get("S1")),
+                ms(row.get("S2")),
+                ms(row.get("S3")),
+                number(row.get("KPH")),
+                number(row.get("TOP_SPEED")),
+                ms(row.get("ELAPSED")),
+                ms(row.get("HOUR")),
+                text(row.get("CROSSING_FINISH_LINE_IN_PIT")) == "B",
+                ms(row.get("PIT_TIME")),
+                text(row.get("FLAG_AT_FL")),
+                integer(row.get("LAP_IMPROVEMENT")),
+                text(row.get("CLASS")),
+            )
+        )
     return out
 
 
 def weather_of_csv(data: bytes) -> list[Sample]:
     header, rows = csv_rows(data)
-    return [Sample(index, integer(row.get("TIME_UTC_SECONDS")), number(row.get("AIR_TEMP")), number(row.get("TRACK_TEMP")),
-                   number(row.get("HUMIDITY")), number(row.get("PRESSURE")), number(row.get("WIND_SPEED")),
-                   number(row.get("WIND_DIRECTION")), number(row.get("RAIN")))
-            for index, row in enumerate(rows, start=1)]
+    return [
+        Sample(
+            index,
+            integer(row.get("TIME_UTC_SECONDS")),
+            number(row.get("AIR_TEMP")),
+            number(row.get("TRACK_TEMP")),
+            number(row.get("HUMIDITY")),
+            number(row.get("PRESSURE")),
+            number(row.get("WIND_SPEED")),
+            number(row.get("WIND_DIRECTION")),
+            number(row.get("RAIN")),
+        )
+        for index, row in enumerate(rows, start=1)
+    ]
 
 
 def grid_of(data: bytes, is_json: bool) -> list[GridSlot]:

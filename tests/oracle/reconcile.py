@@ -57,11 +57,14 @@ class Summary:
         self.failures.append(f"{where}: {column} expected {expected!r}, marts have {actual!r}")
 
     def text(self) -> str:
-        lines = [f"files compared: {sum(self.files.values())} ({', '.join(f'{k} {v}' for k, v in sorted(self.files.items()))})",
-                 f"rows compared: {sum(self.rows.values())} ({', '.join(f'{k} {v}' for k, v in sorted(self.rows.items()))})",
-                 f"values compared: {sum(self.values.values())} ({', '.join(f'{k} {v}' for k, v in sorted(self.values.items()))})",
-                 "differences by documented rule: " + (", ".join(f"{k} {v}" for k, v in sorted(self.by_rule.items())) or "none"),
-                 f"unexplained differences: {len(self.failures)}"]
+        lines = [
+            f"files compared: {sum(self.files.values())} ({', '.join(f'{k} {v}' for k, v in sorted(self.files.items()))})",
+            f"rows compared: {sum(self.rows.values())} ({', '.join(f'{k} {v}' for k, v in sorted(self.rows.items()))})",
+            f"values compared: {sum(self.values.values())} ({', '.join(f'{k} {v}' for k, v in sorted(self.values.items()))})",
+            "differences by documented rule: "
+            + (", ".join(f"{k} {v}" for k, v in sorted(self.by_rule.items())) or "none"),
+            f"unexplained differences: {len(self.failures)}",
+        ]
         if self.not_compared:
             lines.append("not compared: " + ", ".join(f"{k} {v}" for k, v in sorted(self.not_compared.items())))
         lines += ["  " + failure for failure in self.failures[:40]]
@@ -92,7 +95,9 @@ class Reconciler:
             self._data[path] = (self.raw / path).read_bytes()
         return self._data[path]
 
-    def check(self, mart: str, where: str, column: str, expected, actual, rule: str | None = None, explained=None) -> None:
+    def check(
+        self, mart: str, where: str, column: str, expected, actual, rule: str | None = None, explained=None
+    ) -> None:
         """One value: equal, or different by `rule` when `explained` (the rule's own check) holds."""
         self.summary.values[mart] += 1
         if expected == actual:
@@ -109,16 +114,21 @@ class Reconciler:
 
     def run(self) -> Summary:
         try:
-            manifest = self.q("select path, kind, report, session_key from raw.ingested_files where status = 'loaded' order by path")
+            manifest = self.q(
+                "select path, kind, report, session_key from raw.ingested_files where status = 'loaded' order by path"
+            )
             by_kind = defaultdict(list)
             for path, kind, report, session in manifest:
                 by_kind[kind].append((path, report, session))
             self.classes = dict(self.q("select class_id, class_name from marts.dim_classes"))
             self.teams = dict(self.q("select team_id, team_name from marts.dim_teams"))
-            self.drivers = {r[0]: r[1:] for r in self.q("select driver_id, first_name, last_name from marts.dim_drivers")}
+            self.drivers = {
+                r[0]: r[1:] for r in self.q("select driver_id, first_name, last_name from marts.dim_drivers")
+            }
             self.bridge = defaultdict(list)
             for session, car, order, driver, is_junior in self.q(
-                    "select session_id, car_number, driver_order, driver_id, is_junior from marts.bridge_session_result_drivers"):
+                "select session_id, car_number, driver_order, driver_id, is_junior from marts.bridge_session_result_drivers"
+            ):
                 self.bridge[(session, car)].append((order, driver, is_junior))
             self.grids = self._grids(by_kind.get("grids", []))
             self.spellings = self._spellings(by_kind)
@@ -170,10 +180,13 @@ class Reconciler:
         return f.results_of_csv(self.data(path))
 
     def _same_person(self, driver: f.Driver):
-        keys = ["name:" + f.name_key(driver.first_name, driver.last_name)] + (["imsa:" + driver.imsa_id] if driver.imsa_id else [])
+        keys = ["name:" + f.name_key(driver.first_name, driver.last_name)] + (
+            ["imsa:" + driver.imsa_id] if driver.imsa_id else []
+        )
 
         def explained(expected, actual) -> bool:
             return any(actual in self.spellings.get(k, ()) for k in keys)
+
         return explained
 
     # ------------------------------------------------------------------------------------ results
@@ -181,11 +194,16 @@ class Reconciler:
     def _results(self, path: str, session: str, race: bool) -> None:
         mart = "fct_session_results"
         expected = self._read_results(path, race)
-        actual = {r[0]: r[1:] for r in self.q(
-            """select source_row_number, session_id, car_number, finish_position, status_delivered, status, laps,
+        actual = {
+            r[0]: r[1:]
+            for r in self.q(
+                """select source_row_number, session_id, car_number, finish_position, status_delivered, status, laps,
                       total_time_ms, gap_first, gap_previous, best_lap_ms, best_lap_number, best_lap_kph, class_id,
                       team_id, vehicle, class_position, grid_position, grid_source, pit_stops
-               from marts.fct_session_results where source_file_path = ?""", [path])}
+               from marts.fct_session_results where source_file_path = ?""",
+                [path],
+            )
+        }
         self.summary.files["results" if race else "classifications"] += 1
         self.check(mart, path, "rows", len(expected), len(actual))
 
@@ -202,8 +220,27 @@ class Reconciler:
             if row is None:
                 self.summary.fail(where, "row", "present", "missing")
                 continue
-            (session_id, car, position, status_delivered, status, laps, total, gap_first, gap_previous, best, best_n,
-             best_kph, class_id, team_id, vehicle, class_position, grid, grid_source, pit_stops) = row
+            (
+                session_id,
+                car,
+                position,
+                status_delivered,
+                status,
+                laps,
+                total,
+                gap_first,
+                gap_previous,
+                best,
+                best_n,
+                best_kph,
+                class_id,
+                team_id,
+                vehicle,
+                class_position,
+                grid,
+                grid_source,
+                pit_stops,
+            ) = row
             self.summary.rows[mart] += 1
             self.session_classes[session_id][r.car_number] = class_of[r.row]
             self.check(mart, where, "session_id", session, session_id)
@@ -211,8 +248,15 @@ class Reconciler:
             self.check(mart, where, "finish_position", r.finish_position, position)
             self.check(mart, where, "status_delivered", r.status_delivered, status_delivered)
             rule = "status_alias" if r.status_delivered is not None else "status_derived"
-            self.check(mart, where, "status", r.status_delivered, status, rule,
-                       lambda e, a, r=r: a is not None and a == status_of(r))
+            self.check(
+                mart,
+                where,
+                "status",
+                r.status_delivered,
+                status,
+                rule,
+                lambda e, a, r=r: a is not None and a == status_of(r),
+            )
             self.check(mart, where, "laps", r.laps, laps)
             self.check(mart, where, "total_time_ms", r.total_time_ms, total)
             self.check(mart, where, "gap_first", r.gap_first, gap_first)
@@ -220,11 +264,25 @@ class Reconciler:
             self.check(mart, where, "best_lap_ms", r.best_lap_ms, best)
             self.check(mart, where, "best_lap_number", r.best_lap_number, best_n)
             self.check(mart, where, "best_lap_kph", r.best_lap_kph, best_kph)
-            self.check(mart, where, "class", r.class_delivered, self.classes.get(class_id), "class_alias",
-                       lambda e, a: a == self.normalised_class(e) and e in self.class_alias)
+            self.check(
+                mart,
+                where,
+                "class",
+                r.class_delivered,
+                self.classes.get(class_id),
+                "class_alias",
+                lambda e, a: a == self.normalised_class(e) and e in self.class_alias,
+            )
             team = self.teams.get(team_id)
-            self.check(mart, where, "team", r.team_name, team, "latest_spelling",
-                       lambda e, a: e is not None and a is not None and f.name_key(e, None) == f.name_key(a, None))
+            self.check(
+                mart,
+                where,
+                "team",
+                r.team_name,
+                team,
+                "latest_spelling",
+                lambda e, a: e is not None and a is not None and f.name_key(e, None) == f.name_key(a, None),
+            )
             self.check(mart, where, "vehicle", r.vehicle, vehicle)
             if r.pit_stops is not None:
                 self.check(mart, where, "pit_stops", r.pit_stops, pit_stops)
@@ -233,9 +291,13 @@ class Reconciler:
                 grid_report = self.grids.get(session)
                 if grid_report is not None:
                     self.check(mart, where, "grid_position", grid_report.get(r.car_number), grid)
-                    self.check(mart, where, "grid_source", "grid report" if r.car_number in grid_report else None, grid_source)
+                    self.check(
+                        mart, where, "grid_source", "grid report" if r.car_number in grid_report else None, grid_source
+                    )
                 else:
-                    self.summary.not_compared["race rows whose grid comes from the qualifying order (no grid report)"] += 1
+                    self.summary.not_compared[
+                        "race rows whose grid comes from the qualifying order (no grid report)"
+                    ] += 1
             self._drivers(where, session_id, r)
 
     def _drivers(self, where: str, session: str, r: f.Result) -> None:
@@ -247,7 +309,15 @@ class Reconciler:
             name = self.drivers.get(driver_id)
             shown = tuple(name) if name else None
             expected = (d.first_name, d.last_name)
-            self.check("dim_drivers", f"{where} driver {d.order}", "name", expected, shown, "latest_spelling", self._same_person(d))
+            self.check(
+                "dim_drivers",
+                f"{where} driver {d.order}",
+                "name",
+                expected,
+                shown,
+                "latest_spelling",
+                self._same_person(d),
+            )
             if d.is_junior:
                 self.summary.by_rule["junior_marker"] += 1  # the surname compared above is the one without '(J)'
             self.check(mart, f"{where} driver {d.order}", "is_junior", d.is_junior, is_junior)
@@ -257,11 +327,16 @@ class Reconciler:
     def _laps(self, path: str, session: str) -> None:
         mart = "fct_laps"
         expected = f.laps_of_csv(self.data(path))
-        actual = {r[0]: r[1:] for r in self.q(
-            """select source_row_number, session_id, car_number, lap_number, driver_order, lap_time_ms, s1_ms, s2_ms, s3_ms,
+        actual = {
+            r[0]: r[1:]
+            for r in self.q(
+                """select source_row_number, session_id, car_number, lap_number, driver_order, lap_time_ms, s1_ms, s2_ms, s3_ms,
                       kph, top_speed_kph, elapsed_ms, time_of_day_ms, in_pit, pit_time_ms, flag, lap_improvement,
                       class_id, overall_position, class_position, is_class_leader, driver_id
-               from marts.fct_laps where source_file_path = ?""", [path])}
+               from marts.fct_laps where source_file_path = ?""",
+                [path],
+            )
+        }
         self.summary.files["time_cards"] += 1
         self.check(mart, path, "rows", len(expected), len(actual))
         classes = self.session_classes.get(session, {})
@@ -280,23 +355,63 @@ class Reconciler:
                 self.summary.fail(where, "row", "present", "missing")
                 continue
             self.summary.rows[mart] += 1
-            (session_id, car, number, driver_order, lap_ms, s1, s2, s3, kph, top, elapsed, hour, in_pit, pit, flag, improvement,
-             class_id, overall, in_class, leader, driver_id) = row
-            for column, e, a in (("session_id", session, session_id), ("car_number", lap.car_number, car),
-                                 ("lap_number", lap.lap_number, number), ("driver_order", lap.driver_order, driver_order),
-                                 ("lap_time_ms", lap.lap_time_ms, lap_ms), ("s1_ms", lap.s1_ms, s1), ("s2_ms", lap.s2_ms, s2),
-                                 ("s3_ms", lap.s3_ms, s3), ("kph", lap.kph, kph), ("top_speed_kph", lap.top_speed_kph, top),
-                                 ("elapsed_ms", lap.elapsed_ms, elapsed), ("time_of_day_ms", lap.time_of_day_ms, hour),
-                                 ("in_pit", lap.in_pit, in_pit), ("pit_time_ms", lap.pit_time_ms, pit), ("flag", lap.flag, flag),
-                                 ("lap_improvement", lap.lap_improvement, improvement),
-                                 ("overall_position", order[lap.row][0], overall), ("class_position", order[lap.row][1], in_class),
-                                 ("is_class_leader", order[lap.row][1] == 1, leader)):
+            (
+                session_id,
+                car,
+                number,
+                driver_order,
+                lap_ms,
+                s1,
+                s2,
+                s3,
+                kph,
+                top,
+                elapsed,
+                hour,
+                in_pit,
+                pit,
+                flag,
+                improvement,
+                class_id,
+                overall,
+                in_class,
+                leader,
+                driver_id,
+            ) = row
+            for column, e, a in (
+                ("session_id", session, session_id),
+                ("car_number", lap.car_number, car),
+                ("lap_number", lap.lap_number, number),
+                ("driver_order", lap.driver_order, driver_order),
+                ("lap_time_ms", lap.lap_time_ms, lap_ms),
+                ("s1_ms", lap.s1_ms, s1),
+                ("s2_ms", lap.s2_ms, s2),
+                ("s3_ms", lap.s3_ms, s3),
+                ("kph", lap.kph, kph),
+                ("top_speed_kph", lap.top_speed_kph, top),
+                ("elapsed_ms", lap.elapsed_ms, elapsed),
+                ("time_of_day_ms", lap.time_of_day_ms, hour),
+                ("in_pit", lap.in_pit, in_pit),
+                ("pit_time_ms", lap.pit_time_ms, pit),
+                ("flag", lap.flag, flag),
+                ("lap_improvement", lap.lap_improvement, improvement),
+                ("overall_position", order[lap.row][0], overall),
+                ("class_position", order[lap.row][1], in_class),
+                ("is_class_leader", order[lap.row][1] == 1, leader),
+            ):
                 self.check(mart, where, column, e, a)
             if lap.car_number in classes:
                 self.check(mart, where, "class", classes[lap.car_number], self.classes.get(class_id))
             else:
-                self.check(mart, where, "class", lap.class_delivered, self.classes.get(class_id), "lap_class_from_time_card",
-                           lambda e, a: a == self.normalised_class(e))
+                self.check(
+                    mart,
+                    where,
+                    "class",
+                    lap.class_delivered,
+                    self.classes.get(class_id),
+                    "lap_class_from_time_card",
+                    lambda e, a: a == self.normalised_class(e),
+                )
                 if self.classes.get(class_id) is None:
                     self.summary.values[mart] -= 1  # a class no classification names has no dim_classes row
             block = drivers.get((lap.car_number, lap.driver_order))
@@ -310,10 +425,15 @@ class Reconciler:
     def _weather(self, path: str, session: str) -> None:
         mart = "fct_weather"
         expected = f.weather_of_csv(self.data(path))
-        actual = {r[0]: r[1:] for r in self.q(
-            """select source_row_number, session_id, sample_at_utc, air_temp_f, track_temp_f, humidity_pct, pressure_inhg,
+        actual = {
+            r[0]: r[1:]
+            for r in self.q(
+                """select source_row_number, session_id, sample_at_utc, air_temp_f, track_temp_f, humidity_pct, pressure_inhg,
                       wind_speed, wind_direction_deg, rain
-               from marts.fct_weather where source_file_path = ?""", [path])}
+               from marts.fct_weather where source_file_path = ?""",
+                [path],
+            )
+        }
         self.summary.files["weather"] += 1
         self.check(mart, path, "rows", len(expected), len(actual))
         for s in expected:
@@ -323,12 +443,34 @@ class Reconciler:
                 self.summary.fail(where, "row", "present", "missing")
                 continue
             self.summary.rows[mart] += 1
-            at = None if s.utc_seconds is None else dt.datetime.fromtimestamp(s.utc_seconds, dt.UTC).replace(tzinfo=None)
+            at = (
+                None if s.utc_seconds is None else dt.datetime.fromtimestamp(s.utc_seconds, dt.UTC).replace(tzinfo=None)
+            )
             for column, e, a in zip(
-                    ("session_id", "sample_at_utc", "air_temp_f", "track_temp_f", "humidity_pct", "pressure_inhg",
-                     "wind_speed", "wind_direction_deg", "rain"),
-                    (session, at, s.air_temp_f, s.track_temp_f, s.humidity_pct, s.pressure_inhg, s.wind_speed,
-                     s.wind_direction_deg, s.rain), row):
+                (
+                    "session_id",
+                    "sample_at_utc",
+                    "air_temp_f",
+                    "track_temp_f",
+                    "humidity_pct",
+                    "pressure_inhg",
+                    "wind_speed",
+                    "wind_direction_deg",
+                    "rain",
+                ),
+                (
+                    session,
+                    at,
+                    s.air_temp_f,
+                    s.track_temp_f,
+                    s.humidity_pct,
+                    s.pressure_inhg,
+                    s.wind_speed,
+                    s.wind_direction_deg,
+                    s.rain,
+                ),
+                row,
+            ):
                 self.check(mart, where, column, e, a)
 
     # ------------------------------------------------------------------------------ nothing else
@@ -337,7 +479,10 @@ class Reconciler:
         """The marts hold rows of loaded files only."""
         loaded = [p for p, *_ in manifest]
         for mart in ("fct_session_results", "fct_laps", "fct_weather"):
-            stray = self.q(f"select distinct source_file_path from marts.{mart} where not list_contains(?, source_file_path)", [loaded])
+            stray = self.q(
+                f"select distinct source_file_path from marts.{mart} where not list_contains(?, source_file_path)",
+                [loaded],
+            )
             self.summary.values[mart] += 1
             if stray:
                 self.summary.fail(mart, "source_file_path", "a loaded file", [s for (s,) in stray][:5])

@@ -12,7 +12,6 @@ import time
 from pathlib import Path
 
 import duckdb
-
 from helpers import RAW, REPO
 
 PITWALL = Path(sys.executable).with_name("pitwall")
@@ -30,7 +29,9 @@ def record(name: str, figures: dict) -> Path:
     """Write a test's figures as JSON (tests/artifacts/reliability/<name>.json)."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     path = ARTIFACTS / f"{name}.json"
-    path.write_text(json.dumps({**figures, "recorded_at": time.strftime("%Y-%m-%d %H:%M:%S")}, indent=2, default=str) + "\n")
+    path.write_text(
+        json.dumps({**figures, "recorded_at": time.strftime("%Y-%m-%d %H:%M:%S")}, indent=2, default=str) + "\n"
+    )
     return path
 
 
@@ -60,7 +61,8 @@ def checksums(path: Path, schemas: tuple[str, ...] | None = None) -> dict[str, t
         out = {}
         for schema, table in tables:
             columns = [
-                c for (c,) in con.execute(
+                c
+                for (c,) in con.execute(
                     "SELECT column_name FROM information_schema.columns WHERE table_schema = ? AND table_name = ? "
                     "ORDER BY ordinal_position",
                     [schema, table],
@@ -86,9 +88,12 @@ def manifest_problems(path: Path) -> list[str]:
     con = connect(path)
     problems: list[str] = []
     try:
-        tables = [t for (t,) in con.execute(
-            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'raw' AND table_name <> 'ingested_files'"
-        ).fetchall()]
+        tables = [
+            t
+            for (t,) in con.execute(
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = 'raw' AND table_name <> 'ingested_files'"
+            ).fetchall()
+        ]
         manifest = con.execute("SELECT path, kind, status, rows_loaded FROM raw.ingested_files").fetchall()
         by_path = {p: (k, s, n) for p, k, s, n in manifest}
         if len(by_path) != len(manifest):
@@ -108,7 +113,9 @@ def manifest_problems(path: Path) -> list[str]:
                     problems.append(f"{file_path}: {count} rows in raw.{table}, manifest says {rows_loaded}")
         for file_path, (kind, status, rows_loaded) in by_path.items():
             if status in ("loaded", "superseded", "removed") and rows_loaded and kind in tables:
-                present = con.execute(f'SELECT count(*) FROM raw."{kind}" WHERE _file_path = ?', [file_path]).fetchall()[0][0]
+                present = con.execute(
+                    f'SELECT count(*) FROM raw."{kind}" WHERE _file_path = ?', [file_path]
+                ).fetchall()[0][0]
                 if present == 0:
                     problems.append(f"{file_path}: manifest says {rows_loaded} rows, raw.{kind} has none")
         return problems
@@ -128,8 +135,14 @@ def pitwall_env(dagster_home: Path | None = None) -> dict[str, str]:
 def start(args: list[str], dagster_home: Path | None = None, **kwargs) -> subprocess.Popen:
     """A `pitwall` command in its own process group (so kill -9 reaches dbt too), output to pipes."""
     return subprocess.Popen(
-        [str(PITWALL), *args], cwd=REPO, env=pitwall_env(dagster_home), start_new_session=True,
-        stdout=kwargs.pop("stdout", subprocess.PIPE), stderr=kwargs.pop("stderr", subprocess.STDOUT), text=True, **kwargs,
+        [str(PITWALL), *args],
+        cwd=REPO,
+        env=pitwall_env(dagster_home),
+        start_new_session=True,
+        stdout=kwargs.pop("stdout", subprocess.PIPE),
+        stderr=kwargs.pop("stderr", subprocess.STDOUT),
+        text=True,
+        **kwargs,
     )
 
 
@@ -170,9 +183,15 @@ def make_raw_roots(root: Path, imsa_only: bool = False) -> tuple[Path, Path]:
         data = results[0].read_bytes()
         amended.write_bytes(data.replace(b"Classified", b"Classified", 1))  # an amended re-post, same rows
     v1 = root / "raw_v1"
-    shutil.copytree(v2, v1, copy_function=shutil.copy2, ignore=lambda d, names: [
-        n for n in names if any((Path(d) / n).as_posix().endswith(h) for h in HELD_BACK)
-    ] + (["03_Results_Race_Official_Amended.CSV"] if "03_Results_Race_Official_Amended.CSV" in names else []))
+    shutil.copytree(
+        v2,
+        v1,
+        copy_function=shutil.copy2,
+        ignore=lambda d, names: (
+            [n for n in names if any((Path(d) / n).as_posix().endswith(h) for h in HELD_BACK)]
+            + (["03_Results_Race_Official_Amended.CSV"] if "03_Results_Race_Official_Amended.CSV" in names else [])
+        ),
+    )
     return v1, v2
 
 
@@ -186,7 +205,9 @@ def build_file(path: Path, rows_per_table: int, version: int) -> None:
                 f"CREATE OR REPLACE TABLE marts.t{i} AS SELECT range AS id, range * {version} AS v, "
                 f"'row ' || range || ' of version {version}' AS label FROM range({rows_per_table})"
             )
-        con.execute(f"CREATE OR REPLACE TABLE raw.ingested_files AS SELECT 'file' || range AS path, {version} AS v FROM range(100)")
+        con.execute(
+            f"CREATE OR REPLACE TABLE raw.ingested_files AS SELECT 'file' || range AS path, {version} AS v FROM range(100)"
+        )
     finally:
         con.close()
 
@@ -197,9 +218,12 @@ def published_state(folder: Path) -> tuple:
     sums = checksums(copy, schemas=("marts", "raw"))
     con = duckdb.connect()
     try:
-        parquet = {str(p.relative_to(folder)): con.execute(
-                       "SELECT count(*), sum(hash(t)) FROM read_parquet(?, hive_partitioning = false) t", [str(p)]).fetchall()[0]
-                   for p in sorted((folder / "parquet").rglob("*.parquet"))}
+        parquet = {
+            str(p.relative_to(folder)): con.execute(
+                "SELECT count(*), sum(hash(t)) FROM read_parquet(?, hive_partitioning = false) t", [str(p)]
+            ).fetchall()[0]
+            for p in sorted((folder / "parquet").rglob("*.parquet"))
+        }
     finally:
         con.close()
     return sums, parquet

@@ -27,13 +27,13 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from helpers import RAW, ROAD_AMERICA_IMSA
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
+from reliability.common import ARTIFACTS, record
 
-from helpers import RAW, ROAD_AMERICA_IMSA
 from orchestration.ingest import ingest
 from orchestration.ingest.formats import KINDS_BY_NAME, LINEAGE_COLUMNS, classify, split_header
-from reliability.common import ARTIFACTS, record
 
 PCCNA = RAW / "24_2024" / "14_Road America" / "02_Porsche Carrera Cup North America"
 
@@ -103,7 +103,9 @@ def _load_clean() -> list[Clean]:
                 header_line, _, body = text.partition("\r\n")
                 header = split_header(header_line)
                 lines = [line.encode() for line in body.split("\r\n") if line]
-                cleans.append(Clean(source, data, kind, header, classify(header).columns, lines, _value_rows(con, kind, rel)))
+                cleans.append(
+                    Clean(source, data, kind, header, classify(header).columns, lines, _value_rows(con, kind, rel))
+                )
                 assert len(cleans[-1].rows) == len(lines)
             return cleans
         finally:
@@ -174,7 +176,9 @@ def truncated(draw, clean: Clean) -> Variant:
     n_rows = max(len(parts) - 2, 0)  # data lines that kept their line end (the first part is the header)
     if len(parts) >= 2 and n_rows < len(clean.lines) and parts[-1].rstrip(b"\r") == clean.lines[n_rows]:
         n_rows += 1  # the last line is whole, only its line end is missing
-    return Variant(0, "truncated at any byte", data, clean.rows[:n_rows], detail=f"cut at byte {cut} of {len(clean.data)}")
+    return Variant(
+        0, "truncated at any byte", data, clean.rows[:n_rows], detail=f"cut at byte {cut} of {len(clean.data)}"
+    )
 
 
 def other_delimiter(draw, clean: Clean) -> Variant:
@@ -183,7 +187,9 @@ def other_delimiter(draw, clean: Clean) -> Variant:
 
 
 def reencoded(draw, clean: Clean) -> Variant:
-    encoding = draw(st.sampled_from(["latin-1", "cp1252", "utf-16", "utf-16-le", "utf-16-be", "utf-8-sig+latin1-names"]))
+    encoding = draw(
+        st.sampled_from(["latin-1", "cp1252", "utf-16", "utf-16-le", "utf-16-be", "utf-8-sig+latin1-names"])
+    )
     text = clean.data.decode("utf-8-sig")
     if encoding == "utf-8-sig+latin1-names":
         # A hand edit in a Latin-1 editor: a value re-typed with accents, the file saved as Latin-1.
@@ -199,7 +205,9 @@ def reencoded(draw, clean: Clean) -> Variant:
         expected[i][clean.columns[j]] = cells[j]
         data = "\r\n".join(lines).encode("latin-1", errors="replace")
         return Variant(0, "Latin-1 or UTF-16 re-encoding", data, expected, detail=f"latin-1 edit of line {i + 2}")
-    return Variant(0, "Latin-1 or UTF-16 re-encoding", text.encode(encoding, errors="replace"), clean.rows, detail=encoding)
+    return Variant(
+        0, "Latin-1 or UTF-16 re-encoding", text.encode(encoding, errors="replace"), clean.rows, detail=encoding
+    )
 
 
 def columns_removed(draw, clean: Clean) -> Variant:
@@ -236,8 +244,12 @@ def column_duplicated(draw, clean: Clean) -> Variant:
 
 
 GARBAGE = st.one_of(
-    st.sampled_from(["fast", "1:2x", "--", "1e5", "NaN", " 12", "12 ", "1,5", "1:60:61.000x", "0x1F", "½", "١٢", "", "DNF?"]),
-    st.text(alphabet=st.characters(blacklist_characters=";\r\n\x00", blacklist_categories=("Cs",)), min_size=0, max_size=12),
+    st.sampled_from(
+        ["fast", "1:2x", "--", "1e5", "NaN", " 12", "12 ", "1,5", "1:60:61.000x", "0x1F", "½", "١٢", "", "DNF?"]
+    ),
+    st.text(
+        alphabet=st.characters(blacklist_characters=";\r\n\x00", blacklist_categories=("Cs",)), min_size=0, max_size=12
+    ),
 )
 
 
@@ -250,8 +262,13 @@ def garbage_value(draw, clean: Clean) -> Variant:
     cells = _cells(lines[row], len(clean.header))
     cells[index] = value
     lines[row] = (";".join(cells) + ";").encode()
-    return Variant(0, "garbage times and numbers", _join(clean, clean.header, lines), clean.rows,
-                   detail=f"{column} = {value!r} on line {row + 2}")
+    return Variant(
+        0,
+        "garbage times and numbers",
+        _join(clean, clean.header, lines),
+        clean.rows,
+        detail=f"{column} = {value!r} on line {row + 2}",
+    )
 
 
 def nul_bytes(draw, clean: Clean) -> Variant:
@@ -279,8 +296,13 @@ def long_line(draw, clean: Clean) -> Variant:
 def empty_or_header_only(draw, clean: Clean) -> Variant:
     choice = draw(st.sampled_from(["0 bytes", "header only", "header only, no line end", "BOM only", "blank lines"]))
     head = BOM + (";".join(clean.header) + ";").encode()
-    data = {"0 bytes": b"", "header only": head + CRLF, "header only, no line end": head, "BOM only": BOM,
-            "blank lines": head + CRLF * 3}[choice]
+    data = {
+        "0 bytes": b"",
+        "header only": head + CRLF,
+        "header only, no line end": head,
+        "BOM only": BOM,
+        "blank lines": head + CRLF * 3,
+    }[choice]
     return Variant(0, "0-byte and header-only files", data, clean.rows, detail=choice)
 
 
@@ -298,7 +320,7 @@ def binary_noise(draw, clean: Clean) -> Variant:
     data = bytearray(clean.data)
     at = position(draw, len(data) + 1)
     if how == "overwrite":
-        data[at:at + len(noise)] = noise
+        data[at : at + len(noise)] = noise
     else:
         data[at:at] = noise
     return Variant(0, "binary noise", bytes(data), clean.rows, detail=f"{how} {len(noise)} bytes at {at}")
@@ -315,8 +337,20 @@ def resaved(draw, clean: Clean) -> Variant:
     return Variant(0, "re-saved (line ends, BOM)", data, clean.rows, must_load=True, detail=how)
 
 
-DAMAGES = [truncated, other_delimiter, reencoded, columns_removed, columns_reordered, column_duplicated,
-           garbage_value, nul_bytes, long_line, empty_or_header_only, binary_noise, resaved]
+DAMAGES = [
+    truncated,
+    other_delimiter,
+    reencoded,
+    columns_removed,
+    columns_reordered,
+    column_duplicated,
+    garbage_value,
+    nul_bytes,
+    long_line,
+    empty_or_header_only,
+    binary_noise,
+    resaved,
+]
 
 
 @st.composite
@@ -362,11 +396,18 @@ def check_batch(batch: list[Variant]) -> None:
 
         con = duckdb.connect(str(tmp / "w.duckdb"), read_only=True)
         try:
-            manifest = {p: (s, r, k, n) for p, s, r, k, n in con.execute(
-                "SELECT path, status, reason, kind, rows_loaded FROM raw.ingested_files").fetchall()}
-            tables = [t for (t,) in con.execute(
-                "SELECT table_name FROM information_schema.tables WHERE table_schema = 'raw' AND table_name <> 'ingested_files'"
-            ).fetchall()]
+            manifest = {
+                p: (s, r, k, n)
+                for p, s, r, k, n in con.execute(
+                    "SELECT path, status, reason, kind, rows_loaded FROM raw.ingested_files"
+                ).fetchall()
+            }
+            tables = [
+                t
+                for (t,) in con.execute(
+                    "SELECT table_name FROM information_schema.tables WHERE table_schema = 'raw' AND table_name <> 'ingested_files'"
+                ).fetchall()
+            ]
             landed = Counter()
             for table in tables:
                 for path, n in con.execute(f'SELECT _file_path, count(*) FROM raw."{table}" GROUP BY 1').fetchall():
@@ -417,18 +458,27 @@ def _check_variant(con, rel: str, variant: Variant, entry: tuple, landed: int) -
 
 
 def _record(name: str) -> None:
-    record(name, {
-        "variants_tried": sum(FIGURES["variants"].values()),
-        "loaded_identically": sum(FIGURES["loaded"].values()),
-        "set_aside_with_reason": sum(FIGURES["set_aside"].values()),
-        "crashes": 0,
-        "rows_of_set_aside_files_landed": 0,
-        "ingest_runs": FIGURES["batches"]["ingest runs"],
-        "ingest_seconds": round(FIGURES["batches"]["seconds"], 1),
-        "per_damage": {d: {"tried": FIGURES["variants"][d], "loaded": FIGURES["loaded"][d], "set_aside": FIGURES["set_aside"][d]}
-                       for d in sorted(FIGURES["variants"])},
-        "reasons": dict(REASONS.most_common(40)),
-    })
+    record(
+        name,
+        {
+            "variants_tried": sum(FIGURES["variants"].values()),
+            "loaded_identically": sum(FIGURES["loaded"].values()),
+            "set_aside_with_reason": sum(FIGURES["set_aside"].values()),
+            "crashes": 0,
+            "rows_of_set_aside_files_landed": 0,
+            "ingest_runs": FIGURES["batches"]["ingest runs"],
+            "ingest_seconds": round(FIGURES["batches"]["seconds"], 1),
+            "per_damage": {
+                d: {
+                    "tried": FIGURES["variants"][d],
+                    "loaded": FIGURES["loaded"][d],
+                    "set_aside": FIGURES["set_aside"][d],
+                }
+                for d in sorted(FIGURES["variants"])
+            },
+            "reasons": dict(REASONS.most_common(40)),
+        },
+    )
 
 
 @pytest.fixture
@@ -441,8 +491,12 @@ def figures():
 
 # No shrinking: one example is a whole ingest run, and a failure already names the variant, its
 # damage and the first differing value.
-COMMON = dict(deadline=None, database=None, phases=[Phase.explicit, Phase.generate], suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
-                                                                     HealthCheck.function_scoped_fixture])
+COMMON = dict(
+    deadline=None,
+    database=None,
+    phases=[Phase.explicit, Phase.generate],
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.function_scoped_fixture],
+)
 
 
 @settings(max_examples=10, derandomize=True, **COMMON)
@@ -488,10 +542,19 @@ def _ingest_one(tmp_path: Path, source: Path, data: bytes, name: str | None = No
     ingest(raw, tmp_path / "w.duckdb")  # must not raise
     con = duckdb.connect(str(tmp_path / "w.duckdb"), read_only=True)
     try:
-        status, reason = con.execute("SELECT status, reason FROM raw.ingested_files WHERE path = ?", [rel]).fetchall()[0]
-        tables = [t for (t,) in con.execute("SELECT table_name FROM information_schema.tables WHERE table_schema = 'raw' "
-                                            "AND table_name <> 'ingested_files'").fetchall()]
-        landed = sum(con.execute(f'SELECT count(*) FROM raw."{t}" WHERE _file_path = ?', [rel]).fetchall()[0][0] for t in tables)
+        status, reason = con.execute("SELECT status, reason FROM raw.ingested_files WHERE path = ?", [rel]).fetchall()[
+            0
+        ]
+        tables = [
+            t
+            for (t,) in con.execute(
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = 'raw' "
+                "AND table_name <> 'ingested_files'"
+            ).fetchall()
+        ]
+        landed = sum(
+            con.execute(f'SELECT count(*) FROM raw."{t}" WHERE _file_path = ?', [rel]).fetchall()[0][0] for t in tables
+        )
         control = con.execute("SELECT count(*) FROM raw.race_results WHERE _file_path = ?", [clean]).fetchall()[0][0]
         return status, reason, landed, control
     finally:
@@ -531,7 +594,9 @@ def test_binary_bytes_past_the_first_64_kib_are_set_aside(tmp_path):
 def test_a_file_cut_in_the_middle_of_a_row_is_set_aside(tmp_path):
     """Was: the cut row loaded, its last value cut short ('Porsche Pe') and the rest null."""
     data = RACE_RESULTS.read_bytes()
-    status, reason, landed, _ = _ingest_one(tmp_path, RACE_RESULTS, data[: data.index(b"Porsche Penske Motorsport") + 10])
+    status, reason, landed, _ = _ingest_one(
+        tmp_path, RACE_RESULTS, data[: data.index(b"Porsche Penske Motorsport") + 10]
+    )
     assert (status, landed) == ("quarantined", 0) and "looks truncated" in reason
 
 
@@ -544,7 +609,8 @@ def test_a_line_longer_than_64_kib_is_set_aside(tmp_path):
 
 def test_deeply_nested_json_is_set_aside(tmp_path):
     """Was: json.loads raised RecursionError, which stopped the whole run."""
-    status, reason, landed, control = _ingest_one(tmp_path, RACE_RESULTS, b"[" * 100_000,
-                                                  name="03_Results_Race_Official.json")
+    status, reason, landed, control = _ingest_one(
+        tmp_path, RACE_RESULTS, b"[" * 100_000, name="03_Results_Race_Official.json"
+    )
     assert (status, landed) == ("quarantined", 0) and "nested too deeply" in reason
     assert control == len(CLEAN[0].rows)

@@ -23,14 +23,22 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-
 from helpers import REPO, copy_real_imsa
+from reliability.common import (
+    PITWALL,
+    build_file,
+    checksums,
+    kill_group,
+    make_raw_roots,
+    manifest_problems,
+    pitwall_env,
+    record,
+    start,
+)
+
 from orchestration import settings
 from orchestration.ingest import ingest
 from orchestration.runlock import WarehouseBusy, holder_of, lock_path, warehouse_lock
-from reliability.common import (
-    PITWALL, build_file, checksums, kill_group, make_raw_roots, manifest_problems, pitwall_env, record, start,
-)
 
 READER = REPO / "tests" / "integration" / "published_reader.py"
 
@@ -42,8 +50,12 @@ HOLD = (
 
 
 def hold_in_another_process(warehouse: Path, seconds: float = 60) -> subprocess.Popen:
-    proc = subprocess.Popen([sys.executable, "-c", HOLD.format(repo=str(REPO)), str(warehouse), str(seconds)],
-                            stdout=subprocess.PIPE, text=True, start_new_session=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", HOLD.format(repo=str(REPO)), str(warehouse), str(seconds)],
+        stdout=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
     assert proc.stdout.readline().strip() == "held"
     return proc
 
@@ -148,10 +160,17 @@ def start_readers(published: Path, warehouse: Path, out_dir: Path, stop: Path, m
     readers = {}
     for mode in modes:
         out = out_dir / f"reads_{mode}.jsonl"
-        readers[mode] = (out, subprocess.Popen(
-            [sys.executable, str(READER), mode, str(published), str(out), str(stop), str(PITWALL), str(warehouse)],
-            cwd=REPO, env=pitwall_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-        ))
+        readers[mode] = (
+            out,
+            subprocess.Popen(
+                [sys.executable, str(READER), mode, str(published), str(out), str(stop), str(PITWALL), str(warehouse)],
+                cwd=REPO,
+                env=pitwall_env(),
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+            ),
+        )
     return readers
 
 
@@ -234,8 +253,10 @@ def test_readers_during_20_refreshes(tmp_path):
     reads = collect_reads(readers)
     totals = check_reads(reads)
     during = sum(1 for rows in reads.values() for r in rows if "error" not in r)
-    record("concurrency_readers_slow", {"refreshes": 20, "refresh_seconds": seconds, **totals,
-                                        "reads_during_refreshes": during})
+    record(
+        "concurrency_readers_slow",
+        {"refreshes": 20, "refresh_seconds": seconds, **totals, "reads_during_refreshes": during},
+    )
     assert during >= 200
 
 

@@ -27,13 +27,21 @@ from pathlib import Path
 
 import duckdb
 import pytest
-
 from helpers import REPO
+from reliability.common import (
+    build_file,
+    checksums,
+    kill_group,
+    make_raw_roots,
+    manifest_problems,
+    published_state,
+    record,
+    start,
+)
+
 from orchestration import settings
 from orchestration.ingest import ingest
-from reliability.common import (
-    build_file, checksums, kill_group, make_raw_roots, manifest_problems, published_state, record, start,
-)
+
 
 def opens(warehouse: Path) -> bool:
     con = duckdb.connect(str(warehouse), read_only=True)
@@ -81,13 +89,23 @@ def _ingest_trials(tmp_path: Path, trials: int, seed: int | None, imsa_only: boo
         assert manifest_problems(warehouse) == [], f"trial {trial}"
         state = raw_only(checksums(warehouse))
         assert state in (raw_only(before), raw_only(after)), f"trial {trial}: the raw layer is half-written"
-        outcome["finished before the kill" if finished else
-                "killed, nothing committed" if state == raw_only(before) else "killed after the commit"] += 1
+        outcome[
+            "finished before the kill"
+            if finished
+            else "killed, nothing committed"
+            if state == raw_only(before)
+            else "killed after the commit"
+        ] += 1
         report = ingest(v2, warehouse)  # the next run
         assert checksums(warehouse) == after, f"trial {trial}: the next run did not end where an uninterrupted one does"
         assert report.set_aside == 0
-    return {"trials": trials, "kills": trials - outcome["finished before the kill"], "outcomes": dict(outcome),
-            "uninterrupted_seconds": round(duration, 1), "rows_lost": 0}
+    return {
+        "trials": trials,
+        "kills": trials - outcome["finished before the kill"],
+        "outcomes": dict(outcome),
+        "uninterrupted_seconds": round(duration, 1),
+        "rows_lost": 0,
+    }
 
 
 def test_kill_9_during_ingestion(tmp_path):
@@ -129,7 +147,9 @@ def _publish_trials(tmp_path: Path, trials: int, seed: int | None) -> dict:
     second = tmp_path / "second"
     copy_of_first(second)
     began = time.perf_counter()
-    done = subprocess.run([sys.executable, "-c", PUBLISH, str(build), str(second), "v2"], cwd=REPO, capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-c", PUBLISH, str(build), str(second), "v2"], cwd=REPO, capture_output=True, text=True
+    )
     duration = time.perf_counter() - began
     assert done.returncode == 0, done.stderr
     assert "sealed True" in done.stdout  # what the kills below interrupt: a sealed copy updated by session
@@ -141,16 +161,25 @@ def _publish_trials(tmp_path: Path, trials: int, seed: int | None) -> dict:
     for trial in range(trials):
         folder = tmp_path / f"trial{trial}"
         copy_of_first(folder)
-        proc = subprocess.Popen([sys.executable, "-c", PUBLISH, str(build), str(folder), "v2"], cwd=REPO,
-                                start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        proc = subprocess.Popen(
+            [sys.executable, "-c", PUBLISH, str(build), str(folder), "v2"],
+            cwd=REPO,
+            start_new_session=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         time.sleep(rng.uniform(0.1, duration))
         finished = proc.poll() is not None
         kill_group(proc)
         state = published_state(folder)
-        assert state[0] in (old[0], new[0]), f"trial {trial}: the published DuckDB copy is neither the old nor the new one"
+        assert state[0] in (old[0], new[0]), (
+            f"trial {trial}: the published DuckDB copy is neither the old nor the new one"
+        )
         for name, value in state[1].items():  # each Parquet file is whole: the old one or the new one
             assert value in (old[1].get(name), new[1].get(name)), f"trial {trial}: {name} is torn"
-        outcome["finished before the kill" if finished else "old copy kept" if state[0] == old[0] else "new copy in place"] += 1
+        outcome[
+            "finished before the kill" if finished else "old copy kept" if state[0] == old[0] else "new copy in place"
+        ] += 1
         publish(build, folder, run_id="v2")  # the next run
         assert published_state(folder) == new
         # Hidden files: temporaries, and kept on purpose (orchestration/publish/files.py): the seal of the
@@ -160,8 +189,12 @@ def _publish_trials(tmp_path: Path, trials: int, seed: int | None) -> dict:
         assert files.is_sealed(target), f"trial {trial}: the copy in place is not sealed"
         leftovers = [p.name for p in folder.rglob(".*") if p.is_file() and p not in kept]
         assert leftovers == [], f"trial {trial}: temporary files left behind: {leftovers}"
-    return {"trials": trials, "kills": trials - outcome["finished before the kill"], "outcomes": dict(outcome),
-            "uninterrupted_seconds": round(duration, 1)}
+    return {
+        "trials": trials,
+        "kills": trials - outcome["finished before the kill"],
+        "outcomes": dict(outcome),
+        "uninterrupted_seconds": round(duration, 1),
+    }
 
 
 def test_kill_9_during_publish(tmp_path):
@@ -173,8 +206,11 @@ def test_kill_9_during_publish(tmp_path):
 # ----------------------------------------------------------------------------------- refresh (slow)
 
 # Where a refresh is, from its console log: the line that starts each phase.
-PHASES = [("ingestion", (" - raw_alkamel - ingesting ",)), ("dbt", (" - pitwall_dbt - dbt build", " against ")),
-          ("publish", (" - publishing ",))]
+PHASES = [
+    ("ingestion", (" - raw_alkamel - ingesting ",)),
+    ("dbt", (" - pitwall_dbt - dbt build", " against ")),
+    ("publish", (" - publishing ",)),
+]
 
 
 class Watched:
@@ -255,8 +291,10 @@ def test_kill_9_during_refresh(tmp_path, phase):
     ref_seconds = time.perf_counter() - ref.started
     after = full_state(reference)
     order = [p for p, _ in PHASES]
-    span = {p: (ref.phase_at[p], ref.phase_at[order[i + 1]] if i + 1 < len(order) else ref_seconds)
-            for i, p in enumerate(order)}
+    span = {
+        p: (ref.phase_at[p], ref.phase_at[order[i + 1]] if i + 1 < len(order) else ref_seconds)
+        for i, p in enumerate(order)
+    }
 
     warehouse = tmp_path / "warehouse" / "pitwall.duckdb"
     first = Watched(warehouse, raw_v1, home)
@@ -265,22 +303,28 @@ def test_kill_9_during_refresh(tmp_path, phase):
     assert raw_only(before[0]) != raw_only(after[0])
     folder = settings.published_dir(warehouse)
     stop = tmp_path / "stop"
-    readers = start_readers(settings.published_warehouse_path(warehouse), warehouse, tmp_path, stop,
-                            modes=("duckdb", "pitwall", "parquet"))
+    readers = start_readers(
+        settings.published_warehouse_path(warehouse), warehouse, tmp_path, stop, modes=("duckdb", "pitwall", "parquet")
+    )
     rng = random.Random()
     log: list[dict] = []
     figures: dict = {}
 
     def save() -> None:
         kills = [t for t in log if t["killed_in"] != "finished"]
-        figures.update({
-            "kills": len(kills), "trials": len(log), "killed_in": dict(Counter(t["killed_in"] for t in log)),
-            "raw_after_kill": dict(Counter(t["raw"] for t in log)),
-            "published_after_kill": dict(Counter(t["published"] for t in log)),
-            "uninterrupted_refresh_seconds": round(ref_seconds, 1),
-            "phase_windows_seconds": {p: [round(a, 1), round(b, 1)] for p, (a, b) in span.items()},
-            "rows_lost": 0, "trials_log": log,
-        })
+        figures.update(
+            {
+                "kills": len(kills),
+                "trials": len(log),
+                "killed_in": dict(Counter(t["killed_in"] for t in log)),
+                "raw_after_kill": dict(Counter(t["raw"] for t in log)),
+                "published_after_kill": dict(Counter(t["published"] for t in log)),
+                "uninterrupted_refresh_seconds": round(ref_seconds, 1),
+                "phase_windows_seconds": {p: [round(a, 1), round(b, 1)] for p, (a, b) in span.items()},
+                "rows_lost": 0,
+                "trials_log": log,
+            }
+        )
         record(f"crash_refresh_slow_{phase}", figures)
 
     raw = raw_v2
@@ -304,23 +348,39 @@ def test_kill_9_during_refresh(tmp_path, phase):
             assert problems == [], f"{target} kill {n}: {problems[:5]}"
             raw_state = raw_only(checksums(warehouse))
             if target == "ingestion":
-                assert raw_state in (raw_only(before[0]), raw_only(after[0])), f"kill {n}: the raw layer is half-written"
+                assert raw_state in (raw_only(before[0]), raw_only(after[0])), (
+                    f"kill {n}: the raw layer is half-written"
+                )
             published = published_whole(folder)
             if target == "publish":
-                assert published == old_published or published[0] == {k: v for k, v in new_marts.items() if k in published[0]}, \
-                    f"publish kill {n}: the published copy is neither the last one nor the new one"
+                assert published == old_published or published[0] == {
+                    k: v for k, v in new_marts.items() if k in published[0]
+                }, f"publish kill {n}: the published copy is neither the last one nor the new one"
             else:
-                assert published == old_published, f"{target} kill {n}: the published copy changed without a publication"
-            log.append({"target": target, "killed_in": "finished" if finished else at,
-                        "at_seconds": round(time.perf_counter() - run.started, 1),
-                        "raw": "before" if raw_state == raw_only(before[0]) else "after" if raw_state == raw_only(after[0]) else "other",
-                        "published": "old" if published == old_published else "new"})
+                assert published == old_published, (
+                    f"{target} kill {n}: the published copy changed without a publication"
+                )
+            log.append(
+                {
+                    "target": target,
+                    "killed_in": "finished" if finished else at,
+                    "at_seconds": round(time.perf_counter() - run.started, 1),
+                    "raw": "before"
+                    if raw_state == raw_only(before[0])
+                    else "after"
+                    if raw_state == raw_only(after[0])
+                    else "other",
+                    "published": "old" if published == old_published else "new",
+                }
+            )
             save()
         # The next refresh, uninterrupted, ends exactly where the reference did.
         raw = raw_v2
         again = Watched(warehouse, raw_v2, home)
         assert again.finish() == 0, f"after the {target} kills:\n{''.join(again.lines[-60:])}"
-        assert full_state(warehouse) == after, f"after the {target} kills, the next refresh did not end where an uninterrupted one does"
+        assert full_state(warehouse) == after, (
+            f"after the {target} kills, the next refresh did not end where an uninterrupted one does"
+        )
         figures[f"next_refresh_after_{target}_kills"] = "equal to the uninterrupted run"
         save()
     stop.touch()
@@ -396,6 +456,8 @@ def test_kill_9_inside_dbt_build(tmp_path):
     # int_sessions_changed says what the last build found changed: every session after the first
     # (full) build, none after an incremental one with nothing new; every other table is compared.
     bookkeeping = "intermediate.int_sessions_changed"
-    assert {k: v for k, v in after[0].items() if k != bookkeeping} == {k: v for k, v in before[0].items() if k != bookkeeping}
+    assert {k: v for k, v in after[0].items() if k != bookkeeping} == {
+        k: v for k, v in before[0].items() if k != bookkeeping
+    }
     assert after[1] == before[1]  # the published copy
     record("crash_dbt_fast", {"killed_after_nodes": len(done), "nodes": total})

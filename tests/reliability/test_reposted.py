@@ -23,10 +23,10 @@ import time
 from pathlib import Path
 
 import pytest
-
 from helpers import copy_real_imsa
-from orchestration.ingest import ingest
 from reliability.common import checksums, manifest_problems, record, rows, start
+
+from orchestration.ingest import ingest
 
 SESSION = "24_2024/14_Road America/01_IMSA WeatherTech SportsCar Championship/202408041410_Race"
 OFFICIAL = f"{SESSION}/03_Results_Race_Official.CSV"
@@ -74,8 +74,14 @@ def manifest_of(warehouse: Path, paths: list[str]) -> dict[str, str]:
 
 
 def counting(warehouse: Path) -> list[str]:
-    return [p for (p,) in rows(warehouse, "SELECT path FROM raw.ingested_files WHERE status = 'loaded' AND path LIKE ? "
-                                          "AND report = 'Results'", [f"{SESSION}/%"])]
+    return [
+        p
+        for (p,) in rows(
+            warehouse,
+            "SELECT path FROM raw.ingested_files WHERE status = 'loaded' AND path LIKE ? AND report = 'Results'",
+            [f"{SESSION}/%"],
+        )
+    ]
 
 
 def rows_in_raw(warehouse: Path, rel: str) -> int:
@@ -84,8 +90,12 @@ def rows_in_raw(warehouse: Path, rel: str) -> int:
 
 def winner_time_in_raw(warehouse: Path) -> str:
     """The winner's total time, as dbt sees it: from the one file that counts."""
-    return rows(warehouse, "SELECT r.total_time FROM raw.race_results r JOIN raw.ingested_files f ON f.path = r._file_path "
-                           "WHERE f.status = 'loaded' AND r._file_path LIKE ? AND r._row_number = 1", [f"{SESSION}/%"])[0][0]
+    return rows(
+        warehouse,
+        "SELECT r.total_time FROM raw.race_results r JOIN raw.ingested_files f ON f.path = r._file_path "
+        "WHERE f.status = 'loaded' AND r._file_path LIKE ? AND r._row_number = 1",
+        [f"{SESSION}/%"],
+    )[0][0]
 
 
 def test_provisional_official_amended_reposted_deleted(tmp_path):
@@ -102,13 +112,26 @@ def test_provisional_official_amended_reposted_deleted(tmp_path):
         for rel in history:  # every version seen stays in raw, row for row
             assert rows_in_raw(warehouse, rel) == n_rows, (name, rel)
         assert winner_time_in_raw(warehouse) == s.winner_time(counts), name
-        s.steps.append({"step": name, "counts": Path(counts).name, "rows_kept_in_raw": len(history) * n_rows,
-                        "files_read": report.files_read})
+        s.steps.append(
+            {
+                "step": name,
+                "counts": Path(counts).name,
+                "rows_kept_in_raw": len(history) * n_rows,
+                "files_read": report.files_read,
+            }
+        )
 
     s.put(PROVISIONAL)
-    step("Provisional posted", PROVISIONAL, {PROVISIONAL: "loaded", OFFICIAL: "absent", AMENDED: "absent"}, [PROVISIONAL])
+    step(
+        "Provisional posted", PROVISIONAL, {PROVISIONAL: "loaded", OFFICIAL: "absent", AMENDED: "absent"}, [PROVISIONAL]
+    )
     s.put(OFFICIAL)
-    step("Official posted", OFFICIAL, {PROVISIONAL: "superseded", OFFICIAL: "loaded", AMENDED: "absent"}, [PROVISIONAL, OFFICIAL])
+    step(
+        "Official posted",
+        OFFICIAL,
+        {PROVISIONAL: "superseded", OFFICIAL: "loaded", AMENDED: "absent"},
+        [PROVISIONAL, OFFICIAL],
+    )
     s.put(AMENDED)
     step("Amended posted", AMENDED, {PROVISIONAL: "superseded", OFFICIAL: "superseded", AMENDED: "loaded"}, versions)
 
@@ -119,9 +142,12 @@ def test_provisional_official_amended_reposted_deleted(tmp_path):
     report = ingest(s.raw, warehouse)
     assert report.files_read == 0 and sum(report.rows_loaded.values()) == 0
     assert {k: v for k, v in checksums(warehouse).items() if k != "raw.ingested_files"} == {
-        k: v for k, v in before.items() if k != "raw.ingested_files"}
+        k: v for k, v in before.items() if k != "raw.ingested_files"
+    }
     assert counting(warehouse) == [AMENDED]
-    s.steps.append({"step": "identical re-posts (touched, copied again)", "counts": Path(AMENDED).name, "files_read": 0})
+    s.steps.append(
+        {"step": "identical re-posts (touched, copied again)", "counts": Path(AMENDED).name, "files_read": 0}
+    )
 
     # Deleted from raw/: the amended report is withdrawn; the official one counts again.
     (s.raw / AMENDED).unlink()
@@ -154,11 +180,16 @@ def test_reposted_through_refresh(tmp_path):
         run = start(["refresh", "--raw", str(s.raw), "--warehouse", str(warehouse)], home)
         out, _ = run.communicate(timeout=1800)
         assert run.returncode == 0, f"{name}:\n{out[-4000:]}"
-        in_marts = rows(warehouse, "SELECT DISTINCT source_file_path FROM marts.fct_session_results WHERE source_file_path LIKE ?",
-                        [f"{SESSION}/03_Results%"])
+        in_marts = rows(
+            warehouse,
+            "SELECT DISTINCT source_file_path FROM marts.fct_session_results WHERE source_file_path LIKE ?",
+            [f"{SESSION}/03_Results%"],
+        )
         assert in_marts == ([(counts,)] if counts else []), (name, in_marts)
         if counts:
-            n = rows(warehouse, "SELECT count(*) FROM marts.fct_session_results WHERE source_file_path = ?", [counts])[0][0]
+            n = rows(warehouse, "SELECT count(*) FROM marts.fct_session_results WHERE source_file_path = ?", [counts])[
+                0
+            ][0]
             assert n == s.official.count(b"\r\n") - 1, name
         s.steps.append({"step": name, "in_marts": Path(counts).name if counts else "none"})
 
@@ -175,6 +206,12 @@ def test_reposted_through_refresh(tmp_path):
     for rel in (PROVISIONAL, OFFICIAL):
         (s.raw / rel).unlink()
     refresh_and_check("every version deleted", None)
-    assert rows(warehouse, "SELECT count(DISTINCT _file_path) FROM raw.race_results WHERE _file_path LIKE ?",
-                [f"{SESSION}/%"])[0][0] == 3  # history: all three versions kept in raw
+    assert (
+        rows(
+            warehouse,
+            "SELECT count(DISTINCT _file_path) FROM raw.race_results WHERE _file_path LIKE ?",
+            [f"{SESSION}/%"],
+        )[0][0]
+        == 3
+    )  # history: all three versions kept in raw
     record("reposted_slow", {"steps": s.steps})

@@ -18,12 +18,12 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from helpers import REPO, ROAD_AMERICA_IMSA, copy_real_imsa
+from reliability.common import manifest_problems, record, rows, start
 from typer.testing import CliRunner
 
-from helpers import REPO, ROAD_AMERICA_IMSA, copy_real_imsa
 from orchestration import cli, settings
 from orchestration.ingest import ingest
-from reliability.common import manifest_problems, record, rows, start
 
 runner = CliRunner()
 RACE = ROAD_AMERICA_IMSA / "202408041410_Race"
@@ -34,8 +34,11 @@ def snapshot(folder: Path) -> dict[str, tuple]:
     out = {}
     for path in sorted(folder.rglob("*")):
         if path.is_file():
-            out[str(path.relative_to(folder))] = (path.stat().st_size, path.stat().st_mtime_ns,
-                                                  hashlib.sha256(path.read_bytes()).hexdigest())
+            out[str(path.relative_to(folder))] = (
+                path.stat().st_size,
+                path.stat().st_mtime_ns,
+                hashlib.sha256(path.read_bytes()).hexdigest(),
+            )
     return out
 
 
@@ -48,7 +51,9 @@ def published_warehouse(tmp_path: Path) -> Path:
     warehouse.parent.mkdir()
     con = duckdb.connect(str(warehouse))
     con.execute("CREATE SCHEMA marts")
-    con.execute("CREATE TABLE marts.laps AS SELECT * FROM (VALUES (1, 'Porsche', 92.5), (2, 'Cadillac', NULL)) t(n, make, lap_s)")
+    con.execute(
+        "CREATE TABLE marts.laps AS SELECT * FROM (VALUES (1, 'Porsche', 92.5), (2, 'Cadillac', NULL)) t(n, make, lap_s)"
+    )
     con.execute("CREATE SCHEMA raw")
     con.execute("CREATE TABLE raw.ingested_files AS SELECT 'a.CSV' AS path, 'loaded' AS status")
     con.close()
@@ -63,18 +68,38 @@ def statements(tmp_path: Path) -> list[str]:
     duckdb.connect(str(other)).close()
     out = tmp_path / "leak"
     return [
-        "create table marts.x as select 1 as a", "insert into marts.laps values (3, 'BMW', 93.1)",
-        "delete from marts.laps", "update marts.laps set make = 'x'", "drop table marts.laps",
-        "alter table marts.laps add column y int", "create schema scratch", "create view marts.v as select 1",
-        "create temp table t as select 1", "checkpoint", "vacuum",
-        f"copy marts.laps to '{out}.csv'", f"copy (select * from marts.laps) to '{out}.parquet' (format parquet)",
-        f"export database '{out}'", f"attach '{other}' as other", f"attach '{out}.duckdb' as fresh",
-        f"select * from read_csv('{secret}')", f"select * from read_csv_auto('{secret}')", f"select * from '{secret}'",
-        f"select * from read_text('{secret}')", f"select * from read_blob('{secret}')", f"select * from glob('{tmp_path}/*')",
-        f"select * from read_parquet('{tmp_path}/*.parquet')", "select * from read_text('/etc/passwd')",
-        "install httpfs", "load httpfs", "set enable_external_access = true", "set lock_configuration = false",
-        "pragma enable_profiling = 'json'", f"set profiling_output = '{out}.json'",
-        "create secret s (type s3, key_id 'a', secret 'b')", "call enable_logging()",
+        "create table marts.x as select 1 as a",
+        "insert into marts.laps values (3, 'BMW', 93.1)",
+        "delete from marts.laps",
+        "update marts.laps set make = 'x'",
+        "drop table marts.laps",
+        "alter table marts.laps add column y int",
+        "create schema scratch",
+        "create view marts.v as select 1",
+        "create temp table t as select 1",
+        "checkpoint",
+        "vacuum",
+        f"copy marts.laps to '{out}.csv'",
+        f"copy (select * from marts.laps) to '{out}.parquet' (format parquet)",
+        f"export database '{out}'",
+        f"attach '{other}' as other",
+        f"attach '{out}.duckdb' as fresh",
+        f"select * from read_csv('{secret}')",
+        f"select * from read_csv_auto('{secret}')",
+        f"select * from '{secret}'",
+        f"select * from read_text('{secret}')",
+        f"select * from read_blob('{secret}')",
+        f"select * from glob('{tmp_path}/*')",
+        f"select * from read_parquet('{tmp_path}/*.parquet')",
+        "select * from read_text('/etc/passwd')",
+        "install httpfs",
+        "load httpfs",
+        "set enable_external_access = true",
+        "set lock_configuration = false",
+        "pragma enable_profiling = 'json'",
+        f"set profiling_output = '{out}.json'",
+        "create secret s (type s3, key_id 'a', secret 'b')",
+        "call enable_logging()",
     ]
 
 
@@ -85,7 +110,9 @@ def test_pitwall_sql_cannot_write_or_touch_files(published_warehouse: Path, tmp_
     before = snapshot(tmp_path)
     tried, refused = 0, 0
     for statement in tries:
-        args = ["sql", statement, "--warehouse", str(published_warehouse), "--format", "csv"] + (["--live"] if live else [])
+        args = ["sql", statement, "--warehouse", str(published_warehouse), "--format", "csv"] + (
+            ["--live"] if live else []
+        )
         result = runner.invoke(cli.app, args)
         tried += 1
         # `call enable_logging()` and the like may succeed harmlessly; what matters is below.
@@ -93,10 +120,14 @@ def test_pitwall_sql_cannot_write_or_touch_files(published_warehouse: Path, tmp_
         assert "hunter2" not in result.output and "root:" not in result.output, statement
     after = snapshot(tmp_path)
     assert after == before, set(after) ^ set(before)  # nothing written, nothing changed
-    assert rows(settings.published_warehouse_path(published_warehouse) if not live else published_warehouse,
-                "SELECT count(*) FROM marts.laps") == [(2,)]
-    record(f"security_sql_{'live' if live else 'published'}", {
-        "statements_tried": tried, "refused": refused, "files_written_or_changed": 0, "secrets_read": 0})
+    assert rows(
+        settings.published_warehouse_path(published_warehouse) if not live else published_warehouse,
+        "SELECT count(*) FROM marts.laps",
+    ) == [(2,)]
+    record(
+        f"security_sql_{'live' if live else 'published'}",
+        {"statements_tried": tried, "refused": refused, "files_written_or_changed": 0, "secrets_read": 0},
+    )
 
 
 def test_ui_binds_to_localhost_unless_told(monkeypatch, tmp_path):
@@ -171,19 +202,28 @@ def test_nothing_outside_the_raw_root_is_read(tmp_path):
     shutil.copy(RACE / "03_Results_Race_Official.CSV", session / "03_Results_Race_Official.CSV")
     inside = raw / "24_2024" / "14_Road America" / "01_IMSA WeatherTech SportsCar Championship"
     links = {
-        "24_2024/51_Link/01_IMSA/202408041410_Race/03_Results_Race_Official.CSV": session / "03_Results_Race_Official.CSV",
+        "24_2024/51_Link/01_IMSA/202408041410_Race/03_Results_Race_Official.CSV": session
+        / "03_Results_Race_Official.CSV",
         "24_2024/52_Linked event": outside / "24_2024" / "50_Elsewhere",
-        "24_2024/53_Up/01_IMSA/202408041410_Race/03_Results_Race_Official.CSV": Path("../../../../../outside/24_2024/50_Elsewhere/01_IMSA/202408041410_Race/03_Results_Race_Official.CSV"),
-        "24_2024/54_Inside/01_IMSA/202408041410_Race/03_Results_Race_Official.CSV": inside / "202408041410_Race" / "03_Results_Race_Official.CSV",
+        "24_2024/53_Up/01_IMSA/202408041410_Race/03_Results_Race_Official.CSV": Path(
+            "../../../../../outside/24_2024/50_Elsewhere/01_IMSA/202408041410_Race/03_Results_Race_Official.CSV"
+        ),
+        "24_2024/54_Inside/01_IMSA/202408041410_Race/03_Results_Race_Official.CSV": inside
+        / "202408041410_Race"
+        / "03_Results_Race_Official.CSV",
     }
     for rel, target in links.items():
         (raw / rel).parent.mkdir(parents=True, exist_ok=True)
         os.symlink(target, raw / rel)
     report = ingest(raw, tmp_path / "w.duckdb")
     warehouse = tmp_path / "w.duckdb"
-    statuses = dict(rows(warehouse, "SELECT path, status || ': ' || reason FROM raw.ingested_files WHERE path LIKE '24_2024/5%'"))
-    assert statuses == {rel: (f"skipped: symbolic link{' to a folder' if not rel.endswith('.CSV') else ''}: not followed")
-                        for rel in links}, statuses
+    statuses = dict(
+        rows(warehouse, "SELECT path, status || ': ' || reason FROM raw.ingested_files WHERE path LIKE '24_2024/5%'")
+    )
+    assert statuses == {
+        rel: (f"skipped: symbolic link{' to a folder' if not rel.endswith('.CSV') else ''}: not followed")
+        for rel in links
+    }, statuses
     landed = rows(warehouse, "SELECT count(*) FROM raw.race_results WHERE _file_path LIKE '24_2024/5%'")
     assert landed == [(0,)]
     assert manifest_problems(warehouse) == [] and report.set_aside == 0
@@ -196,8 +236,13 @@ def test_glob_characters_in_names_read_only_that_file(tmp_path):
     official = RACE / "03_Results_Race_Official.CSV"
     folder = raw / "24_2024" / "60_Glob [1]" / "01_IMSA" / "202408041410_Race"
     folder.mkdir(parents=True)
-    names = ["03_Results_Race_Official.CSV", "03_Results_Race_Officia?.CSV", "03_Results_Race_*.CSV",
-             "03_Results_Race_Official[1].CSV", "03_Results_Race_Official1.CSV"]
+    names = [
+        "03_Results_Race_Official.CSV",
+        "03_Results_Race_Officia?.CSV",
+        "03_Results_Race_*.CSV",
+        "03_Results_Race_Official[1].CSV",
+        "03_Results_Race_Official1.CSV",
+    ]
     lines = official.read_bytes().split(b"\r\n")
     for i, name in enumerate(names):  # each file a different number of rows: 10, 11, 12 ...
         (folder / name).write_bytes(b"\r\n".join(lines[: 11 + i]) + b"\r\n")
@@ -205,13 +250,22 @@ def test_glob_characters_in_names_read_only_that_file(tmp_path):
     ingest(raw, warehouse)
     for i, name in enumerate(names):
         rel = (folder / name).relative_to(raw).as_posix()
-        assert rows(warehouse, "SELECT count(*), max(_row_number) FROM raw.race_results WHERE _file_path = ?", [rel]) == [(10 + i, 10 + i)], name
+        assert rows(
+            warehouse, "SELECT count(*), max(_row_number) FROM raw.race_results WHERE _file_path = ?", [rel]
+        ) == [(10 + i, 10 + i)], name
         assert rows(warehouse, "SELECT rows_loaded FROM raw.ingested_files WHERE path = ?", [rel]) == [(10 + i,)], name
     assert manifest_problems(warehouse) == []
 
 
-NASTY = ["O'Brien", 'say "hi"', "a; DROP TABLE raw.race_results; --", "$1 ? %s {0}", "back\\slash", "日本語 Ünïcode",
-         "x' OR '1'='1"]
+NASTY = [
+    "O'Brien",
+    'say "hi"',
+    "a; DROP TABLE raw.race_results; --",
+    "$1 ? %s {0}",
+    "back\\slash",
+    "日本語 Ünïcode",
+    "x' OR '1'='1",
+]
 
 
 def test_names_that_look_like_sql_load_as_data(tmp_path):
@@ -228,7 +282,9 @@ def test_names_that_look_like_sql_load_as_data(tmp_path):
     report = ingest(raw, warehouse)
     assert report.set_aside == 0
     for rel, n in expected.items():
-        assert rows(warehouse, "SELECT status, rows_loaded FROM raw.ingested_files WHERE path = ?", [rel]) == [("loaded", n)], rel
+        assert rows(warehouse, "SELECT status, rows_loaded FROM raw.ingested_files WHERE path = ?", [rel]) == [
+            ("loaded", n)
+        ], rel
         assert rows(warehouse, "SELECT count(*) FROM raw.race_results WHERE _file_path = ?", [rel]) == [(n,)]
     teams = {t for (t,) in rows(warehouse, "SELECT DISTINCT team FROM raw.race_results")}
     assert {n.replace(";", ",") for n in NASTY} <= teams
@@ -240,10 +296,31 @@ def test_names_that_look_like_sql_load_as_data(tmp_path):
 # (quoted identifiers, column lists of quoted identifiers, regexes from formats.py as escaped literals,
 # placeholders), never a file's content or name, which travel as parameters ($files, ?, lists).
 REVIEWED = {
-    "quote_ident(c)", "quote_ident(kind.name)", "quote_ident(table)", "quote_ident(col)", "table", "target_cols",
-    "names", "lineage", "select_cols", "cases", "any_bad", "select", "REPORT_SESSIONS", "', '.join(cols)", "target",
-    "manifest_cols", "col.upper()", "what", "literal", "unit", "row + 1 if unit == 'line' else row",
-    "quote_ident(col) if col in columns else 'NULL'", "cond", "t", "i",
+    "quote_ident(c)",
+    "quote_ident(kind.name)",
+    "quote_ident(table)",
+    "quote_ident(col)",
+    "table",
+    "target_cols",
+    "names",
+    "lineage",
+    "select_cols",
+    "cases",
+    "any_bad",
+    "select",
+    "REPORT_SESSIONS",
+    "', '.join(cols)",
+    "target",
+    "manifest_cols",
+    "col.upper()",
+    "what",
+    "literal",
+    "unit",
+    "row + 1 if unit == 'line' else row",
+    "quote_ident(col) if col in columns else 'NULL'",
+    "cond",
+    "t",
+    "i",
 }
 
 
@@ -264,5 +341,7 @@ def sql_interpolations() -> set[str]:
 def test_no_sql_is_built_from_file_contents_or_names():
     found = sql_interpolations()
     unreviewed = found - REVIEWED
-    assert not unreviewed, f"new expressions pasted into SQL: review them (parameters or quote_ident only), then list them: {unreviewed}"
+    assert not unreviewed, (
+        f"new expressions pasted into SQL: review them (parameters or quote_ident only), then list them: {unreviewed}"
+    )
     record("security_sql_text", {"interpolations_reviewed": len(found)})

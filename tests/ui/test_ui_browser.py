@@ -27,8 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-
-from helpers import REPO, ROAD_AMERICA_IMSA, RAW, copy_real_imsa
+from helpers import RAW, REPO, ROAD_AMERICA_IMSA, copy_real_imsa
 
 pytestmark = [pytest.mark.ui, pytest.mark.timeout(900)]
 
@@ -36,9 +35,16 @@ PITWALL = Path(sys.executable).with_name("pitwall")
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
 CHROMIUM_FLAGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-    "--disable-dev-shm-usage", "--window-size=1920,1080",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+    "--window-size=1920,1080",
 ]
 ARTIFACTS = REPO / "tests" / "artifacts" / "ui"
 DOCS_IMAGE = REPO / "docs" / "images" / "asset-graph.png"
@@ -67,7 +73,7 @@ def descendants(pid: int) -> set[int]:
             stat = (entry / "stat").read_text()
         except OSError:
             continue
-        ppid = int(stat[stat.rindex(")") + 2:].split()[1])
+        ppid = int(stat[stat.rindex(")") + 2 :].split()[1])
         children.setdefault(ppid, []).append(int(entry.name))
     found, todo = set(), [pid]
     while todo:
@@ -112,7 +118,8 @@ class UI:
         """The instance's runs, newest first, from the webserver's GraphQL API."""
         query = "{ runsOrError { ... on Runs { results { runId jobName status tags { key value } } } } }"
         request = urllib.request.Request(
-            f"{self.url}/graphql", data=json.dumps({"query": query}).encode(),
+            f"{self.url}/graphql",
+            data=json.dumps({"query": query}).encode(),
             headers={"Content-Type": "application/json"},
         )
         with urllib.request.urlopen(request, timeout=60) as response:
@@ -140,14 +147,23 @@ def ui(tmp_path_factory) -> Iterator[UI]:
     home = root / "dagster_home"
     warehouse = root / "warehouse" / "pitwall.duckdb"
     port = free_port()
-    env = {**os.environ, "DAGSTER_HOME": str(home), "PITWALL_RAW_DIR": str(raw),
-           "PITWALL_WAREHOUSE": str(warehouse), "PITWALL_AUTOMATION": "off"}
+    env = {
+        **os.environ,
+        "DAGSTER_HOME": str(home),
+        "PITWALL_RAW_DIR": str(raw),
+        "PITWALL_WAREHOUSE": str(warehouse),
+        "PITWALL_AUTOMATION": "off",
+    }
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     log = ARTIFACTS / "pitwall-ui.log"
     with open(log, "w") as out:
         process = subprocess.Popen(
             [str(PITWALL), "ui", "--port", str(port)],
-            cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            cwd=REPO,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
             start_new_session=True,
         )
     server = UI(f"http://127.0.0.1:{port}", process, log, home, warehouse)
@@ -285,7 +301,9 @@ def walk_through(ui: UI, browser) -> None:
     # While it runs: reloading one event is `reload_files` with its prefix, in the job's launchpad.
     browser.get(f"{ui.url}/locations/pitwall/jobs/reload_files")
     visible(browser, "//button[.//span[normalize-space()='Materialize all']]")
-    browser.find_element(By.XPATH, "//button[.//span[normalize-space()='Materialize all']]/following::button[1]").click()
+    browser.find_element(
+        By.XPATH, "//button[.//span[normalize-space()='Materialize all']]/following::button[1]"
+    ).click()
     visible(browser, "//*[@role='menuitem'][contains(., 'Open launchpad')]").click()
     visible(browser, "//*[text()[contains(., 'reload_prefix')]]")
     time.sleep(1)
@@ -369,7 +387,7 @@ def socket_inodes(pids) -> set[str]:
             for fd in Path(f"/proc/{pid}/fd").iterdir():
                 target = os.readlink(fd)
                 if target.startswith("socket:["):
-                    inodes.add(target[len("socket:["):-1])
+                    inodes.add(target[len("socket:[") : -1])
         except OSError:
             continue
     return inodes

@@ -21,7 +21,9 @@ def warehouse(tmp_path: Path) -> Path:
     path = tmp_path / "w.duckdb"
     con = duckdb.connect(str(path))
     con.execute("CREATE SCHEMA marts")
-    con.execute("CREATE TABLE marts.laps AS SELECT * FROM (VALUES (1, 'Porsche', 92.5), (2, 'Cadillac', NULL)) t(n, make, lap_s)")
+    con.execute(
+        "CREATE TABLE marts.laps AS SELECT * FROM (VALUES (1, 'Porsche', 92.5), (2, 'Cadillac', NULL)) t(n, make, lap_s)"
+    )
     con.close()
     return path
 
@@ -130,6 +132,8 @@ def test_sql_error_is_reported(warehouse: Path) -> None:
 
 
 def test_fast_commands_do_not_import_dagster() -> None:
-    code = "import sys, orchestration.cli; print(sorted(m for m in ('dagster', 'dagster_dbt', 'dbt') if m in sys.modules))"
+    code = (
+        "import sys, orchestration.cli; print(sorted(m for m in ('dagster', 'dagster_dbt', 'dbt') if m in sys.modules))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"

@@ -6,11 +6,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from publish_helpers import make_build
 from typer.testing import CliRunner
 
 from orchestration import publish as pub
 from orchestration.cli import app
-from publish_helpers import make_build
 
 runner = CliRunner()
 
@@ -59,11 +59,14 @@ def test_without_a_published_copy_the_build_file_is_read_and_said(tmp_path: Path
     assert "no published copy" in result.stderr
 
 
-@pytest.mark.parametrize("statement", [
-    "create table marts.x as select 1 as a",
-    "delete from marts.fct_laps",
-    "drop table marts.standings",
-])
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "create table marts.x as select 1 as a",
+        "delete from marts.fct_laps",
+        "drop table marts.standings",
+    ],
+)
 def test_published_copy_refuses_writes(published: Path, statement: str) -> None:
     result = sql(statement, "--warehouse", str(published))
     assert result.exit_code == 1
@@ -90,7 +93,9 @@ def test_live_is_refused_while_a_run_holds_the_build_file(published: Path) -> No
     from orchestration.runlock import warehouse_lock
 
     with warehouse_lock(published, "pitwall refresh"):
-        result = sql("select count(*) as n from marts.fct_laps", "--warehouse", str(published), "--format", "csv", "--live")
+        result = sql(
+            "select count(*) as n from marts.fct_laps", "--warehouse", str(published), "--format", "csv", "--live"
+        )
         assert result.exit_code == 3, result.output
         assert "published copy" in result.stderr
         # the published copy keeps answering meanwhile

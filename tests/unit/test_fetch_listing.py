@@ -70,8 +70,11 @@ def test_session_page_files_and_subfolder() -> None:
     assert not results.is_dir
     assert (results.modified_text, results.size_text, results.size_bytes) == ("2026-04-24 14:49", "52K", 52 * 1024)
     assert results.parts == (
-        "26_2026", "07_Long Beach Street Circuit", "01_IMSA WeatherTech SportsCar Championship",
-        "202604181305_Race", "03_Results_Race_Official.JSON",
+        "26_2026",
+        "07_Long Beach Street Circuit",
+        "01_IMSA WeatherTech SportsCar Championship",
+        "202604181305_Race",
+        "03_Results_Race_Official.JSON",
     )
 
 
@@ -99,8 +102,11 @@ def test_sort_and_parent_links_are_skipped_silently() -> None:
     <tr><td><a href="#top">top</a></td></tr>
     <tr><td><a href="http://imsa.results.alkamelcloud.com/Results/26_2026/07_X/?C=S;O=A">sort</a></td></tr>
     <tr><td><a href="a.CSV">a.CSV</a></td><td>2026-04-24 14:49</td><td>1.0K</td></tr></table>"""
-    listing = parse_listing(html, "http://imsa.results.alkamelcloud.com/Results/26_2026/07_X/",
-                            "http://imsa.results.alkamelcloud.com/Results/")
+    listing = parse_listing(
+        html,
+        "http://imsa.results.alkamelcloud.com/Results/26_2026/07_X/",
+        "http://imsa.results.alkamelcloud.com/Results/",
+    )
     assert [e.name for e in listing.entries] == ["a.CSV"] and listing.refused == []
 
 
@@ -120,7 +126,10 @@ def test_nginx_listing() -> None:
 def test_bare_list_of_links() -> None:
     html = '<ul><li><a href="a%20b.json">a b</a> (3 files)</li><li><a href="sub/">sub</a></li><li><a href="a%20b.json">again</a></li></ul>'
     listing = parse_listing(html, "http://h/Results/25_2025/", "http://h/Results")
-    assert [(e.name, e.is_dir, e.size_bytes) for e in listing.entries] == [("a b.json", False, None), ("sub", True, None)]
+    assert [(e.name, e.is_dir, e.size_bytes) for e in listing.entries] == [
+        ("a b.json", False, None),
+        ("sub", True, None),
+    ]
 
 
 @pytest.mark.parametrize(
@@ -157,7 +166,11 @@ def test_scope() -> None:
     assert in_scope(("25_2025", "09_Miami Grand Prix"), True, seasons)
     assert not in_scope(("24_2024", "09_Miami Grand Prix"), True, seasons)
     events = FetchOptions(site=ROOT, seasons=None, events=("miami",))
-    assert in_scope(("25_2025", "09_Miami Grand Prix", "01_Porsche Carrera Cup North America", "POINTS DATA", "x.csv"), False, events)
+    assert in_scope(
+        ("25_2025", "09_Miami Grand Prix", "01_Porsche Carrera Cup North America", "POINTS DATA", "x.csv"),
+        False,
+        events,
+    )
     assert not in_scope(("25_2025", "10_Road America"), True, events)
     assert not in_scope(("25_2025", "season notes.csv"), False, events)
     series = FetchOptions(site=ROOT, seasons=None, series=("carrera", "pccna"))
@@ -187,9 +200,19 @@ def test_settings() -> None:
     assert site_root("http://h:8080/Results") == "http://h:8080/Results/"
     with pytest.raises(ValueError):
         site_root("file:///etc/")
-    options = options_from_env({"PITWALL_FETCH_SEASONS": "2025, 2026", "PITWALL_FETCH_SERIES": "WeatherTech, Carrera",
-                                "PITWALL_FETCH_PAUSE": "0"})
-    assert (options.site, options.seasons, options.series, options.pause) == (DEFAULT_SITE, (2025, 2026), ("WeatherTech", "Carrera"), 0)
+    options = options_from_env(
+        {
+            "PITWALL_FETCH_SEASONS": "2025, 2026",
+            "PITWALL_FETCH_SERIES": "WeatherTech, Carrera",
+            "PITWALL_FETCH_PAUSE": "0",
+        }
+    )
+    assert (options.site, options.seasons, options.series, options.pause) == (
+        DEFAULT_SITE,
+        (2025, 2026),
+        ("WeatherTech", "Carrera"),
+        0,
+    )
 
 
 def test_cli_default_site_is_the_fetchers() -> None:

@@ -1,8 +1,8 @@
 from pathlib import Path
 
 import pytest
-
 from helpers import ROAD_AMERICA_IMSA
+
 from orchestration.ingest.formats import HeaderError, classify, split_header
 
 
@@ -27,7 +27,9 @@ def test_real_headers_are_classified(file, kind, variant):
 
 
 def test_single_driver_block_maps_to_driver_one():
-    cells = "POSITION;NUMBER;STATUS;LAPS;TOTAL_TIME;GAP_FIRST;TEAM;CLASS;DRIVER_FIRSTNAME;DRIVER_SECONDNAME;DRIVER_*Extra 4;".split(";")[:-1]
+    cells = "POSITION;NUMBER;STATUS;LAPS;TOTAL_TIME;GAP_FIRST;TEAM;CLASS;DRIVER_FIRSTNAME;DRIVER_SECONDNAME;DRIVER_*Extra 4;".split(
+        ";"
+    )[:-1]
     header = classify(cells)
     assert header.variant == "single_driver_block"
     assert header.columns[-3:] == ["driver1_firstname", "driver1_secondname", "driver1_extra_4"]

@@ -50,7 +50,11 @@ def test_real_files_load_row_for_row(real_raw, warehouse):
     for rel, (status, reason, rows, sha) in files.items():
         assert rows == data_lines(real_raw / rel), rel
         kind = query(warehouse, "SELECT kind FROM raw.ingested_files WHERE path = ?", [rel])[0][0]
-        in_table = query(warehouse, f"SELECT count(*), min(_row_number), max(_row_number) FROM raw.{kind} WHERE _file_path = ?", [rel])[0]
+        in_table = query(
+            warehouse,
+            f"SELECT count(*), min(_row_number), max(_row_number) FROM raw.{kind} WHERE _file_path = ?",
+            [rel],
+        )[0]
         assert in_table == (rows, 1, rows), rel
 
 
@@ -64,7 +68,9 @@ def test_values_are_kept_as_delivered_with_lineage(real_raw, warehouse):
     )[0]
     # Car '023' keeps its leading zero; a short row is padded with nulls (no third driver).
     assert row == ("023", "2:37:46.951", "Alessio", "Triarsi", None, 41, 2024, "Race", "Official")
-    hometown = query(warehouse, "SELECT driver1_hometown FROM raw.race_results WHERE number = '10' AND _file_path = ?", [RESULTS])
+    hometown = query(
+        warehouse, "SELECT driver1_hometown FROM raw.race_results WHERE number = '10' AND _file_path = ?", [RESULTS]
+    )
     assert hometown == [("Coimbra, Portugal",)]
 
 
@@ -113,7 +119,12 @@ def _bad_variants(good: bytes) -> dict[str, tuple[bytes, str]]:
     return {
         "empty": (b"", "empty file (0 bytes)"),
         "comma": (text.replace(";", ",").encode(), "delimiter is ','"),
-        "latin1": (("\r\n".join(lines[:3]) + "\r\n1;99;Classified;1;1:00.000;-;-;1;1:00.000;1;Équipe Française;GTP;\r\n").encode("latin-1"), "not utf-8"),
+        "latin1": (
+            (
+                "\r\n".join(lines[:3]) + "\r\n1;99;Classified;1;1:00.000;-;-;1;1:00.000;1;Équipe Française;GTP;\r\n"
+            ).encode("latin-1"),
+            "not utf-8",
+        ),
         "utf16": (text.encode("utf-16"), "UTF-16"),
         "garbage": ("\r\n".join(garbage).encode(), "LAPS 'fast' is not a valid value"),
         "unknown": (b"FOO;BAR;\r\n1;2;\r\n", "matches no known report"),
@@ -138,7 +149,10 @@ def test_each_bad_file_is_set_aside_with_a_reason_and_others_load(real_raw, ware
         assert "\n" not in got_reason
         assert rows == 0
         for kind in KINDS:
-            assert query(warehouse, f"SELECT count(*) FROM raw.{kind.name} WHERE _file_path = ?", [rel]) == [(0,)], (rel, kind.name)
+            assert query(warehouse, f"SELECT count(*) FROM raw.{kind.name} WHERE _file_path = ?", [rel]) == [(0,)], (
+                rel,
+                kind.name,
+            )
     assert report.set_aside == len(expected)
     loaded = [r for r, v in files.items() if v[0] == "loaded"]
     assert len(loaded) == 24, "every real file still loads"

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import duckdb
 import pytest
-
 from helpers import REPO
+
 from orchestration.ingest import ingest
 from orchestration.ingest.json_reports import ReportError, parse
 
@@ -45,7 +45,12 @@ def test_real_results_keep_every_car_driver_and_json_only_field():
     assert sum(1 for row in report.rows for n in range(1, 7) if row.get(f"driver{n}_firstname")) == drivers
     first = report.rows[0]
     assert (first["number"], first["position"], first["total_time"], first["pit_stops"], first["fl_time"]) == (
-        "31", "1", "6:00:47.095", "5", "1:34.967")
+        "31",
+        "1",
+        "6:00:47.095",
+        "5",
+        "1:34.967",
+    )
     assert first["driver1_hometown"] == "London, United Kingdom" and first["driver1_secondname"] == "Aitken"
     assert report.session["circuit_length_m"] == "5490.439"
     assert report.session["event_name"] == "Sahlen's Six Hours of The Glen"
@@ -123,12 +128,36 @@ def test_parse_errors_are_one_line():
 
 def csv_twin(doc: dict) -> bytes:
     """The same race classification written as an Al Kamel CSV (test material made from the real JSON)."""
-    header = ["POSITION", "NUMBER", "STATUS", "LAPS", "TOTAL_TIME", "GAP_FIRST", "GAP_PREVIOUS", "FL_LAPNUM",
-              "FL_TIME", "FL_KPH", "TEAM", "CLASS"] + [f"DRIVER{n}_{f}" for n in range(1, 5) for f in ("FIRSTNAME", "SECONDNAME")]
+    header = [
+        "POSITION",
+        "NUMBER",
+        "STATUS",
+        "LAPS",
+        "TOTAL_TIME",
+        "GAP_FIRST",
+        "GAP_PREVIOUS",
+        "FL_LAPNUM",
+        "FL_TIME",
+        "FL_KPH",
+        "TEAM",
+        "CLASS",
+    ] + [f"DRIVER{n}_{f}" for n in range(1, 5) for f in ("FIRSTNAME", "SECONDNAME")]
     lines = [";".join(header) + ";"]
     for e in doc["classification"]:
-        cells = [str(e["position"]), e["number"], e["status"], e["laps"], e["elapsed_time"], e["gap_first"],
-                 e["gap_previous"], e["fastest_lap_number"], e["fastest_lap_time"], e["fastest_lap_kph"], e["team"], e["class"]]
+        cells = [
+            str(e["position"]),
+            e["number"],
+            e["status"],
+            e["laps"],
+            e["elapsed_time"],
+            e["gap_first"],
+            e["gap_previous"],
+            e["fastest_lap_number"],
+            e["fastest_lap_time"],
+            e["fastest_lap_kph"],
+            e["team"],
+            e["class"],
+        ]
         for n in range(4):
             d = e["drivers"][n] if n < len(e["drivers"]) else {}
             cells += [d.get("firstname", ""), d.get("surname", "")]

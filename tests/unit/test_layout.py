@@ -3,7 +3,15 @@ from pathlib import Path
 
 import pytest
 
-from orchestration.ingest.layout import POINTS_DATA_CSV_REASON, LayoutError, describe, discover, is_points_data, parse_mark, parse_report_name
+from orchestration.ingest.layout import (
+    POINTS_DATA_CSV_REASON,
+    LayoutError,
+    describe,
+    discover,
+    is_points_data,
+    parse_mark,
+    parse_report_name,
+)
 
 
 def _describe(tmp_path: Path, rel: str):
@@ -14,7 +22,10 @@ def _describe(tmp_path: Path, rel: str):
 
 
 def test_full_layout_with_series(tmp_path):
-    f = _describe(tmp_path, "24_2024/14_Road America/01_IMSA WeatherTech SportsCar Championship/202408041410_Race/03_Results_Race_Official.CSV")
+    f = _describe(
+        tmp_path,
+        "24_2024/14_Road America/01_IMSA WeatherTech SportsCar Championship/202408041410_Race/03_Results_Race_Official.CSV",
+    )
     assert (f.season, f.event_number, f.event_name) == (2024, 14, "Road America")
     assert f.series_name == "IMSA WeatherTech SportsCar Championship"
     assert f.session_name == "Race"
@@ -31,7 +42,10 @@ def test_layout_without_series_folder(tmp_path):
 def test_session_key_is_stable_and_distinguishes_series(tmp_path):
     a = _describe(tmp_path, "24_2024/14_Road America/01_IMSA/202408041410_Race/23_Time Cards_Race.CSV")
     b = _describe(tmp_path, "24_2024/14_Road America/01_IMSA/202408041410_Race/03_Results_Race_Official.CSV")
-    c = _describe(tmp_path, "24_2024/14_Road America/02_Porsche Carrera Cup North America/202408041410_Race/03_Results_Race_Official.CSV")
+    c = _describe(
+        tmp_path,
+        "24_2024/14_Road America/02_Porsche Carrera Cup North America/202408041410_Race/03_Results_Race_Official.CSV",
+    )
     assert a.session_key == b.session_key != c.session_key
 
 
@@ -49,7 +63,9 @@ def test_report_names(stem, session, expected):
 
 
 def test_marks_rank_in_supersession_order():
-    ranks = [parse_mark(m)[1] for m in ["Unofficial", "Provisional", "Provisional_Amended", "Official", "Official REVISED"]]
+    ranks = [
+        parse_mark(m)[1] for m in ["Unofficial", "Provisional", "Provisional_Amended", "Official", "Official REVISED"]
+    ]
     assert ranks == sorted(ranks) and len(set(ranks)) == len(ranks)
     assert parse_mark("Official REVISED")[0] == "Official Revised"
     assert parse_mark(None) == (None, 0)
@@ -60,7 +76,12 @@ def test_a_grid_subfolder_belongs_to_its_session(tmp_path):
     grid = _describe(tmp_path, f"{session}/00_Starting Grids/00_Grid_Race_Provisional.JSON")
     results = _describe(tmp_path, f"{session}/03_Results_Race_Official.JSON")
     assert grid.session_key == results.session_key
-    assert (grid.session_name, grid.session_folder, grid.report, grid.mark) == ("Race", "202606281210_Race", "Grid", "Provisional")
+    assert (grid.session_name, grid.session_folder, grid.report, grid.mark) == (
+        "Race",
+        "202606281210_Race",
+        "Grid",
+        "Provisional",
+    )
 
 
 def test_an_hour_subfolder_is_a_checkpoint_session_of_its_own(tmp_path):
@@ -72,12 +93,15 @@ def test_an_hour_subfolder_is_a_checkpoint_session_of_its_own(tmp_path):
     assert (hour.report, hour.mark, hour.session_start_local) == ("Results", "Official", race.session_start_local)
 
 
-@pytest.mark.parametrize("rel", [
-    "26_2026/12_X/01_IMSA WeatherTech SportsCar Championship/Points Data - Official/IWSC 12 GTD Teams.json",
-    "25_2025/09_Miami/01_Porsche Carrera Cup North America/Points Data - Offiical/PCCNA 01 Pro Drivers.JSON",
-    "23_2023/22_PCCNA COTA/POINTS DATA/Drivers.CSV",
-    "26_2026/18_VIR/01_IMSA WeatherTech SportsCar Championship/Points Data - Provisional/IWSC 12 GTD Teams.json",
-])
+@pytest.mark.parametrize(
+    "rel",
+    [
+        "26_2026/12_X/01_IMSA WeatherTech SportsCar Championship/Points Data - Official/IWSC 12 GTD Teams.json",
+        "25_2025/09_Miami/01_Porsche Carrera Cup North America/Points Data - Offiical/PCCNA 01 Pro Drivers.JSON",
+        "23_2023/22_PCCNA COTA/POINTS DATA/Drivers.CSV",
+        "26_2026/18_VIR/01_IMSA WeatherTech SportsCar Championship/Points Data - Provisional/IWSC 12 GTD Teams.json",
+    ],
+)
 def test_points_data_folders_are_told_apart(rel):
     assert is_points_data(rel)
 
@@ -130,7 +154,9 @@ def test_discover_takes_points_data_json_as_data_and_skips_its_csv_twin(tmp_path
     found = discover(tmp_path)
     assert [(f.report, f.mark, f.standings) for f in found.data] == [("IWSC 12 GTD Teams", "Official", True)]
     assert found.misplaced == []
-    assert [(s.path.rsplit("/", 1)[-1], s.reason) for s in found.skipped] == [("IWSC 12 GTD Teams.csv", POINTS_DATA_CSV_REASON)]
+    assert [(s.path.rsplit("/", 1)[-1], s.reason) for s in found.skipped] == [
+        ("IWSC 12 GTD Teams.csv", POINTS_DATA_CSV_REASON)
+    ]
 
 
 def test_discover_leaves_files_the_caller_knows_undescribed(tmp_path):

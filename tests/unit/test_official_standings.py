@@ -10,16 +10,22 @@ from pathlib import Path
 
 import duckdb
 import pytest
-
 from helpers import REPO
+
 from orchestration.ingest import ingest
 from orchestration.ingest.formats import STANDINGS_POINTS
 from orchestration.ingest.json_reports import ReportError, parse_standings
 from orchestration.ingest.layout import POINTS_DATA_CSV_REASON, describe, discover
 
 FIXTURES = REPO / "tests" / "fixtures"
-IMSA = FIXTURES / "imsa-weathertech-2026/26_2026/12_Watkins Glen International/01_IMSA WeatherTech SportsCar Championship/Points Data - Official"
-MUSTANG = FIXTURES / "mustang-challenge-2026/26_2026/10_Mid-Ohio Sports Car Course/02_Mustang Challenge North America/Points Data - Official"
+IMSA = (
+    FIXTURES
+    / "imsa-weathertech-2026/26_2026/12_Watkins Glen International/01_IMSA WeatherTech SportsCar Championship/Points Data - Official"
+)
+MUSTANG = (
+    FIXTURES
+    / "mustang-challenge-2026/26_2026/10_Mid-Ohio Sports Car Course/02_Mustang Challenge North America/Points Data - Official"
+)
 REAL_FILES = sorted(IMSA.glob("*.json")) + sorted(MUSTANG.glob("*.json"))
 GTD = IMSA / "IWSC 12 GTD Teams.json"
 SERIES = "26_2026/{event}/01_IMSA WeatherTech SportsCar Championship"
@@ -49,8 +55,13 @@ def manifest(warehouse: Path) -> dict[str, tuple]:
 
 
 def test_the_real_files_are_all_there():
-    assert [p.name for p in REAL_FILES] == ["IMEC 04 LMP2 Teams.json", "IWSC 05 LMP2 Teams.json",
-                                            "IWSC 12 GTD Teams.json", "MC 01 DH Drivers.json", "MC 02 DHL Drivers.json"]
+    assert [p.name for p in REAL_FILES] == [
+        "IMEC 04 LMP2 Teams.json",
+        "IWSC 05 LMP2 Teams.json",
+        "IWSC 12 GTD Teams.json",
+        "MC 01 DH Drivers.json",
+        "MC 02 DHL Drivers.json",
+    ]
 
 
 @pytest.mark.parametrize("path", REAL_FILES, ids=lambda p: p.stem)
@@ -90,11 +101,21 @@ def test_the_competitor_fields_of_each_kind_of_championship():
 
 
 def test_the_mustang_pole_and_fastest_lap_bonuses_are_read():
-    rows = {(r["key"], r["session_index"]): r for r in parse_standings((MUSTANG / "MC 01 DH Drivers.json").read_bytes()).rows}
+    rows = {
+        (r["key"], r["session_index"]): r
+        for r in parse_standings((MUSTANG / "MC 01 DH Drivers.json").read_bytes()).rows
+    }
     race_1 = rows[("Cole Loftsgard", "1")]
-    assert (race_1["race_points"], race_1["pole_points"], race_1["fastest_lap_points"], race_1["session_total_points"]) == (
-        "350.0", "10.0", "10.0", "370.0")
-    assert (rows[("Sandy Satullo", "6")]["pole_points"], rows[("Sandy Satullo", "6")]["fastest_lap_points"]) == ("0.0", "10.0")
+    assert (
+        race_1["race_points"],
+        race_1["pole_points"],
+        race_1["fastest_lap_points"],
+        race_1["session_total_points"],
+    ) == ("350.0", "10.0", "10.0", "370.0")
+    assert (rows[("Sandy Satullo", "6")]["pole_points"], rows[("Sandy Satullo", "6")]["fastest_lap_points"]) == (
+        "0.0",
+        "10.0",
+    )
     bonuses = [r for r in rows.values() if float(r["pole_points"]) or float(r["fastest_lap_points"])]
     assert len(bonuses) == 7
 
@@ -107,18 +128,29 @@ def test_a_competitor_without_sessions_is_one_row_with_a_null_session():
     assert len(alone) == 1 and alone[0].get("session_index") is None and alone[0].get("race_points") is None
 
 
-@pytest.mark.parametrize("folder,mark", [
-    ("Points Data - Official", "Official"),
-    ("Points Data - Offiical", "Official"),
-    ("POINTS DATA", None),
-    ("Points Data - Provisional", "Provisional"),
-])
+@pytest.mark.parametrize(
+    "folder,mark",
+    [
+        ("Points Data - Official", "Official"),
+        ("Points Data - Offiical", "Official"),
+        ("POINTS DATA", None),
+        ("Points Data - Provisional", "Provisional"),
+    ],
+)
 def test_every_folder_spelling_is_a_standings_folder(tmp_path, folder, mark):
     rel = f"{SERIES.format(event='12_Watkins Glen International')}/{folder}/IWSC 12 GTD Teams.json"
     put(tmp_path, rel, b"{}")
     found = describe(tmp_path, tmp_path / rel, (tmp_path / rel).stat())
-    assert found.standings and (found.report, found.mark, found.session_start_local) == ("IWSC 12 GTD Teams", mark, None)
-    assert (found.season, found.event_number, found.series_name) == (2026, 12, "IMSA WeatherTech SportsCar Championship")
+    assert found.standings and (found.report, found.mark, found.session_start_local) == (
+        "IWSC 12 GTD Teams",
+        mark,
+        None,
+    )
+    assert (found.season, found.event_number, found.series_name) == (
+        2026,
+        12,
+        "IMSA WeatherTech SportsCar Championship",
+    )
 
 
 def test_a_championship_keeps_its_key_across_rounds_marks_and_series_folder_numbers(tmp_path):
@@ -143,7 +175,9 @@ def test_discover_lists_standings_json_as_data_and_csv_twins_as_skipped(tmp_path
     found = discover(tmp_path)
     assert sorted(f.path.rsplit("/", 1)[-1] for f in found.data) == ["Drivers.JSON", "IWSC 12 GTD Teams.json"]
     assert all(f.standings for f in found.data) and found.misplaced == []
-    assert [(s.path.rsplit("/", 1)[-1], s.reason) for s in found.skipped] == [("IWSC 12 GTD Teams.csv", POINTS_DATA_CSV_REASON)]
+    assert [(s.path.rsplit("/", 1)[-1], s.reason) for s in found.skipped] == [
+        ("IWSC 12 GTD Teams.csv", POINTS_DATA_CSV_REASON)
+    ]
 
 
 def _standings(root: Path, event: str, folder: str, data: bytes | None = None) -> str:

@@ -83,7 +83,9 @@ REAL_TIME_CARDS_HEADER = (
     "1_IMPROVEMENT; S2; S2_IMPROVEMENT; S3; S3_IMPROVEMENT; KPH; ELAPSED; HOUR;S1_LARGE;S2_LARGE;S3_L"
     "ARGE;TOP_SPEED;DRIVER_NAME;PIT_TIME;CLASS;GROUP;TEAM;MANUFACTURER;FLAG_AT_FL;"
 )
-REAL_WEATHER_HEADER = "TIME_UTC_SECONDS;TIME_UTC_STR;AIR_TEMP;TRACK_TEMP;HUMIDITY;PRESSURE;WIND_SPEED;WIND_DIRECTION;RAIN;"
+REAL_WEATHER_HEADER = (
+    "TIME_UTC_SECONDS;TIME_UTC_STR;AIR_TEMP;TRACK_TEMP;HUMIDITY;PRESSURE;WIND_SPEED;WIND_DIRECTION;RAIN;"
+)
 REAL_GRID_HEADER = (
     "POSITION;CLASS;NUMBER;STARTING_DRIVER;QUALIFYING_DRIVER;DRIVER_1;DRIVER_2;DRIVER_3;DRIVER_4;"
     "DRIVER_5;DRIVER_6;TEAM;CAR;TIME;"
@@ -269,39 +271,50 @@ def test_tree_layout_and_label(tree_root):
 
 def test_sample_layout(sample_root):
     sessions = sorted(d.relative_to(sample_root).as_posix() for d in session_dirs(sample_root))
-    assert sessions == sorted([
-        "23_2023/22_PCCNA COTA/202310191530_Practice 1",
-        "23_2023/22_PCCNA COTA/202310201030_Qualifying",
-        "23_2023/22_PCCNA COTA/202310211410_Race 1",
-        "23_2023/22_PCCNA COTA/202310221140_Race 2",
-        f"24_2024/03_Sebring International Raceway/{SERIES}/202403131030_Practice 1",
-        f"24_2024/03_Sebring International Raceway/{SERIES}/202403131605_Qualifying",
-        f"24_2024/03_Sebring International Raceway/{SERIES}/202403141210_Race 1",
-        f"24_2024/03_Sebring International Raceway/{SERIES}/202403151135_Race 2",
-        f"24_2024/06_Miami Grand Prix/{SERIES}/202405030910_Practice 1",
-        f"24_2024/06_Miami Grand Prix/{SERIES}/202405031425_Qualifying",
-        f"24_2024/06_Miami Grand Prix/{SERIES}/202405041025_Race 1",
-        f"24_2024/06_Miami Grand Prix/{SERIES}/202405051105_Race 2",
-        f"24_2024/10_Canadian Grand Prix/{SERIES}/202406070920_Practice 1",
-        f"24_2024/10_Canadian Grand Prix/{SERIES}/202406071450_Qualifying",
-        f"24_2024/10_Canadian Grand Prix/{SERIES}/202406081105_Race 1",
-        f"24_2024/10_Canadian Grand Prix/{SERIES}/202406091020_Race 2",
-        f"24_2024/12_Watkins Glen International/{SERIES}/202406210945_Practice 1",
-        f"24_2024/12_Watkins Glen International/{SERIES}/202406211610_Qualifying",
-        f"24_2024/12_Watkins Glen International/{SERIES}/202406221155_Race 1",
-        f"24_2024/12_Watkins Glen International/{SERIES}/202406230925_Race 2",
-        f"{RA}/202408020945_Practice 1",
-        f"{RA}/202408021720_Qualifying",
-        f"{RA}/202408031220_Race 1",
-        f"{RA}/202408041015_Race 2",
-    ])
+    assert sessions == sorted(
+        [
+            "23_2023/22_PCCNA COTA/202310191530_Practice 1",
+            "23_2023/22_PCCNA COTA/202310201030_Qualifying",
+            "23_2023/22_PCCNA COTA/202310211410_Race 1",
+            "23_2023/22_PCCNA COTA/202310221140_Race 2",
+            f"24_2024/03_Sebring International Raceway/{SERIES}/202403131030_Practice 1",
+            f"24_2024/03_Sebring International Raceway/{SERIES}/202403131605_Qualifying",
+            f"24_2024/03_Sebring International Raceway/{SERIES}/202403141210_Race 1",
+            f"24_2024/03_Sebring International Raceway/{SERIES}/202403151135_Race 2",
+            f"24_2024/06_Miami Grand Prix/{SERIES}/202405030910_Practice 1",
+            f"24_2024/06_Miami Grand Prix/{SERIES}/202405031425_Qualifying",
+            f"24_2024/06_Miami Grand Prix/{SERIES}/202405041025_Race 1",
+            f"24_2024/06_Miami Grand Prix/{SERIES}/202405051105_Race 2",
+            f"24_2024/10_Canadian Grand Prix/{SERIES}/202406070920_Practice 1",
+            f"24_2024/10_Canadian Grand Prix/{SERIES}/202406071450_Qualifying",
+            f"24_2024/10_Canadian Grand Prix/{SERIES}/202406081105_Race 1",
+            f"24_2024/10_Canadian Grand Prix/{SERIES}/202406091020_Race 2",
+            f"24_2024/12_Watkins Glen International/{SERIES}/202406210945_Practice 1",
+            f"24_2024/12_Watkins Glen International/{SERIES}/202406211610_Qualifying",
+            f"24_2024/12_Watkins Glen International/{SERIES}/202406221155_Race 1",
+            f"24_2024/12_Watkins Glen International/{SERIES}/202406230925_Race 2",
+            f"{RA}/202408020945_Practice 1",
+            f"{RA}/202408021720_Qualifying",
+            f"{RA}/202408031220_Race 1",
+            f"{RA}/202408041015_Race 2",
+        ]
+    )
     for p in sample_root.rglob("*.CSV"):
         assert LAYOUT.match(p.relative_to(sample_root).as_posix()), p
     labels = sorted(p.relative_to(sample_root).as_posix() for p in sample_root.rglob("SYNTHETIC.md"))
-    assert labels == sorted(["23_2023/SYNTHETIC.md"] + [
-        f"24_2024/{e}/{SERIES}/SYNTHETIC.md" for e in (
-            "03_Sebring International Raceway", "06_Miami Grand Prix", "10_Canadian Grand Prix",
-            "12_Watkins Glen International", "14_Road America")])
+    assert labels == sorted(
+        ["23_2023/SYNTHETIC.md"]
+        + [
+            f"24_2024/{e}/{SERIES}/SYNTHETIC.md"
+            for e in (
+                "03_Sebring International Raceway",
+                "06_Miami Grand Prix",
+                "10_Canadian Grand Prix",
+                "12_Watkins Glen International",
+                "14_Road America",
+            )
+        ]
+    )
     for p in sample_root.rglob("SYNTHETIC.md"):
         assert "orchestration.synthetic" in p.read_text() and len(p.read_text()) < 600
     # 40-minute timed races, a Provisional later replaced by an Official
@@ -366,8 +379,15 @@ def _check_race(folder: Path, race_minutes: int | None) -> None:
     assert (started["TOTAL_TIME"].map(ms).values == last[nums].values).all()
     assert (started["FL_TIME"].map(ms).values == best.loc[nums, "lap_ms"].values).all()
     assert (started["FL_LAPNUM"].astype(int).values == best.loc[nums, "lap_no"].values).all()
-    rows = list(zip(started["LAPS"].astype(int), started["TOTAL_TIME"].map(ms), nums,
-                    started["GAP_FIRST"], started["GAP_PREVIOUS"]))
+    rows = list(
+        zip(
+            started["LAPS"].astype(int),
+            started["TOTAL_TIME"].map(ms),
+            nums,
+            started["GAP_FIRST"],
+            started["GAP_PREVIOUS"],
+        )
+    )
     assert [r[:2] for r in rows] == sorted((r[:2] for r in rows), key=lambda x: (-x[0], x[1]))
     lead_laps, lead_total = rows[0][:2]
     assert rows[0][3] == "-" and rows[0][4] == "-"
@@ -493,7 +513,12 @@ def test_sample_matches_the_press_release(sample_root):
 
     # Sunday 4 Aug 2024, Road America Race 2: Sofronas No. 14 GMG Racing 911 GT3 Cup wins Pro-Am
     s2 = one(ra2, "James Sofronas")
-    assert (s2["NUMBER"], s2["TEAM"], s2["VEHICLE"], s2["CLASS"]) == ("14", "GMG Racing", "Porsche 911 GT3 Cup", "Pro-Am")
+    assert (s2["NUMBER"], s2["TEAM"], s2["VEHICLE"], s2["CLASS"]) == (
+        "14",
+        "GMG Racing",
+        "Porsche 911 GT3 Cup",
+        "Pro-Am",
+    )
     assert s2["class_pos"] == 1 and s2["STATUS"] == "Classified"
     # ... leading Pro-Am at the end of every lap from lap 1 to the flag
     leaders = _class_leaders_by_lap(r2, "Pro-Am")
@@ -510,7 +535,11 @@ def test_sample_matches_the_press_release(sample_root):
     proam_wins = races[(races["CLASS"] == "Pro-Am") & (races["class_pos"] == 1)]
     wins_2024 = proam_wins[proam_wins["stamp"].str.startswith("2024")]
     sof_2024 = wins_2024[wins_2024["driver"] == "James Sofronas"]
-    assert sorted(sof_2024["event"]) == ["03_Sebring International Raceway", "10_Canadian Grand Prix", "14_Road America"]
+    assert sorted(sof_2024["event"]) == [
+        "03_Sebring International Raceway",
+        "10_Canadian Grand Prix",
+        "14_Road America",
+    ]
     assert list(sof_2024[sof_2024["event"] == "14_Road America"]["session"]) == ["202408041015_Race 2"]
     assert wins_2024["driver"].value_counts().drop("James Sofronas").max() <= 2
     assert wins_2024["driver"].value_counts().idxmax() == "James Sofronas"
@@ -522,8 +551,11 @@ def test_sample_matches_the_press_release(sample_root):
     assert len(cota) == 2 and (cota["class_pos"] == 1).all()  # debut sweep at COTA 2023
     assert starts["stamp"].min().startswith("2023")  # COTA was his series debut
     assert sorted(starts[starts["stamp"].str.startswith("2024")]["event"].value_counts().items()) == [
-        ("03_Sebring International Raceway", 2), ("06_Miami Grand Prix", 2),
-        ("10_Canadian Grand Prix", 2), ("14_Road America", 2)]
+        ("03_Sebring International Raceway", 2),
+        ("06_Miami Grand Prix", 2),
+        ("10_Canadian Grand Prix", 2),
+        ("14_Road America", 2),
+    ]
     assert not (proam_wins[proam_wins["event"] == "06_Miami Grand Prix"]["driver"] == "James Sofronas").any()
     # not at Watkins Glen: in no file of that event
     wg = sample_root / "24_2024" / "12_Watkins Glen International" / SERIES
@@ -532,7 +564,12 @@ def test_sample_matches_the_press_release(sample_root):
     # Saturday 3 Aug, Race 1: Sofronas 2nd in Pro-Am; Washington No. 32 GMG 5th in Masters
     assert one(ra1, "James Sofronas")["class_pos"] == 2
     w1 = one(ra1, "Kyle Washington")
-    assert (w1["NUMBER"], w1["TEAM"], w1["CLASS"], w1["VEHICLE"]) == ("32", "GMG Racing", "Masters", "Porsche 911 GT3 Cup")
+    assert (w1["NUMBER"], w1["TEAM"], w1["CLASS"], w1["VEHICLE"]) == (
+        "32",
+        "GMG Racing",
+        "Masters",
+        "Porsche 911 GT3 Cup",
+    )
     assert w1["class_pos"] == 5
     w2 = one(ra2, "Kyle Washington")
     assert pd.isna(w2["class_pos"]) or w2["class_pos"] >= 6  # weekend-best was Saturday's fifth
@@ -555,11 +592,19 @@ def test_sample_matches_the_press_release(sample_root):
     assert baltas["stamp"].min() == "202408031220"
     # named people carry no invented personal details
     named = races[races["driver"].isin(["James Sofronas", "Pedro Torres", "Kyle Washington", "Yves Baltas"])]
-    assert (named[["DRIVER_LICENSE", "DRIVER_HOMETOWN", "DRIVER_COUNTRY", "DRIVER_IMSA_DriverRatingLong"]] == "").all().all()
+    assert (
+        (named[["DRIVER_LICENSE", "DRIVER_HOMETOWN", "DRIVER_COUNTRY", "DRIVER_IMSA_DriverRatingLong"]] == "")
+        .all()
+        .all()
+    )
 
 
-BEFORE_ROAD_AMERICA_2024 = ["03_Sebring International Raceway", "06_Miami Grand Prix",
-                            "10_Canadian Grand Prix", "12_Watkins Glen International"]
+BEFORE_ROAD_AMERICA_2024 = [
+    "03_Sebring International Raceway",
+    "06_Miami Grand Prix",
+    "10_Canadian Grand Prix",
+    "12_Watkins Glen International",
+]
 
 
 def test_washington_and_torres_are_not_road_america_debutants(sample_root):
@@ -600,10 +645,17 @@ STATED_FACTS = {
     "202310221140_Race 2": {("James Sofronas", "win")},
     "202403141210_Race 1": {("James Sofronas", "win")},
     "202406091020_Race 2": {("James Sofronas", "win")},
-    "202408031220_Race 1": {("James Sofronas", "podium"), ("Yves Baltas", "most_gained"),
-                            ("Pedro Torres", "class_pole")},
-    "202408041015_Race 2": {("James Sofronas", "win"), ("James Sofronas", "lap1_lead"),
-                            ("James Sofronas", "led_every_lap"), ("Pedro Torres", "class_pole")},
+    "202408031220_Race 1": {
+        ("James Sofronas", "podium"),
+        ("Yves Baltas", "most_gained"),
+        ("Pedro Torres", "class_pole"),
+    },
+    "202408041015_Race 2": {
+        ("James Sofronas", "win"),
+        ("James Sofronas", "lap1_lead"),
+        ("James Sofronas", "led_every_lap"),
+        ("Pedro Torres", "class_pole"),
+    },
 }
 NAMED_PEOPLE = ("James Sofronas", "Pedro Torres", "Kyle Washington", "Yves Baltas")
 
