@@ -18,7 +18,7 @@ CHROMEDRIVER := /usr/bin/chromedriver
 # The fetch tests' results site: Debian's Apache httpd (mod_autoindex), started by the tests on 127.0.0.1.
 APACHE2 := /usr/sbin/apache2
 
-.PHONY: run test ui install lock clean browser apache bi bench
+.PHONY: run test ui install lock clean browser apache bi bench lint
 
 install: $(STAMP)
 
@@ -40,8 +40,13 @@ run: install
 	@echo "Query it:  $(BIN)/pitwall sql \"select * from marts.fct_session_results limit 10\""
 	@echo "UI:        make ui   -> http://$(HOST):$(PORT)"
 
-test: install browser apache
+test: install browser apache lint
 	$(BIN)/pytest
+
+# ruff (pinned in requirements.lock, configured in pyproject.toml): lint and formatting, checked only.
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 # Optional, slow: Apache Superset's own `superset test-db` on the published copy. Superset pins
 # pandas < 2.2, so it gets its own venv, .venv-bi/, built by the test from tests/bi/requirements.lock.

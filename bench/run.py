@@ -705,7 +705,7 @@ def write_results(
     for wname, by in t.items():
         lim, pdn, uni, ing = (by.get(k) for k in ("limit", "pandas", "union", "ingest"))
         lo = [by[c]["load_range"] for c in LIGHT if c in by]
-        loads = f"{min(l[0] for l in lo):.1f}–{max(l[1] for l in lo):.1f}" if lo else "—"
+        loads = f"{min(r[0] for r in lo):.1f}–{max(r[1] for r in lo):.1f}" if lo else "—"
         lines.append(
             f"| {wname} | {cell(lim)} | {cell(pdn)} | {cell(uni)} | {cell(ing)} | "
             f"{ratio(ing and ing['wall'], lim and lim['wall'])} | {ratio(pdn and pdn['wall'], ing and ing['wall'])} | "
@@ -725,7 +725,7 @@ def write_results(
     for wname, by in t.items():
         full, noop, inc, lim = (by.get(k) for k in ("refresh_full", "refresh_noop", "refresh_inc", "limit"))
         lo = [by[c]["load_range"] for c in ("refresh_full", "refresh_noop", "refresh_inc") if c in by]
-        loads = f"{min(l[0] for l in lo):.1f}–{max(l[1] for l in lo):.1f}" if lo else "—"
+        loads = f"{min(r[0] for r in lo):.1f}–{max(r[1] for r in lo):.1f}" if lo else "—"
         net = (full["wall"] - noop["wall"]) if full and noop and full["wall"] and noop["wall"] else None
         wmb = info["workloads"][wname].get("warehouse_mb")
         lines.append(

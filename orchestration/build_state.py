@@ -55,8 +55,9 @@ def raw_digest(con: duckdb.DuckDBPyConnection) -> str | None:
     """Digest of the ingestion manifest; None if the warehouse has none (nothing ingested yet)."""
     try:
         row = con.execute(
-            "SELECT count(*), md5(coalesce(string_agg(path || '|' || coalesce(sha256, '') || '|' || coalesce(status, ''), "
-            "chr(10) ORDER BY path), '')) FROM raw.ingested_files"
+            "SELECT count(*), md5(coalesce(string_agg("
+            "path || '|' || coalesce(sha256, '') || '|' || coalesce(status, ''), chr(10) ORDER BY path), '')) "
+            "FROM raw.ingested_files"
         ).fetchone()
     except duckdb.CatalogException:
         return None

@@ -94,7 +94,7 @@ def _one_writer(what: str):
                 lock.__enter__()
             except WarehouseBusy as exc:
                 err.print(f"[red]{escape(str(exc))}[/red]", highlight=False)
-                raise typer.Exit(3)
+                raise typer.Exit(3) from None
             try:
                 return command(*args, **kwargs)
             finally:
@@ -157,7 +157,7 @@ def fetch(
         )
     except ValueError as exc:
         err.print(f"[red]{escape(str(exc))}[/red]")
-        raise typer.Exit(2)
+        raise typer.Exit(2) from None
     raw_root = settings._absolute(raw) if raw else settings.raw_dir()
     seasons = "every season" if options.seasons is None else "season " + ", ".join(map(str, options.seasons))
     filters = "".join(
@@ -168,7 +168,7 @@ def fetch(
         result = _fetch_with_progress_bar(raw_root, options)
     except (FetchBusy, ValueError) as exc:
         err.print(f"[red]{escape(str(exc))}[/red]")
-        raise typer.Exit(3 if isinstance(exc, FetchBusy) else 2)
+        raise typer.Exit(3 if isinstance(exc, FetchBusy) else 2) from None
     for failure in result.failed:
         err.print(f"[red]failed:[/red] {escape(str(failure))}", highlight=False)
     style = "red" if result.failed else "green"
@@ -230,7 +230,7 @@ def ingest(raw: Path | None = RawOption, warehouse: Path | None = WarehouseOptio
             err.print(
                 f"[red]ingestion failed, warehouse left as it was:[/red] {type(exc).__name__}: {escape(str(exc))}"
             )
-            raise typer.Exit(1)
+            raise typer.Exit(1) from None
     console.print(_status_table(report.status_counts))
     console.print(_rows_table(report.rows_loaded, report.rows_total))
     if report.quarantined:
@@ -450,7 +450,7 @@ def refresh(
         from .definitions import defs
     except DbtParseError as exc:
         err.print(f"[red]the dbt project does not parse[/red] (nothing was run):\n{escape(str(exc))}", highlight=False)
-        raise typer.Exit(1)
+        raise typer.Exit(1) from None
     from .jobs import REFRESH_JOB_NAME
 
     job = defs.resolve_job_def(REFRESH_JOB_NAME)
@@ -573,14 +573,14 @@ def _run_query(path: Path, query: str) -> tuple[list[str], list[tuple]]:
                 "another process is writing the warehouse (a refresh, dbt, or the UI): try again when it is "
                 "done, or query the published copy (without --live)"
             )
-        raise typer.Exit(1)
+        raise typer.Exit(1) from None
     try:
         cursor = con.execute(query)
         columns = [d[0] for d in cursor.description] if cursor.description else []
         rows = cursor.fetchall() if columns else []
     except duckdb.Error as exc:
         err.print(f"[red]{type(exc).__name__}:[/red] {escape(str(exc))}", highlight=False)
-        raise typer.Exit(1)
+        raise typer.Exit(1) from None
     finally:
         con.close()
     return columns, rows
@@ -633,7 +633,7 @@ def docs(
         )
     except DocsError as exc:
         err.print(f"[red]{escape(str(exc))}[/red]", highlight=False)
-        raise typer.Exit(1)
+        raise typer.Exit(1) from None
     console.print(f"{report.models} models, {report.marts} marts documented")
     if report.undescribed:
         shown = ", ".join(report.undescribed[:20]) + (

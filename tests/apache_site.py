@@ -107,7 +107,7 @@ class ApacheSite:
         return target
 
     def open_up(self) -> None:
-        for dirpath, dirnames, filenames in os.walk(self.htdocs):
+        for dirpath, _dirnames, filenames in os.walk(self.htdocs):
             os.chmod(dirpath, 0o755)
             for name in filenames:
                 path = os.path.join(dirpath, name)

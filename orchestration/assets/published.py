@@ -38,7 +38,9 @@ def _mb(size: int) -> float:
     description=(
         "Readers' copy of the warehouse, <warehouse dir>/published/: pitwall.duckdb (every table of "
         "marts, raw.ingested_files, meta.publication; DuckDB storage v1.0.0, readable by DuckDB 0.10 "
-        "and later) and parquet/<mart>.parquet (fct_laps, fct_weather, bridge_session_result_drivers and fct_session_results: parquet/<mart>/season=<season>/data.parquet), each written beside the old file, checked against "
+        "and later) and parquet/<mart>.parquet (fct_laps, fct_weather, bridge_session_result_drivers and "
+        "fct_session_results: parquet/<mart>/season=<season>/data.parquet), each written beside the old file, "
+        "checked against "
         "the build file and renamed into place. BI tools and `pitwall sql` read this, never the build file."
     ),
 )
@@ -93,7 +95,8 @@ def published_warehouse(context: dg.AssetExecutionContext, paths: WarehousePaths
     actions = [t.action for t in publication.tables]
     context.log.info(
         f"published {len(publication.tables)} tables ({_mb(publication.bytes)} MB) and "
-        f"{len(publication.parquet)} Parquet files ({_mb(publication.parquet_bytes)} MB) in {publication.seconds:.1f} s; "
+        f"{len(publication.parquet)} Parquet files ({_mb(publication.parquet_bytes)} MB) "
+        f"in {publication.seconds:.1f} s; "
         f"tables kept {actions.count('kept')}, updated {actions.count('updated')}, written {actions.count('written')}; "
         f"Parquet files kept {sum(p.kept for p in publication.parquet)}"
     )

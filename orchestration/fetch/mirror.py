@@ -106,7 +106,8 @@ class FetchResult:
 
     def summary(self) -> str:
         return (
-            f"{self.listed} data file{'s' * (self.listed != 1)} listed in {self.pages} folder{'s' * (self.pages != 1)} of {self.site}: "
+            f"{self.listed} data file{'s' * (self.listed != 1)} listed "
+            f"in {self.pages} folder{'s' * (self.pages != 1)} of {self.site}: "
             f"{len(self.downloaded)} downloaded ({_human(self.bytes)}), {self.unchanged} unchanged, "
             f"{len(self.failed)} failed, in {self.seconds:.1f} s"
         )

@@ -229,7 +229,8 @@ def insert_rows(
 
 def table_columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
     rows = con.execute(
-        "SELECT column_name FROM information_schema.columns WHERE table_schema = 'raw' AND table_name = ? ORDER BY ordinal_position",
+        "SELECT column_name FROM information_schema.columns WHERE table_schema = 'raw' AND table_name = ? "
+        "ORDER BY ordinal_position",
         [table],
     ).fetchall()
     return [r[0] for r in rows]
@@ -501,9 +502,7 @@ class Ingestor:
             self.progress(f"{group.kind}: {len(files)} file(s), {loaded} rows")
         for kind_name, loaded in self._load_json(con, plan.json_loads, by_path).items():
             rows_loaded[kind_name] += loaded
-        self._write_manifest(
-            con, plan.outcomes, plan.touch_only, plan.removed, datetime.now(UTC).replace(tzinfo=None)
-        )
+        self._write_manifest(con, plan.outcomes, plan.touch_only, plan.removed, datetime.now(UTC).replace(tzinfo=None))
         self._resolve_supersession(con)
         return dict(rows_loaded)
 
@@ -513,7 +512,8 @@ class Ingestor:
         removed_sessions = {
             r[0]
             for r in con.execute(
-                "SELECT DISTINCT session_key FROM raw.ingested_files WHERE list_contains($p, path) AND session_key IS NOT NULL",
+                "SELECT DISTINCT session_key FROM raw.ingested_files "
+                "WHERE list_contains($p, path) AND session_key IS NOT NULL",
                 {"p": plan.removed},
             ).fetchall()
         }
@@ -579,7 +579,8 @@ class Ingestor:
                         FROM read_csv($files, columns = $columns, delim = ';', skip = 1, header = false,
                                       quote = '', escape = '', null_padding = true, auto_detect = false,
                                       strict_mode = true, filename = true, ignore_errors = true,
-                                      store_rejects = true, rejects_table = '_reject_errors', rejects_scan = '_reject_scans')
+                                      store_rejects = true, rejects_table = '_reject_errors',
+                                      rejects_scan = '_reject_scans')
                     ) src
                     JOIN _files f ON f.absolute_path = src._source""",
                 {"files": [literal_path(r.absolute_path) for r, _ in files], "columns": csv_columns},
@@ -609,7 +610,8 @@ class Ingestor:
         con.execute("ALTER TABLE _files ADD COLUMN _rows BIGINT")
         # The stream holds the group's files in the order of `files`: the rows each one wrote to it.
         con.execute(
-            "UPDATE _files f SET _rows = p.n FROM (SELECT unnest($path::VARCHAR[]) AS path, unnest($n::BIGINT[]) AS n) p "
+            "UPDATE _files f SET _rows = p.n "
+            "FROM (SELECT unnest($path::VARCHAR[]) AS path, unnest($n::BIGINT[]) AS n) p "
             "WHERE f.path = p.path",
             {"path": [r.path for r, _ in files], "n": stream.rows_per_file},
         )
@@ -646,7 +648,8 @@ class Ingestor:
                         FROM read_csv($stream, columns = $columns, delim = ';', header = false,
                                       quote = '', escape = '', null_padding = true, auto_detect = false,
                                       strict_mode = true, ignore_errors = true,
-                                      store_rejects = true, rejects_table = '_reject_errors', rejects_scan = '_reject_scans')
+                                      store_rejects = true, rejects_table = '_reject_errors',
+                                      rejects_scan = '_reject_scans')
                     ) src""",
                 {"stream": literal_path(str(stream.path)), "columns": columns, **params},
             )
@@ -855,7 +858,8 @@ class Ingestor:
         if not checks:
             return {}
         cases = " ".join(
-            f"WHEN {cond} THEN '{col.upper()} ' || coalesce('''' || left({quote_ident(col) if col in columns else 'NULL'}, 40) || ''' ', '') || '{what}'"
+            f"WHEN {cond} THEN '{col.upper()} ' || "
+            f"coalesce('''' || left({quote_ident(col) if col in columns else 'NULL'}, 40) || ''' ', '') || '{what}'"
             for col, cond, what in checks
         )
         any_bad = " OR ".join(f"coalesce({cond}, false)" for _, cond, _ in checks)
@@ -885,7 +889,8 @@ class Ingestor:
             set_mtimes(touch_only)
         if removed:
             con.execute(
-                "UPDATE raw.ingested_files SET status = 'removed', reason = 'file no longer in the raw root; rows kept' "
+                "UPDATE raw.ingested_files "
+                "SET status = 'removed', reason = 'file no longer in the raw root; rows kept' "
                 "WHERE list_contains($p, path)",
                 {"p": removed},
             )
@@ -939,7 +944,8 @@ class Ingestor:
                FROM (
                    SELECT path,
                        CASE WHEN row_number() OVER w = 1 THEN 'loaded' ELSE 'superseded' END AS new_status,
-                       CASE WHEN row_number() OVER w > 1 THEN 'superseded by ' || first_value(path) OVER w END AS new_reason
+                       CASE WHEN row_number() OVER w > 1 THEN 'superseded by ' || first_value(path) OVER w END
+                           AS new_reason
                    FROM raw.ingested_files
                    WHERE status IN ('loaded', 'superseded')
                    -- On equal marks a JSON report counts over its CSV twin: it carries more (pit stops, causes).
@@ -1017,5 +1023,5 @@ def ingest(
             except UnreadableFiles as exc:  # rolled back: run again with those files set aside
                 new = {p: r for p, r in exc.reasons.items() if p not in ingestor.unreadable}
                 if not new:
-                    raise exc.cause
+                    raise exc.cause from exc
                 ingestor.unreadable.update(new)

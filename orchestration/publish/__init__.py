@@ -8,7 +8,8 @@
 
 `publish()` stages the DuckDB copy and the Parquet files beside the old ones, checks them against
 the build file, then renames them into place (DuckDB file first, then its seal,
-``.pitwall.duckdb.seal``: see snapshot.py). `charts.draw_charts()` draws from the published copy. A failure before the renames leaves the old publication as it was. No Dagster here:
+``.pitwall.duckdb.seal``: see snapshot.py). `charts.draw_charts()` draws from the published copy.
+A failure before the renames leaves the old publication as it was. No Dagster here:
 orchestration/assets/published.py wraps these functions.
 """
 
@@ -21,7 +22,6 @@ from pathlib import Path
 from . import files, parquet
 from .parquet import PARQUET_DIR_NAME, StagedParquet
 from .snapshot import (
-    MARTS_SCHEMA,
     META_SCHEMA,
     META_TABLE,
     STORAGE_VERSION,

@@ -188,7 +188,9 @@ def lap_chart_subjects(con: duckdb.DuckDBPyConnection) -> list[tuple]:
         LEFT JOIN marts.dim_events e ON e.event_id = s.event_id
         LEFT JOIN marts.dim_series se ON se.series_id = s.series_id
         WHERE s.session_type = 'race'
-          AND EXISTS (SELECT 1 FROM marts.fct_laps l WHERE l.session_id = s.session_id AND l.overall_position IS NOT NULL)
+          AND EXISTS (
+              SELECT 1 FROM marts.fct_laps l WHERE l.session_id = s.session_id AND l.overall_position IS NOT NULL
+          )
         QUALIFY row_number() OVER (PARTITION BY s.series_id ORDER BY s.start_at DESC, s.session_id DESC) = 1
         ORDER BY 2""",
     )

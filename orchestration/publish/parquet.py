@@ -115,7 +115,8 @@ def _check_own_seasons(con: duckdb.DuckDBPyConnection, alias: str, table: str) -
     """The season a mart's rows carry is their session's (the folder a reader takes it from)."""
     sessions = relation(alias, MARTS_SCHEMA, SEASONS_TABLE)
     differing = con.execute(
-        f"SELECT count(*) FROM {relation(alias, MARTS_SCHEMA, table)} t JOIN {sessions} s USING ({quote_ident(SESSION_COLUMN)}) "
+        f"SELECT count(*) FROM {relation(alias, MARTS_SCHEMA, table)} t "
+        f"JOIN {sessions} s USING ({quote_ident(SESSION_COLUMN)}) "
         f"WHERE t.{quote_ident(SEASON_COLUMN)} IS DISTINCT FROM s.{quote_ident(SEASON_COLUMN)}"
     ).fetchall()[0][0]
     if differing:

@@ -401,7 +401,7 @@ class RaceRow:
 def classify_race(session: Session) -> list[RaceRow]:
     """Finishing order from the time cards: (laps desc, total time asc), then non-starters."""
     rows = []
-    for num, run in session.runs.items():
+    for run in session.runs.values():
         fl_lap, fl_ms = run.best()
         rows.append(RaceRow(None, run.entry, run.status, run.laps, run.total_ms, fl_lap, fl_ms))
     rows.sort(key=lambda r: (-r.laps, r.total_ms, r.entry.number))

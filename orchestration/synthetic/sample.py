@@ -435,7 +435,7 @@ def _check_race(name: str, session: Session, rows: list[RaceRow], num: Callable[
     if name == "sofronas_leads_every_lap":
         cls_of = {r.entry.number: r.entry.cls for r in rows}
         s = num("sofronas")
-        for lap, order in running_order(session).items():
+        for _lap, order in running_order(session).items():
             in_class = [n for n in order if cls_of[n] == "Pro-Am"]
             if in_class and in_class[0] != s:
                 return False
@@ -476,7 +476,7 @@ def _named_facts(session: Session, rows: list[RaceRow], num: Callable[[str], str
     gains = {r.entry.number: grid_pos[r.entry.number] - r.position for r in started}
     max_gain = max(gains.values())
     leaders: dict[str, list[str]] = {}  # class -> leader at the end of each lap
-    for lap, order in sorted(running_order(session).items()):
+    for _lap, order in sorted(running_order(session).items()):
         done = set()
         for n in order:
             if cls_of[n] not in done:

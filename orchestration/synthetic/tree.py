@@ -162,7 +162,10 @@ def build_rosters(seed: int, n_series: int, years: list[int], n_cars: int) -> di
         numbers = [n for n in numbers if n not in extra] + extra  # each number once ("023" was in both)
         cars: list[Car] = []
 
-        def new_car(cls: str, lo: float, hi: float, vehicles: tuple) -> Car:
+        # Bound now: called within this series' iteration only, with its generator, template and lists.
+        def new_car(
+            cls: str, lo: float, hi: float, vehicles: tuple, rng=rng, tpl=tpl, numbers=numbers, teams=teams
+        ) -> Car:
             drivers = tuple(
                 invented_driver(rng, used_names, cls, junior=rng.random() < 0.08, used_ids=used_ids)
                 for _ in range(tpl.n_drivers)

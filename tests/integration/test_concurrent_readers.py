@@ -91,13 +91,13 @@ def test_readers_keep_answering_and_never_see_a_torn_copy(tmp_path: Path) -> Non
     finally:
         stop.touch()  # the readers read once more and stop
         outputs = {}
-        for mode, (out, process) in readers.items():
+        for mode, (_out, process) in readers.items():
             try:
                 outputs[mode] = process.communicate(timeout=180)[0]
             except subprocess.TimeoutExpired:
                 process.kill()
                 outputs[mode] = process.communicate()[0]
-    for mode, (out, process) in readers.items():
+    for mode, (_out, process) in readers.items():
         assert process.returncode == 0, (mode, outputs[mode])
     assert second.returncode == 0, second.stdout[-4000:] + second.stderr[-4000:]
     assert "published:" in second.stdout

@@ -450,9 +450,10 @@ def test_official_standings_arriving_after_the_races_build_incrementally_to_the_
     warehouse, home = tmp_path / "warehouse" / "pitwall.duckdb", tmp_path / "home"
     home.mkdir()
     refresh(raw, warehouse, home)
-    sentences = lambda: {
-        r[0] for r in rows(warehouse, "select sentence from marts.race_notes where kind = 'standings_leader'")
-    }  # noqa: E731
+
+    def sentences():
+        return {r[0] for r in rows(warehouse, "select sentence from marts.race_notes where kind = 'standings_leader'")}  # noqa: E731
+
     assert not any("official standings" in s for s in sentences())
 
     shutil.move(str(held), str(points))

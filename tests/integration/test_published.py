@@ -128,7 +128,7 @@ def test_described_marts_columns_are_comments(published) -> None:
         con.close()
     assert all(table_comments.values()), [t for t, c in table_comments.items() if not c]
     checked = 0
-    for (schema, table), (description, columns) in described.items():
+    for (_schema, table), (description, columns) in described.items():
         assert table_comments[table] == description
         for column, text in columns.items():
             if (table, column) in comments:

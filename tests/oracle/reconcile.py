@@ -304,7 +304,7 @@ class Reconciler:
         mart = "bridge_session_result_drivers"
         got = sorted(self.bridge.get((session, r.car_number), []))
         self.check(mart, where, "driver orders", [d.order for d in r.drivers], [o for o, _, _ in got])
-        for d, (order, driver_id, is_junior) in zip(r.drivers, got):
+        for d, (_order, driver_id, is_junior) in zip(r.drivers, got):
             self.summary.rows[mart] += 1
             name = self.drivers.get(driver_id)
             shown = tuple(name) if name else None

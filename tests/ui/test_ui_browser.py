@@ -312,7 +312,10 @@ def walk_through(ui: UI, browser) -> None:
     # 3. Its run page, until it succeeds.
     run_id = run["runId"]
     browser.get(f"{ui.url}/runs/{run_id}")
-    title = lambda: browser.title  # "Runs | refresh_warehouse | <short id> [<STATUS>]"
+
+    def title():
+        return browser.title  # "Runs | refresh_warehouse | <short id> [<STATUS>]"
+
     wait_for(lambda: run_id[:8] in title(), 120, f"the run page of {run_id} (title: {title()!r})")
 
     def finished():

@@ -47,7 +47,7 @@ def test_real_files_load_row_for_row(real_raw, warehouse):
     files = manifest(warehouse)
     assert len(files) == 24 and {v[0] for v in files.values()} == {"loaded"}
     assert report.set_aside == 0
-    for rel, (status, reason, rows, sha) in files.items():
+    for rel, (_status, _reason, rows, _sha) in files.items():
         assert rows == data_lines(real_raw / rel), rel
         kind = query(warehouse, "SELECT kind FROM raw.ingested_files WHERE path = ?", [rel])[0][0]
         in_table = query(

@@ -728,7 +728,7 @@ def test_sample_has_non_starter_and_retirement(sample_root):
     retired = races[races["STATUS"] == "Retired"]
     assert len(retired) >= 1 and (retired["POSITION"] != "").all()
     # a retired car is classified behind everyone who completed more laps
-    for session, df in races.groupby("session"):
+    for _session, df in races.groupby("session"):
         started = df[df["POSITION"] != ""].sort_values("POSITION", key=lambda s: s.astype(int))
         assert list(started["LAPS"].astype(int)) == sorted(started["LAPS"].astype(int), reverse=True)
 
