@@ -100,6 +100,12 @@ FILE_COLUMNS = [  # lineage of a file, in the order of LINEAGE_COLUMNS without t
     "mark",
 ]
 
+
+def file_lineage(raw: RawFile, sha256: str) -> list:
+    """The lineage values of a file, in the order of FILE_COLUMNS."""
+    return [sha256 if column == "sha256" else getattr(raw, column) for column in FILE_COLUMNS]
+
+
 LINEAGE_TYPES = {"_row_number": "BIGINT", "_season": "INTEGER", "_session_start_local": "TIMESTAMP"}
 
 
@@ -618,27 +624,10 @@ class Ingestor:
         columns = {"_fid": "BIGINT", "_rn": "BIGINT", **{f"c{i}": "VARCHAR" for i in range(n_cells)}}
         # Lineage by the file's number, from constant lists: a join with _files would make DuckDB
         # hash the whole stream (its build side), holding every row in memory.
-        values = {
-            "path": ("VARCHAR", [r.path for r, _ in files]),
-            "sha256": ("VARCHAR", [sha for _, sha in files]),
-            "season": ("INTEGER", [r.season for r, _ in files]),
-            **{
-                k: ("VARCHAR", [getattr(r, k) for r, _ in files])
-                for k in (
-                    "event_folder",
-                    "event_name",
-                    "series_folder",
-                    "series_name",
-                    "session_folder",
-                    "session_name",
-                )
-            },
-            "session_start_local": ("TIMESTAMP", [r.session_start_local for r, _ in files]),
-            **{k: ("VARCHAR", [getattr(r, k) for r, _ in files]) for k in ("session_key", "report", "mark")},
-        }
-        at = {k: f"(${k}::{t}[])[src._fid + 1]" for k, (t, _) in values.items()}
-        lineage = ", ".join([at["path"], at["sha256"], "src._rn"] + [at[k] for k in list(values)[2:]])
-        params = {k: v for k, (_, v) in values.items()}
+        lineages = [file_lineage(r, sha) for r, sha in files]
+        params = {column: [values[n] for values in lineages] for n, column in enumerate(FILE_COLUMNS)}
+        at = {column: f"(${column}::{t}[])[src._fid + 1]" for column, t in zip(FILE_COLUMNS, FILES_TYPES[1:])}
+        lineage = ", ".join([at["path"], at["sha256"], "src._rn"] + [at[c] for c in FILE_COLUMNS[2:]])
         try:
             con.execute(
                 f"""INSERT INTO {table} ({target_cols})
@@ -655,25 +644,26 @@ class Ingestor:
             )
         except duckdb.Error as exc:
             raise StreamFailed(str(exc)) from exc
-        rejected = con.execute("SELECT count(*) FROM _reject_errors").fetchone()[0]
-        mismatched = (
-            0
-            if rejected
-            else con.execute(
-                f"""SELECT count(*) FROM _files f LEFT JOIN (
+        if self._stream_mapped_exactly(con, table):
+            return True
+        con.execute(f"DELETE FROM {table} WHERE _file_path IN (SELECT path FROM _files)")
+        con.execute("DROP TABLE IF EXISTS _reject_errors")
+        con.execute("DROP TABLE IF EXISTS _reject_scans")
+        return False
+
+    @staticmethod
+    def _stream_mapped_exactly(con, table: str) -> bool:
+        """No row rejected, and each file of `_files` got exactly its rows, numbered 1 to its count."""
+        if con.execute("SELECT count(*) FROM _reject_errors").fetchone()[0]:
+            return False
+        return not con.execute(
+            f"""SELECT count(*) FROM _files f LEFT JOIN (
                     SELECT _file_path, count(*) AS n, min(_row_number) AS lo, max(_row_number) AS hi
                     FROM {table} WHERE _file_path IN (SELECT path FROM _files) GROUP BY _file_path
                 ) t ON t._file_path = f.path
                 WHERE f._rows IS NULL OR coalesce(t.n, 0) <> f._rows
                    OR (f._rows > 0 AND (t.lo IS DISTINCT FROM 1 OR t.hi IS DISTINCT FROM f._rows))"""
-            ).fetchone()[0]
-        )
-        if rejected or mismatched:
-            con.execute(f"DELETE FROM {table} WHERE _file_path IN (SELECT path FROM _files)")
-            con.execute("DROP TABLE IF EXISTS _reject_errors")
-            con.execute("DROP TABLE IF EXISTS _reject_scans")
-            return False
-        return True
+        ).fetchone()[0]
 
     def _after_insert(
         self,
@@ -723,30 +713,7 @@ class Ingestor:
                    session_folder VARCHAR, session_name VARCHAR, session_start_local TIMESTAMP,
                    session_key VARCHAR, report VARCHAR, mark VARCHAR)"""
         )
-        insert_rows(
-            con,
-            "_files",
-            FILES_TYPES,
-            [
-                [
-                    r.absolute_path,
-                    r.path,
-                    sha,
-                    r.season,
-                    r.event_folder,
-                    r.event_name,
-                    r.series_folder,
-                    r.series_name,
-                    r.session_folder,
-                    r.session_name,
-                    r.session_start_local,
-                    r.session_key,
-                    r.report,
-                    r.mark,
-                ]
-                for r, sha in files
-            ],
-        )
+        insert_rows(con, "_files", FILES_TYPES, [[r.absolute_path, *file_lineage(r, sha)] for r, sha in files])
 
     @staticmethod
     def _add_missing_columns(con: duckdb.DuckDBPyConnection, table: str, columns) -> None:
@@ -759,87 +726,49 @@ class Ingestor:
 
     def _load_json(self, con, json_loads, by_path: dict[str, FileOutcome]) -> dict[str, int]:
         """Insert parsed JSON reports into the same raw tables as the CSV ones; set aside bad ones."""
-        if not json_loads:
-            return {}
-        import pandas as pd
-
-        loaded: dict[str, int] = {}
         by_kind: dict[str, list] = defaultdict(list)
         for raw, sha, parsed in json_loads:
             by_kind[parsed.kind.name].append((raw, sha, parsed))
-        for kind_name, items in by_kind.items():
-            kind = KINDS_BY_NAME[kind_name]
-            records = []
-            for raw, sha, parsed in items:
-                lineage = dict(
-                    zip(
-                        LINEAGE_COLUMNS,
-                        [
-                            raw.path,
-                            sha,
-                            None,
-                            raw.season,
-                            raw.event_folder,
-                            raw.event_name,
-                            raw.series_folder,
-                            raw.series_name,
-                            raw.session_folder,
-                            raw.session_name,
-                            raw.session_start_local,
-                            raw.session_key,
-                            raw.report,
-                            raw.mark,
-                        ],
-                    )
-                )
-                for number, row in zip(parsed.entry_numbers, parsed.rows):
-                    records.append({**row, **lineage, "_row_number": number})
-            frame = pd.DataFrame.from_records(records)
-            value_columns = [c for c in frame.columns if c not in LINEAGE_COLUMNS]
-            frame[value_columns] = frame[value_columns].astype("object")
-            self._add_missing_columns(con, kind.name, value_columns)
-            con.register("_json_rows", frame)
-            con.execute(f"INSERT INTO raw.{quote_ident(kind.name)} BY NAME SELECT * FROM _json_rows")
-            con.unregister("_json_rows")
-            self._register_files(con, [(raw, sha) for raw, sha, _ in items])
-            bad = self._shape_errors(con, kind, value_columns, unit="entry")
-            if bad:
-                con.execute(
-                    f"DELETE FROM raw.{quote_ident(kind.name)} WHERE _file_path IN (SELECT unnest($paths::VARCHAR[]))",
-                    {"paths": list(bad)},
-                )
-            sessions = []
-            for raw, sha, parsed in items:
-                outcome = by_path[raw.path]
-                if raw.path in bad:
-                    outcome.status, outcome.reason, outcome.rows_loaded = Status.QUARANTINED, bad[raw.path], 0
-                    continue
-                outcome.rows_loaded = len(parsed.rows)
-                outcome.note = parsed.note
-                loaded[kind_name] = loaded.get(kind_name, 0) + outcome.rows_loaded
-                if not parsed.session:  # standings files have no session block
-                    continue
-                lineage = [
-                    raw.path,
-                    sha,
-                    raw.season,
-                    raw.event_folder,
-                    raw.event_name,
-                    raw.series_folder,
-                    raw.series_name,
-                    raw.session_folder,
-                    raw.session_name,
-                    raw.session_start_local,
-                    raw.session_key,
-                    raw.report,
-                    raw.mark,
-                ]
-                sessions.append([parsed.session.get(c) for c in json_reports.SESSION_COLUMNS] + lineage)
-            if sessions:
-                types = ["VARCHAR"] * len(json_reports.SESSION_COLUMNS) + [
-                    LINEAGE_TYPES.get(c, "VARCHAR") for c in LINEAGE_COLUMNS if c != "_row_number"
-                ]
-                insert_rows(con, f"raw.{REPORT_SESSIONS}", types, sessions)
+        return {kind: self._load_json_kind(con, KINDS_BY_NAME[kind], items, by_path) for kind, items in by_kind.items()}
+
+    def _load_json_kind(self, con, kind, items: list, by_path: dict[str, FileOutcome]) -> int:
+        """The parsed reports of one kind: their rows, checked; their session blocks; rows loaded."""
+        import pandas as pd
+
+        records = []
+        for raw, sha, parsed in items:
+            lineage = file_lineage(raw, sha)
+            lineage = dict(zip(LINEAGE_COLUMNS, [*lineage[:2], None, *lineage[2:]]))
+            records += [{**row, **lineage, "_row_number": n} for n, row in zip(parsed.entry_numbers, parsed.rows)]
+        frame = pd.DataFrame.from_records(records)
+        value_columns = [c for c in frame.columns if c not in LINEAGE_COLUMNS]
+        frame[value_columns] = frame[value_columns].astype("object")
+        self._add_missing_columns(con, kind.name, value_columns)
+        con.register("_json_rows", frame)
+        con.execute(f"INSERT INTO raw.{quote_ident(kind.name)} BY NAME SELECT * FROM _json_rows")
+        con.unregister("_json_rows")
+        self._register_files(con, [(raw, sha) for raw, sha, _ in items])
+        bad = self._shape_errors(con, kind, value_columns, unit="entry")
+        if bad:
+            con.execute(
+                f"DELETE FROM raw.{quote_ident(kind.name)} WHERE _file_path IN (SELECT unnest($paths::VARCHAR[]))",
+                {"paths": list(bad)},
+            )
+        loaded, sessions = 0, []
+        for raw, sha, parsed in items:
+            outcome = by_path[raw.path]
+            if raw.path in bad:
+                outcome.status, outcome.reason, outcome.rows_loaded = Status.QUARANTINED, bad[raw.path], 0
+                continue
+            outcome.rows_loaded, outcome.note = len(parsed.rows), parsed.note
+            loaded += outcome.rows_loaded
+            if parsed.session:  # standings files have no session block
+                sessions.append([parsed.session.get(c) for c in json_reports.SESSION_COLUMNS] + file_lineage(raw, sha))
+        if sessions:
+            types = ["VARCHAR"] * len(json_reports.SESSION_COLUMNS) + [
+                LINEAGE_TYPES.get(c, "VARCHAR") for c in LINEAGE_COLUMNS if c != "_row_number"
+            ]
+            insert_rows(con, f"raw.{REPORT_SESSIONS}", types, sessions)
         return loaded
 
     @staticmethod
