@@ -108,33 +108,38 @@ def _one_writer(what: str):
 # ---------------------------------------------------------------------------------------------- fetch
 
 
+SiteOption = typer.Option(
+    "https://imsa.results.alkamelcloud.com/Results/",
+    "--site",
+    help="Root URL of the results site (its season folders).",
+)
+SeasonOption = typer.Option(
+    [], "--season", help="Season to mirror (YYYY; repeat for several; 'all' for every one; default: the current year)."
+)
+SeriesOption = typer.Option(
+    [], "--series", help="Only series folders whose name contains this (case-insensitive; repeatable)."
+)
+EventOption = typer.Option(
+    [], "--event", help="Only event folders whose name contains this (case-insensitive; repeatable)."
+)
+RetriesOption = typer.Option(
+    3,
+    "--retries",
+    min=0,
+    help="Attempts after the first on a connection error or a 5xx answer (1 s back-off, doubled).",
+)
+
+
 @app.command()
 def fetch(
-    site: str = typer.Option(
-        "https://imsa.results.alkamelcloud.com/Results/",
-        "--site",
-        help="Root URL of the results site (its season folders).",
-    ),
-    season: list[str] = typer.Option(
-        [],
-        "--season",
-        help="Season to mirror (YYYY; repeat for several; 'all' for every one; default: the current year).",
-    ),
-    series: list[str] = typer.Option(
-        [], "--series", help="Only series folders whose name contains this (case-insensitive; repeatable)."
-    ),
-    event: list[str] = typer.Option(
-        [], "--event", help="Only event folders whose name contains this (case-insensitive; repeatable)."
-    ),
+    site: str = SiteOption,
+    season: list[str] = SeasonOption,
+    series: list[str] = SeriesOption,
+    event: list[str] = EventOption,
     raw: Path | None = RawOption,
     pdf: bool = typer.Option(False, "--pdf", help="Mirror the PDFs too (ingestion skips them)."),
     pause: float = typer.Option(0.2, "--pause", min=0.0, help="Seconds between two requests to the site."),
-    retries: int = typer.Option(
-        3,
-        "--retries",
-        min=0,
-        help="Attempts after the first on a connection error or a 5xx answer (1 s back-off, doubled).",
-    ),
+    retries: int = RetriesOption,
 ) -> None:
     """Mirror the results site's data files (CSV, JSON) into the raw root: new and changed files only.
 
