@@ -51,47 +51,7 @@ def published_warehouse(context: dg.AssetExecutionContext, paths: WarehousePaths
     descriptions[(RAW_SCHEMA, MANIFEST_TABLE)] = (TABLE_DESCRIPTIONS[MANIFEST_TABLE], {})
     context.log.info(f"publishing {warehouse} to {folder}")
     publication = publish(warehouse, folder, run_id=context.run_id, descriptions=descriptions)
-    parquet_bytes = {
-        t: sum(p.bytes for p in publication.parquet if p.table == t) for t in {p.table for p in publication.parquet}
-    }
-    tables = dg.MetadataValue.table(
-        records=[
-            dg.TableRecord(
-                {
-                    "table": t.qualified,
-                    "rows": t.rows,
-                    "columns": t.columns,
-                    "parquet_kb": round(parquet_bytes[t.name] / 1000, 1) if t.name in parquet_bytes else None,
-                    "copy": t.described,
-                    "checked": t.checked,
-                    "parquet": parquet_action(publication, t.name),
-                }
-            )
-            for t in publication.tables
-        ],
-        schema=dg.TableSchema(
-            columns=[
-                dg.TableColumn("table", "string"),
-                dg.TableColumn("rows", "int"),
-                dg.TableColumn("columns", "int"),
-                dg.TableColumn("parquet_kb", "float", description="size of the table's Parquet file(s) (marts only)"),
-                dg.TableColumn(
-                    "copy", "string", description="kept, updated (changed sessions only) or written in the copy"
-                ),
-                dg.TableColumn(
-                    "checked",
-                    "string",
-                    description="what was read to check the copy against the build file: "
-                    "whole table, changed sessions (update of an untouched previous copy) or sealed record",
-                ),
-                dg.TableColumn(
-                    "parquet",
-                    "string",
-                    description="kept (same rows, checked) or written; by season: files written of all",
-                ),
-            ]
-        ),
-    )
+    tables = _tables_metadata(publication)
     actions = [t.action for t in publication.tables]
     context.log.info(
         f"published {len(publication.tables)} tables ({_mb(publication.bytes)} MB) and "
@@ -117,6 +77,48 @@ def published_warehouse(context: dg.AssetExecutionContext, paths: WarehousePaths
             "previous_copy_untouched": dg.MetadataValue.bool(publication.previous_sealed),
         }
     )
+
+
+# The `tables` metadata of a publication: one row per table, what was done and checked.
+TABLES_SCHEMA = dg.TableSchema(
+    columns=[
+        dg.TableColumn("table", "string"),
+        dg.TableColumn("rows", "int"),
+        dg.TableColumn("columns", "int"),
+        dg.TableColumn("parquet_kb", "float", description="size of the table's Parquet file(s) (marts only)"),
+        dg.TableColumn("copy", "string", description="kept, updated (changed sessions only) or written in the copy"),
+        dg.TableColumn(
+            "checked",
+            "string",
+            description="what was read to check the copy against the build file: "
+            "whole table, changed sessions (update of an untouched previous copy) or sealed record",
+        ),
+        dg.TableColumn(
+            "parquet", "string", description="kept (same rows, checked) or written; by season: files written of all"
+        ),
+    ]
+)
+
+
+def _tables_metadata(publication: Publication) -> dg.MetadataValue:
+    parquet_bytes = {
+        t: sum(p.bytes for p in publication.parquet if p.table == t) for t in {p.table for p in publication.parquet}
+    }
+    records = [
+        dg.TableRecord(
+            {
+                "table": t.qualified,
+                "rows": t.rows,
+                "columns": t.columns,
+                "parquet_kb": round(parquet_bytes[t.name] / 1000, 1) if t.name in parquet_bytes else None,
+                "copy": t.described,
+                "checked": t.checked,
+                "parquet": parquet_action(publication, t.name),
+            }
+        )
+        for t in publication.tables
+    ]
+    return dg.MetadataValue.table(records=records, schema=TABLES_SCHEMA)
 
 
 def parquet_action(publication: Publication, table: str) -> str | None:
