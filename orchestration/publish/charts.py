@@ -98,12 +98,8 @@ def standings_subjects(con: duckdb.DuckDBPyConnection) -> list[tuple]:
     )
 
 
-def standings_figure(
-    con: duckdb.DuckDBPyConnection, series_id: str, series_name: str, season: int, class_id: str, class_name: str
-) -> Figure | None:
-    rounds = _rows(
-        con,
-        """
+# The rounds a class raced in a series season (after_session_id: its race), and the leaders of the last.
+ROUNDS_SQL = """
         SELECT DISTINCT st.round_number, coalesce(e.event_name, st.after_session_id), s.session_name
         FROM marts.season_driver_standings st
         LEFT JOIN marts.dim_sessions s ON s.session_id = st.after_session_id
@@ -111,21 +107,22 @@ def standings_figure(
         WHERE st.series_id = ? AND st.season = ? AND st.class_id = ?
           AND EXISTS (SELECT 1 FROM marts.fct_session_results r
                       WHERE r.session_id = st.after_session_id AND r.class_id = st.class_id)
-        ORDER BY 1""",
-        [series_id, season, class_id],
-    )
-    if not rounds:
-        return None
-    last_round = rounds[-1][0]
-    leaders = _rows(
-        con,
-        """
+        ORDER BY 1"""
+LEADERS_SQL = """
         SELECT st.driver_id, coalesce(d.full_name, st.driver_id), st.position, st.points_counted, st.latest_car_number
         FROM marts.season_driver_standings st LEFT JOIN marts.dim_drivers d ON d.driver_id = st.driver_id
         WHERE st.series_id = ? AND st.season = ? AND st.class_id = ? AND st.round_number = ?
-        ORDER BY st.position, d.full_name LIMIT ?""",
-        [series_id, season, class_id, last_round, TOP_DRIVERS],
-    )
+        ORDER BY st.position, d.full_name LIMIT ?"""
+
+
+def standings_figure(
+    con: duckdb.DuckDBPyConnection, series_id: str, series_name: str, season: int, class_id: str, class_name: str
+) -> Figure | None:
+    rounds = _rows(con, ROUNDS_SQL, [series_id, season, class_id])
+    if not rounds:
+        return None
+    last_round = rounds[-1][0]
+    leaders = _rows(con, LEADERS_SQL, [series_id, season, class_id, last_round, TOP_DRIVERS])
     ids = [row[0] for row in leaders]
     if not ids:
         return None
@@ -137,17 +134,7 @@ def standings_figure(
         ORDER BY driver_id, round_number""",
         [series_id, season, class_id, *ids],
     )
-    raced = {r[0] for r in rounds}
-    by_driver: dict[str, list[tuple[int, float]]] = defaultdict(list)
-    for driver_id, round_number, value in points:
-        if round_number in raced:
-            by_driver[driver_id].append((round_number, float(value or 0)))
-    # One line per car entry: co-drivers whose points went alike all season share it.
-    entries: dict[tuple, list[tuple]] = {}
-    for driver_id, name, position, total, car_number in leaders:
-        if by_driver.get(driver_id):
-            entries.setdefault((car_number, tuple(by_driver[driver_id])), []).append((name, position, total))
-
+    entries = _car_entry_lines(rounds, leaders, points)
     fig = Figure(figsize=(11, 6.5))
     ax = fig.add_subplot()
     for index, ((car_number, series), drivers) in enumerate(entries.items()):
@@ -172,6 +159,21 @@ def standings_figure(
     ax.legend(loc="upper left", fontsize=8, frameon=False)
     fig.tight_layout()
     return fig
+
+
+def _car_entry_lines(rounds: list[tuple], leaders: list[tuple], points: list[tuple]) -> dict[tuple, list[tuple]]:
+    """One line per car entry, over the rounds the class raced: {(car number, ((round, points), ...)):
+    [(driver name, position, total), ...]}. Co-drivers whose points went alike all season share it."""
+    raced = {r[0] for r in rounds}
+    by_driver: dict[str, list[tuple[int, float]]] = defaultdict(list)
+    for driver_id, round_number, value in points:
+        if round_number in raced:
+            by_driver[driver_id].append((round_number, float(value or 0)))
+    entries: dict[tuple, list[tuple]] = {}
+    for driver_id, name, position, total, car_number in leaders:
+        if by_driver.get(driver_id):
+            entries.setdefault((car_number, tuple(by_driver[driver_id])), []).append((name, position, total))
+    return entries
 
 
 # ----------------------------------------------------------------------------------------- lap chart

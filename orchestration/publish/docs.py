@@ -97,26 +97,9 @@ def build_docs(
     # the parsed manifest (descriptions, columns, lineage), copied where dbt looks for it.
     work.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(manifest, work / "manifest.json")
-    done = subprocess.run(
-        [
-            dbt_executable,
-            "docs",
-            "generate",
-            "--static",
-            "--no-compile",
-            "--quiet",
-            "--project-dir",
-            str(project_dir),
-            "--profiles-dir",
-            str(profiles_dir),
-            "--target-path",
-            str(work),
-        ],
-        cwd=project_dir,
-        env=env,
-        capture_output=True,
-        text=True,
-    )
+    command = [dbt_executable, "docs", "generate", "--static", "--no-compile", "--quiet"]
+    command += ["--project-dir", str(project_dir), "--profiles-dir", str(profiles_dir), "--target-path", str(work)]
+    done = subprocess.run(command, cwd=project_dir, env=env, capture_output=True, text=True)
     static = work / "static_index.html"
     if done.returncode != 0 or not static.exists():
         output = "\n".join(part for part in (done.stdout.strip(), done.stderr.strip()) if part)

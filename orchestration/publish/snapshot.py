@@ -382,6 +382,22 @@ def _rewrite(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> None:
     con.execute(f"CREATE TABLE {copy} AS SELECT * FROM {relation('src', schema, table)}")
 
 
+def _publish_tables(con: duckdb.DuckDBPyConnection, reuse: bool, sealed: bool, descriptions: Descriptions) -> list:
+    """Every table of `src` to publish, brought up to date in `pub` (started from a previous copy when
+    `reuse`), with the per-session record the next publication starts from: the TableCopy of each."""
+    tables = tables_to_publish(con, "src")
+    recorded = _recorded_session_fingerprints(con) if reuse else {}
+    _drop_unpublished(con, tables)
+    copies = [
+        _publish_table(con, schema, table, reuse, recorded.get((schema, table)), sealed, descriptions)
+        for schema, table in tables
+    ]
+    _record_session_fingerprints(con, copies)
+    for statement in _comment_statements("pub", META_SCHEMA, SESSIONS_TABLE, SESSIONS_COLUMNS, descriptions):
+        con.execute(statement)
+    return copies
+
+
 def _drop_unpublished(con: duckdb.DuckDBPyConnection, tables: list[tuple[str, str]]) -> None:
     """What the previous copy holds and this one must not: tables no longer published, old metadata;
     the schemas of the tables to publish."""
@@ -477,18 +493,8 @@ def build_snapshot(
             con.execute(
                 f"ATTACH {quote_literal(str(staged))} AS pub (STORAGE_VERSION {quote_literal(storage_version)})"
             )
-        tables = tables_to_publish(con, "src")
-        recorded = _recorded_session_fingerprints(con) if reuse else {}
-        copies: list[TableCopy] = []
         con.execute("BEGIN TRANSACTION")
-        _drop_unpublished(con, tables)
-        for schema, table in tables:
-            copies.append(
-                _publish_table(con, schema, table, reuse, recorded.get((schema, table)), sealed, descriptions)
-            )
-        _record_session_fingerprints(con, copies)
-        for statement in _comment_statements("pub", META_SCHEMA, SESSIONS_TABLE, SESSIONS_COLUMNS, descriptions):
-            con.execute(statement)
+        copies = _publish_tables(con, reuse, sealed, descriptions)
         _write_publication_record(con, copies, published_at, run_id, storage_version, descriptions)
         con.execute("COMMIT")
         con.execute("DETACH pub")  # checkpoints: everything in the file, no WAL left
