@@ -43,10 +43,12 @@ run: install
 test: install browser apache lint
 	$(BIN)/pytest
 
-# ruff (pinned in requirements.lock, configured in pyproject.toml): lint and formatting, checked only.
+# ruff (configured in pyproject.toml) and sqlfluff (.sqlfluff, the dbt models), pinned in requirements.lock:
+# checked only, nothing rewritten.
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/sqlfluff lint dbt_project/models
 
 # Optional, slow: Apache Superset's own `superset test-db` on the published copy. Superset pins
 # pandas < 2.2, so it gets its own venv, .venv-bi/, built by the test from tests/bi/requirements.lock.

@@ -12,6 +12,7 @@ with
 flagged as (
     select * from {{ ref('int_competitor_results_dropped') }}
 ),
+
 aggregated as (
     select
         competitor_type,

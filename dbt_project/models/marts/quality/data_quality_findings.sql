@@ -66,7 +66,7 @@ best_lap_mismatches as (
         'best lap ' || {{ lap_time_text('results.best_lap_ms') }} || coalesce(' on lap ' || cast(results.best_lap_number as varchar), '')
             || ' (classification)' as expected,
         'time cards: ' || coalesce('lap ' || cast(results.best_lap_number as varchar) || ' in '
-            || {{ lap_time_text('on_number.lap_time_ms') }}, 'no lap ' || coalesce(cast(results.best_lap_number as varchar), '')) 
+            || {{ lap_time_text('on_number.lap_time_ms') }}, 'no lap ' || coalesce(cast(results.best_lap_number as varchar), ''))
             || '; fastest valid lap ' || {{ lap_time_text('car_laps.fastest_valid_ms') }}
             || ' on lap ' || cast(car_laps.fastest_valid_lap_number as varchar) as found,
         results.source_file_path

@@ -25,10 +25,6 @@ sessions as (
     select * from {{ ref('dim_sessions') }}
 ),
 
-events as (
-    select * from {{ ref('dim_events') }}
-),
-
 drivers as (
     select * from {{ ref('dim_drivers') }}
 ),
