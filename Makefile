@@ -18,7 +18,7 @@ CHROMEDRIVER := /usr/bin/chromedriver
 # The fetch tests' results site: Debian's Apache httpd (mod_autoindex), started by the tests on 127.0.0.1.
 APACHE2 := /usr/sbin/apache2
 
-.PHONY: run test ui install lock clean browser apache bi bench lint
+.PHONY: run test ui install lock clean browser apache bi bench lint postgres
 
 install: $(STAMP)
 
@@ -40,7 +40,7 @@ run: install
 	@echo "Query it:  $(BIN)/pitwall sql \"select * from marts.fct_session_results limit 10\""
 	@echo "UI:        make ui   -> http://$(HOST):$(PORT)"
 
-test: install browser apache lint
+test: install browser apache postgres lint
 	$(BIN)/pytest
 
 # ruff (configured in pyproject.toml) and sqlfluff (.sqlfluff, the dbt models), pinned in requirements.lock:
@@ -72,6 +72,15 @@ apache:
 	SUDO=; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
 	echo "installing apache2 (Debian package) for the fetch tests"; \
 	$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends apache2
+
+# `pitwall db start`: Debian's PostgreSQL, installed when missing (its server is started by pitwall, not here).
+postgres:
+	@if ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then exit 0; fi; \
+	if ! command -v apt-get >/dev/null 2>&1; then \
+		echo "no apt-get here: install PostgreSQL (Debian package postgresql) for pitwall db and its tests" >&2; exit 0; fi; \
+	SUDO=; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	echo "installing postgresql (Debian package) for pitwall db"; \
+	$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends postgresql
 
 ui: install
 	$(BIN)/pitwall ui --host $(HOST) --port $(PORT)

@@ -744,5 +744,55 @@ class _ProcessGroup:
         self.send(signal.SIGTERM)  # anything of the group left behind by dagster dev
 
 
+# ---------------------------------------------------------------------------------------------- db
+
+db_app = typer.Typer(
+    help="A local PostgreSQL server for the project (orchestration/postgres.py).", no_args_is_help=True
+)
+app.add_typer(db_app, name="db")
+
+
+def _db(action) -> None:
+    from .postgres import PostgresError, local_server
+
+    try:
+        console.print(action(local_server()), highlight=False)
+    except PostgresError as exc:
+        err.print(f"[red]{escape(str(exc))}[/red]", highlight=False)
+        raise typer.Exit(1) from None
+
+
+@db_app.command("start")
+def db_start() -> None:
+    """Start the project's PostgreSQL on 127.0.0.1 (made the first time: database, writer and reader roles)."""
+    from .postgres import start
+
+    _db(start)
+
+
+@db_app.command("stop")
+def db_stop() -> None:
+    """Stop the project's PostgreSQL (its data stays)."""
+    from .postgres import stop
+
+    _db(stop)
+
+
+@db_app.command("status")
+def db_status() -> None:
+    """Whether the project's PostgreSQL runs, and where."""
+    from .postgres import is_running
+
+    _db(lambda server: f"{'running' if is_running(server) else 'not running'}: 127.0.0.1:{server.port} ({server.data})")
+
+
+@db_app.command("url")
+def db_url(reader: bool = typer.Option(False, "--reader", help="The read-only role's URL (BI tools).")) -> None:
+    """The postgresql:// URL of the pipeline's writer role, or with --reader of `pitwall_reader`."""
+    from .postgres import url
+
+    _db(lambda server: url(server, reader=reader))
+
+
 if __name__ == "__main__":  # pragma: no cover
     app()
