@@ -307,7 +307,7 @@ OFFICIAL_STANDINGS = ReportKind(
         "session_index": INTEGER,
         "session_total_points": DECIMAL,
         "championship_year": INTEGER,
-        **{p: DECIMAL for p in STANDINGS_POINTS},
+        **dict.fromkeys(STANDINGS_POINTS, DECIMAL),
         **{f"{p}_valid_for_net_points": BOOLEAN for p in STANDINGS_POINTS},
     },
 )

@@ -106,7 +106,7 @@ def dbt_test(warehouse: Path, target: Path, tests) -> dict[str, tuple[str, int]]
 
 def test_each_recomputing_test_fails_on_a_wrong_value(refreshed, tmp_path):
     clean = dbt_test(refreshed.warehouse, tmp_path / "clean", PLANTED)
-    assert {name: status for name, (status, _) in clean.items()} == {name: "pass" for name in PLANTED}
+    assert {name: status for name, (status, _) in clean.items()} == dict.fromkeys(PLANTED, "pass")
 
     copy = tmp_path / "planted.duckdb"
     shutil.copy2(refreshed.warehouse, copy)

@@ -89,12 +89,12 @@ def test_published_copy_and_parquet_match_the_build_file_table_by_table(refreshe
                         )
                         == 0
                     ), table
-        counts = dict(
-            ((s, t), n)
+        counts = {
+            (s, t): n
             for s, t, n in con.execute(
                 "SELECT table_schema, table_name, row_count FROM pub.meta.publication"
             ).fetchall()
-        )
+        }
         for (schema, table), n in counts.items():
             assert con.execute(f"SELECT count(*) FROM pub.{schema}.{table}").fetchall()[0][0] == n
     finally:

@@ -133,10 +133,10 @@ def test_one_parquet_file_per_mart_equal_to_the_table(build: Path, out: Path) ->
                 == con.execute(f"SELECT * FROM b.marts.{table} ORDER BY ALL").fetchall()
             )
         # HUGEINT (no Parquet type; DuckDB would write DOUBLE) is written as BIGINT
-        types = dict(
-            (r[0], r[1])
+        types = {
+            r[0]: r[1]
             for r in con.execute(f"DESCRIBE SELECT * FROM '{out / 'parquet' / 'standings.parquet'}'").fetchall()
-        )
+        }
         assert types["points"] == "BIGINT"
         # Each footer records the fingerprint of the file's rows (what the next publication compares).
         for file in (out / "parquet").rglob("*.parquet"):
