@@ -79,8 +79,10 @@ car_rows as (
         scored.set_fastest_lap,
         scored.has_points_system,
         scored.points as race_points,
-        case when scored.has_points_system then coalesce(qualifying_points.qualifying_points, 0) end as qualifying_points,
-        scored.points + case when scored.has_points_system then coalesce(qualifying_points.qualifying_points, 0) end as points,
+        case when scored.has_points_system then coalesce(qualifying_points.qualifying_points, 0) end
+            as qualifying_points,
+        scored.points
+            + case when scored.has_points_system then coalesce(qualifying_points.qualifying_points, 0) end as points,
         scored.drop_lowest,
         scored.undroppable_last_races
     from scored
@@ -109,7 +111,7 @@ final as (
     left join stopped_early
         on stopped_early.session_id = car_rows.session_id and stopped_early.car_number = car_rows.car_number
     where laps_driven.laps_completed > 0
-       or car_rows.session_id not in (select session_id from sessions_with_laps)
+       or car_rows.session_id not in (select sessions_with_laps.session_id from sessions_with_laps)
        or not car_rows.started
        or stopped_early.car_number is not null
 )

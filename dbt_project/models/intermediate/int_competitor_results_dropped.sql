@@ -57,7 +57,8 @@ final as (
     select
         drop_ranked.* exclude (low_rank, results_so_far),
         not undroppable
-            and low_rank <= least(drop_lowest, greatest(0, results_so_far - (last_race_number - drop_lowest))) as dropped,
+            and low_rank <= least(drop_lowest, greatest(0, results_so_far - (last_race_number - drop_lowest)))
+            as dropped,
         round_number = max(round_number) over (partition by series_id, season) as is_latest_round
     from drop_ranked
 )

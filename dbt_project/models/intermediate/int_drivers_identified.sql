@@ -36,7 +36,7 @@ sessions as (
 name_keys as (
     -- The key of each distinct spelling, not of every driver block (a regular expression per row costs seconds).
     select first_name, last_name, {{ driver_name_key() }} as name_key
-    from (select distinct first_name, last_name from result_drivers)
+    from (select distinct first_name, last_name from result_drivers) as spellings
 ),
 
 named as (
@@ -69,7 +69,9 @@ delivered_ids as (
 ids_by_person as (
     -- One name and one country: one person, under the id delivered most often for them (the smallest
     -- on a tie): a file that gives a driver another driver's id in one block does not carry them off.
-    {{ usual_imsa_id('delivered_ids', ['name_key', 'country'], "imsa_driver_id not in (select imsa_driver_id from kept_apart)") }}
+    {{ usual_imsa_id(
+        'delivered_ids', ['name_key', 'country'], "imsa_driver_id not in (select imsa_driver_id from kept_apart)"
+    ) }}
 ),
 
 ids_by_name as (
@@ -81,8 +83,10 @@ identified as (
     select
         named.*,
         case
-            when named.imsa_driver_id in (select imsa_driver_id from kept_apart) then 'imsa:' || named.imsa_driver_id
-            when named.imsa_driver_id is not null then 'imsa:' || coalesce(ids_by_person.imsa_driver_id, named.imsa_driver_id)
+            when named.imsa_driver_id in (select kept_apart.imsa_driver_id from kept_apart)
+                then 'imsa:' || named.imsa_driver_id
+            when named.imsa_driver_id is not null
+                then 'imsa:' || coalesce(ids_by_person.imsa_driver_id, named.imsa_driver_id)
             when ids_by_name.imsa_driver_id is not null then 'imsa:' || ids_by_name.imsa_driver_id
             else 'name:' || named.name_key
         end as identity_key

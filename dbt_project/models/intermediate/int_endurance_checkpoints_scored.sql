@@ -129,15 +129,15 @@ from_time_cards as (
         'time cards' as basis,
         row_number() over (
             partition by checkpointed.session_id, checkpointed.checkpoint, starters.class_name
-            order by laps_by_checkpoint.laps_completed desc nulls last, laps_by_checkpoint.last_elapsed_ms,
-                starters.car_number
+            order by checkpoint_laps.laps_completed desc nulls last, checkpoint_laps.last_elapsed_ms asc,
+                starters.car_number asc
         ) as checkpoint_position
     from (select distinct session_id, checkpoint from laps_by_checkpoint) as checkpointed
     join starters on starters.session_id = checkpointed.session_id
-    left join laps_by_checkpoint
-        on laps_by_checkpoint.session_id = checkpointed.session_id
-        and laps_by_checkpoint.checkpoint = checkpointed.checkpoint
-        and laps_by_checkpoint.car_number = starters.car_number
+    left join laps_by_checkpoint as checkpoint_laps
+        on checkpoint_laps.session_id = checkpointed.session_id
+        and checkpoint_laps.checkpoint = checkpointed.checkpoint
+        and checkpoint_laps.car_number = starters.car_number
 ),
 
 ordered as (

@@ -30,7 +30,7 @@ grids as (
 team_keys as (
     -- The name key of each distinct spelling, not of every row (a regular expression per row costs seconds).
     select team_name, {{ name_key('team_name') }} as team_key
-    from (select distinct team_name from results where team_name is not null)
+    from (select distinct team_name from results where team_name is not null) as spellings
 ),
 
 class_ranked as (
@@ -83,7 +83,7 @@ grid_from_qualifying as (
         on qualifying_results.session_key = qualifying_for_race.qualifying_session_id
         and qualifying_results.car_number = race_results.car_number
     where race_results.status <> 'not_started'
-        and race_results.session_key not in (select session_key from grid_from_report)
+        and race_results.session_key not in (select grid_from_report.session_key from grid_from_report)
 ),
 
 grid as (

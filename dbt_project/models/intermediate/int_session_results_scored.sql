@@ -61,7 +61,10 @@ session_rules as (
         and sessions.season between rules.season_from and rules.season_to
         and rules.session_type = sessions.session_type
         and (rules.event_pattern is null or regexp_matches(lower(sessions.event_name), rules.event_pattern))
-        and (rules.part_pattern is null or regexp_matches(lower(coalesce(sessions.session_part, '')), rules.part_pattern))
+        and (
+            rules.part_pattern is null
+            or regexp_matches(lower(coalesce(sessions.session_part, '')), rules.part_pattern)
+        )
 ),
 
 rounds as (
@@ -102,7 +105,8 @@ eligible_ranked as (
             order by results.class_position
         ) end as eligible_class_position
     from results
-    left join non_scoring on non_scoring.session_key = results.session_key and non_scoring.car_number = results.car_number
+    left join non_scoring
+        on non_scoring.session_key = results.session_key and non_scoring.car_number = results.car_number
     where non_scoring.car_number is null
 ),
 
@@ -141,7 +145,7 @@ excluded as (
             and regexp_matches(lower(scored_results.round_event_name), exclusions.event_pattern)
         union all
         select session_key, car_number, reason from non_scoring
-    )
+    ) as reasons
     group by session_key, car_number
 ),
 
@@ -222,8 +226,12 @@ final as (
                 then coalesce(pole_bonus, 0) else 0 end
         end as pole_points,
         case when has_points_system and excluded_reason is null then
-            case when points_scale = 'race' and best_lap_ms = class_fastest_lap_ms and status not in ('not_started', 'disqualified')
-                then coalesce(fastest_lap_bonus, 0) else 0 end
+            case
+                when points_scale = 'race' and best_lap_ms = class_fastest_lap_ms
+                    and status not in ('not_started', 'disqualified')
+                    then coalesce(fastest_lap_bonus, 0)
+                else 0
+            end
         end as fastest_lap_points,
         coalesce(drop_lowest, 0) as drop_lowest,
         coalesce(undroppable_last_races, 0) as undroppable_last_races

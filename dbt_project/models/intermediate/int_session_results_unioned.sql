@@ -28,7 +28,9 @@ unioned as (
     select
         session_key, car_number, class_name, class_delivered, team_name, vehicle,
         -- Qualifying and practice CSV files carry no status: a car without a time did not take part.
-        coalesce(status, case when best_lap_ms is null and coalesce(laps, 0) = 0 then 'not_started' else 'classified' end) as status,
+        coalesce(
+            status, case when best_lap_ms is null and coalesce(laps, 0) = 0 then 'not_started' else 'classified' end
+        ) as status,
         status_delivered,
         finish_position, laps, null as total_time_ms, gap_first, gap_previous,
         best_lap_ms, best_lap_number, best_lap_kph, pit_stops, not_finished, not_finished_cause,

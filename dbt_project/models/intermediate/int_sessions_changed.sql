@@ -23,7 +23,8 @@ identities as (
 ),
 
 built_identities as (
-    select session_id as session_key, count(*) as blocks, sum(hash(car_number, driver_order, driver_id)) as identity_hash
+    select
+        session_id as session_key, count(*) as blocks, sum(hash(car_number, driver_order, driver_id)) as identity_hash
     from {{ drivers }}
     group by session_id
 ),
@@ -34,10 +35,18 @@ changed as (
     union all
     -- a driver of the session now resolves to another driver_id (identity spans sessions)
     select session_key from (
-        (select * from identities except select * from built_identities)
+        (
+            select * from identities
+            except
+            select * from built_identities
+        )
         union all
-        (select * from built_identities except select * from identities)
-    )
+        (
+            select * from built_identities
+            except
+            select * from identities
+        )
+    ) as identity_changes
 ),
 {% endif %}
 

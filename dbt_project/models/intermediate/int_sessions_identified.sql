@@ -71,7 +71,9 @@ series_matched as (
         series_aliases.series_id,
         row_number() over (
             partition by described.session_key
-            order by (lower(series_aliases.alias) = lower(described.series_name_delivered)) desc, length(series_aliases.alias) desc
+            order by
+                (lower(series_aliases.alias) = lower(described.series_name_delivered)) desc,
+                length(series_aliases.alias) desc
         ) as match_rank
     from described
     join series_aliases
@@ -94,8 +96,13 @@ typed as (
         row_number() over (partition by described.session_key order by session_types.rule_order) as match_rank
     from described
     join session_types
-        on regexp_matches(lower(regexp_replace(trim(described.session_name), '\s+', ' ', 'g')), session_types.name_pattern)
-        and (session_types.event_pattern is null or regexp_matches(lower(described.event_name), session_types.event_pattern))
+        on regexp_matches(
+            lower(regexp_replace(trim(described.session_name), '\s+', ' ', 'g')), session_types.name_pattern
+        )
+        and (
+            session_types.event_pattern is null
+            or regexp_matches(lower(described.event_name), session_types.event_pattern)
+        )
 ),
 
 circuit_matched as (
@@ -113,9 +120,17 @@ final as (
     select
         described.session_key as session_id,
         -- Unknown series keep a key derived from their folder name, so they still load.
-        coalesce(series_matched.series_id, 'unknown:' || coalesce(described.series_name_delivered, described.championship_name, described.event_name)) as series_id,
+        coalesce(
+            series_matched.series_id,
+            'unknown:' || coalesce(described.series_name_delivered, described.championship_name, described.event_name)
+        ) as series_id,
         coalesce(described.series_name_delivered, described.championship_name) as series_name_delivered,
-        {{ surrogate_key(["coalesce(series_matched.series_id, 'unknown:' || coalesce(described.series_name_delivered, described.championship_name, described.event_name))", 'described.season', 'described.event_folder']) }} as event_id,
+        {{ surrogate_key([
+            "coalesce(series_matched.series_id, 'unknown:' || coalesce(described.series_name_delivered, "
+                ~ "described.championship_name, described.event_name))",
+            'described.season',
+            'described.event_folder',
+        ]) }} as event_id,
         described.season,
         described.event_folder,
         described.event_name,

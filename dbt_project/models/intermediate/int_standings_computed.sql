@@ -36,7 +36,11 @@ aggregated as (
         count(*) filter (where took_pole) as poles,
         count(*) filter (where set_fastest_lap) as fastest_laps,
         count(*) filter (where started) as starts,
-        rpad(coalesce(string_agg(lpad(cast(class_position as varchar), 3, '0'), '' order by class_position), ''), 300, '9') as countback_key
+        rpad(
+            coalesce(string_agg(lpad(cast(class_position as varchar), 3, '0'), '' order by class_position), ''),
+            300,
+            '9'
+        ) as countback_key
     from flagged
     group by competitor_type, competitor_id, series_id, season, class_id, round_number
 ),
@@ -45,11 +49,12 @@ final as (
     select
         aggregated.*,
         cast(rank() over standings as integer) as position,
-        max(points_counted) over (partition by competitor_type, series_id, season, class_id, round_number) - points_counted as gap_to_leader
+        max(points_counted) over (partition by competitor_type, series_id, season, class_id, round_number)
+            - points_counted as gap_to_leader
     from aggregated
     window standings as (
         partition by competitor_type, series_id, season, class_id, round_number
-        order by points_counted desc, countback_key
+        order by points_counted desc, countback_key asc
     )
 )
 

@@ -34,9 +34,9 @@ final as (
         reported.length_km,
         round(reported.length_km / 1.609344, 3),
         'circuit length in the JSON report',
-        reported.length_km
+        reported.length_km as reported_length_km
     from reported
-    where reported.circuit_id not in (select circuit_id from circuits)
+    where reported.circuit_id not in (select circuits.circuit_id from circuits)
 )
 
 select * from final

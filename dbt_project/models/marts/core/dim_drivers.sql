@@ -9,7 +9,8 @@ final as (
         driver_id,
         arg_max(first_name, start_at) as first_name,
         arg_max(last_name, start_at) as last_name,
-        trim(coalesce(arg_max(first_name, start_at), '') || ' ' || coalesce(arg_max(last_name, start_at), '')) as full_name,
+        trim(coalesce(arg_max(first_name, start_at), '') || ' ' || coalesce(arg_max(last_name, start_at), ''))
+            as full_name,
         arg_max(country, start_at) filter (where country is not null) as country,
         arg_max(license, start_at) filter (where license is not null) as license,
         arg_max(hometown, start_at) filter (where hometown is not null) as hometown,

@@ -33,7 +33,8 @@ final as (
         start_date,
         end_date,
         -- Events in date order within the series season (the folder number is the site's own order).
-        cast(dense_rank() over (partition by series_id, season order by start_date, event_folder) as integer) as round_number,
+        cast(dense_rank() over (partition by series_id, season order by start_date, event_folder) as integer)
+            as round_number,
         session_count,
         race_count
     from events

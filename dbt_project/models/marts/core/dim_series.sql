@@ -16,7 +16,7 @@ unknown as (
         cast(null as varchar) as short_name,
         cast(null as date) as careers_counted_from
     from sessions
-    where sessions.series_id not in (select series_id from series)
+    where sessions.series_id not in (select series.series_id from series)
 ),
 
 final as (

@@ -20,12 +20,12 @@ sessions as (
 
 results as (
     select * from {{ ref('fct_session_results') }}
-    where session_id in (select session_id from sessions)
+    where session_id in (select sessions.session_id from sessions)
 ),
 
 laps as (
     select * from {{ ref('fct_laps') }}
-    where session_id in (select session_id from sessions)
+    where session_id in (select sessions.session_id from sessions)
 ),
 
 car_laps as (
@@ -63,10 +63,14 @@ best_lap_mismatches as (
         results.session_id,
         results.car_number,
         results.best_lap_number as lap_number,
-        'best lap ' || {{ lap_time_text('results.best_lap_ms') }} || coalesce(' on lap ' || cast(results.best_lap_number as varchar), '')
+        'best lap ' || {{ lap_time_text('results.best_lap_ms') }}
+            || coalesce(' on lap ' || cast(results.best_lap_number as varchar), '')
             || ' (classification)' as expected,
-        'time cards: ' || coalesce('lap ' || cast(results.best_lap_number as varchar) || ' in '
-            || {{ lap_time_text('on_number.lap_time_ms') }}, 'no lap ' || coalesce(cast(results.best_lap_number as varchar), ''))
+        'time cards: ' || coalesce(
+            'lap ' || cast(results.best_lap_number as varchar)
+                || ' in ' || {{ lap_time_text('on_number.lap_time_ms') }},
+            'no lap ' || coalesce(cast(results.best_lap_number as varchar), '')
+        )
             || '; fastest valid lap ' || {{ lap_time_text('car_laps.fastest_valid_ms') }}
             || ' on lap ' || cast(car_laps.fastest_valid_lap_number as varchar) as found,
         results.source_file_path
@@ -98,20 +102,20 @@ lap_count_mismatches as (
     join sessions on sessions.session_id = results.session_id
     left join car_laps on car_laps.session_id = results.session_id and car_laps.car_number = results.car_number
     where sessions.session_type = 'race'
-      and results.session_id in (select session_id from sessions_with_time_cards)
+      and results.session_id in (select sessions_with_time_cards.session_id from sessions_with_time_cards)
       and coalesce(results.laps, 0) <> coalesce(car_laps.time_card_laps, 0)
 ),
 
 class_leaders as (
     -- The cars on the best finishing position of their class in a race: one, unless the file repeats a position.
-    select session_id, class_id, list(car_number order by car_number) as cars, any_value(finish_position) as finish_position,
-           any_value(source_file_path) as source_file_path
+    select session_id, class_id, list(car_number order by car_number) as cars,
+           any_value(finish_position) as finish_position, any_value(source_file_path) as source_file_path
     from (
-        select results.*, min(finish_position) over (partition by session_id, class_id) as best_in_class
+        select results.*, min(results.finish_position) over (partition by session_id, results.class_id) as best_in_class
         from results
         join sessions using (session_id)
         where sessions.session_type = 'race' and results.finish_position is not null and results.status <> 'not_started'
-    )
+    ) as race_results
     where finish_position = best_in_class
     group by session_id, class_id
     having count(*) > 1
@@ -144,7 +148,7 @@ grid_gaps as (
         'car ' || results.car_number || ' ' || results.status || ', not on the grid' as found,
         results.source_file_path
     from results
-    where results.session_id in (select session_id from grids_reported)
+    where results.session_id in (select grids_reported.session_id from grids_reported)
       and results.status <> 'not_started' and results.grid_position is null
 ),
 
@@ -163,11 +167,16 @@ untyped_sessions as (
 
 findings as (
     select * from deleted_laps
-    union all select * from best_lap_mismatches
-    union all select * from lap_count_mismatches
-    union all select * from shared_class_wins
-    union all select * from grid_gaps
-    union all select * from untyped_sessions
+    union all
+    select * from best_lap_mismatches
+    union all
+    select * from lap_count_mismatches
+    union all
+    select * from shared_class_wins
+    union all
+    select * from grid_gaps
+    union all
+    select * from untyped_sessions
 ),
 
 final as (

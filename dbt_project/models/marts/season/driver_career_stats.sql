@@ -64,7 +64,9 @@ driver_results as (
 ),
 
 by_grain as (
-    select 'series' as grain, driver_id, series_id, cast(null as varchar) as class_id, driver_results.* exclude (driver_id, series_id, class_id)
+    select
+        'series' as grain, driver_id, series_id, cast(null as varchar) as class_id,
+        driver_results.* exclude (driver_id, series_id, class_id)
     from driver_results
     union all
     select 'class' as grain, driver_id, series_id, class_id, driver_results.* exclude (driver_id, series_id, class_id)

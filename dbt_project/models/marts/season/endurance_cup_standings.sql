@@ -17,7 +17,7 @@ races as (
         session_id,
         dense_rank() over (partition by series_id, season order by start_at, session_id) as round_number
     from {{ ref('dim_sessions') }}
-    where session_id in (select session_id from checkpoints)
+    where session_id in (select checkpoints.session_id from checkpoints)
 ),
 
 car_rounds as (
@@ -36,7 +36,7 @@ competitor_rounds as (
 
     union all
 
-    select 'driver', took_part.driver_id, took_part.driver_id, car_rounds.*
+    select 'driver', took_part.driver_id as competitor_id, took_part.driver_id, car_rounds.*
     from car_rounds
     join {{ ref('int_competitor_race_results') }} as took_part
         on took_part.competitor_type = 'driver'
@@ -52,11 +52,18 @@ season_rounds as (
 
 competitors as (
     select
-        competitor_type, competitor_id, any_value(driver_id) as driver_id, series_id, season, class_id,
+        competitor_rounds.competitor_type,
+        competitor_rounds.competitor_id,
+        any_value(competitor_rounds.driver_id) as driver_id,
+        competitor_rounds.series_id,
+        competitor_rounds.season,
+        competitor_rounds.class_id,
         min(races.round_number) as first_round
     from competitor_rounds
     join races using (session_id)
-    group by competitor_type, competitor_id, series_id, season, class_id
+    group by
+        competitor_rounds.competitor_type, competitor_rounds.competitor_id, competitor_rounds.series_id,
+        competitor_rounds.season, competitor_rounds.class_id
 ),
 
 cumulative as (
@@ -73,7 +80,9 @@ cumulative as (
         arg_max(competitor_rounds.car_id, rounds_so_far.round_number) as car_id,
         arg_max(competitor_rounds.team_id, rounds_so_far.round_number) as team_id,
         arg_max(competitor_rounds.car_number, rounds_so_far.round_number) as car_number,
-        coalesce(sum(competitor_rounds.round_points) filter (where rounds_so_far.session_id = season_rounds.session_id), 0)
+        coalesce(
+            sum(competitor_rounds.round_points) filter (where rounds_so_far.session_id = season_rounds.session_id), 0
+        )
             as round_points,
         sum(competitor_rounds.round_points) as points,
         sum(competitor_rounds.checkpoints_led) as checkpoints_led,

@@ -62,7 +62,8 @@ final as (
             else 'other'
         end as championship_kind,
         -- Through the class_aliases seed (GTDPRO -> GTD PRO); null when the title names no class.
-        case when described.class_delivered is not null then {{ normalise_class('described.class_delivered') }} end as class_name,
+        case when described.class_delivered is not null then {{ normalise_class('described.class_delivered') }} end
+            as class_name,
         case
             when regexp_matches(described.title, '(?i)endurance cup')
                 or regexp_matches(coalesce(described.championship_name, described.championship_file), '(?i)^imec\b')

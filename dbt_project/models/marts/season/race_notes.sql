@@ -96,7 +96,8 @@ driver_races as (
     join classes on classes.class_id = results.class_id
     join series on series.series_id = results.series_id
     {% if rewritten %}
-    join careers_counted on careers_counted.driver_id = bridge.driver_id and careers_counted.series_id = results.series_id
+    join careers_counted
+        on careers_counted.driver_id = bridge.driver_id and careers_counted.series_id = results.series_id
     {% endif %}
 ),
 
@@ -132,7 +133,8 @@ noted as (
         teams.team_name,
         classes.class_name,
         series.series_name,
-        series.careers_counted_from is not null and cast(sessions.start_at as date) >= series.careers_counted_from as careers_known,
+        series.careers_counted_from is not null and cast(sessions.start_at as date) >= series.careers_counted_from
+            as careers_known,
         results.status <> 'not_started' as started,
         counted.season_win_number,
         counted.series_win_number,
@@ -194,7 +196,8 @@ notes as (
     -- first_career_win: the winner's first series win.
     select session_id, driver_id, car_number, class_id, 'first_career_win', 21,
         1, career_starts,
-        'First ' || series_name || ' win for ' || full_name || ', in ' || {{ ordinal('career_starts') }} || ' career start.'
+        'First ' || series_name || ' win for ' || full_name || ', in ' || {{ ordinal('career_starts') }}
+            || ' career start.'
     from noted where class_position = 1 and series_win_number = 1 and careers_known
 
     union all
@@ -232,7 +235,8 @@ notes as (
     -- weekend_sweep: won the class in every race of the event (two races or more); noted on the last one.
     select noted.session_id, noted.driver_id, noted.car_number, noted.class_id, 'weekend_sweep', 70,
         event_wins.event_wins, event_races.races,
-        noted.who || ' swept the ' || noted.class_name || ' wins of the weekend (' || cast(event_wins.event_wins as varchar)
+        noted.who || ' swept the ' || noted.class_name || ' wins of the weekend ('
+            || cast(event_wins.event_wins as varchar)
             || ' of ' || cast(event_races.races as varchar) || ').'
     from noted
     join event_wins
@@ -245,7 +249,8 @@ notes as (
     -- debut: the driver's first race start in the series.
     select session_id, driver_id, car_number, class_id, 'debut', 90,
         cast(null as bigint), cast(null as bigint),
-        who || ' made a ' || series_name || ' debut, finishing ' || coalesce({{ ordinal('class_position') }}, 'unclassified')
+        who || ' made a ' || series_name || ' debut, finishing '
+            || coalesce({{ ordinal('class_position') }}, 'unclassified')
             || ' in ' || class_name || '.'
     from noted where started and career_starts = 1 and careers_known
 ),
@@ -277,6 +282,20 @@ official_leaders as (
     ) as leaders
 ),
 
+official_tables as (
+    -- official_leaders without its per-leader keys (competitor_key, name_key), each distinct row once
+    select distinct after_session_id, class_name, official_leader_names, official_leader_count,
+        official_total_points, reasons
+    from official_leaders
+),
+
+runners_up as (
+    -- the gap from each standings table's leader to the next driver
+    select series_id, season, class_id, round_number, min(gap_to_leader) as gap
+    from standings where position > 1
+    group by series_id, season, class_id, round_number
+),
+
 leaders as (
     -- standings_leader: the class leader(s) of the drivers' standings after this race, and whether the
     -- officials' table published after the round agrees.
@@ -288,17 +307,19 @@ leaders as (
         'standings_leader' as kind,
         80 as kind_order,
         standings.points_counted as value_1,
-        second.gap as value_2,
+        runners_up.gap as value_2,
         drivers.full_name || ' leads the ' || classes.class_name || ' standings after round '
-            || cast(standings.round_number as varchar) || ' with ' || cast(standings.points_counted as varchar) || ' points'
+            || cast(standings.round_number as varchar) || ' with ' || cast(standings.points_counted as varchar)
+            || ' points'
             || case
-                   when second.gap = 0 then ', level on points with the next driver and ahead on countback'
-                   when second.gap > 0 then ', ' || cast(second.gap as varchar) || ' ahead of the next driver'
+                   when runners_up.gap = 0 then ', level on points with the next driver and ahead on countback'
+                   when runners_up.gap > 0 then ', ' || cast(runners_up.gap as varchar) || ' ahead of the next driver'
                    else ''
                end || '.'
             || case
                    when officials.after_session_id is null then ''
-                   when official_match.name_key is not null and official_match.official_total_points = standings.points_counted
+                   when official_match.name_key is not null
+                       and official_match.official_total_points = standings.points_counted
                        then ' The official standings agree.'
                    else ' The official standings differ: ' || officials.official_leader_names
                        || case when officials.official_leader_count = 1 then ' leads' else ' lead' end || ' with '
@@ -308,33 +329,32 @@ leaders as (
     from standings
     join drivers on drivers.driver_id = standings.driver_id
     join classes on classes.class_id = standings.class_id
-    left join (
-        select distinct after_session_id, class_name, official_leader_names, official_leader_count,
-            official_total_points, reasons
-        from official_leaders
-    ) as officials
+    left join official_tables as officials
         on officials.after_session_id = standings.after_session_id and officials.class_name = classes.class_name
     left join official_leaders as official_match
         on official_match.after_session_id = standings.after_session_id
         and official_match.class_name = classes.class_name
         and official_match.name_key = {{ driver_name_key('drivers.first_name', 'drivers.last_name') }}
-    left join (
-        select series_id, season, class_id, round_number, min(gap_to_leader) as gap
-        from standings where position > 1
-        group by series_id, season, class_id, round_number
-    ) as second
-        on second.series_id = standings.series_id and second.season = standings.season
-        and second.class_id = standings.class_id and second.round_number = standings.round_number
+    left join runners_up
+        on runners_up.series_id = standings.series_id and runners_up.season = standings.season
+        and runners_up.class_id = standings.class_id and runners_up.round_number = standings.round_number
     where standings.position = 1
         {% if rewritten %}and standings.after_session_id in {{ rewritten }}{% endif %}
         -- only classes that ran in this race
-        and exists (select 1 from results where results.session_id = standings.after_session_id and results.class_id = standings.class_id)
+        and exists (
+            select 1 from results
+            where results.session_id = standings.after_session_id and results.class_id = standings.class_id
+        )
 ),
 
 all_notes as (
-    select all_notes.*, sessions.event_id, sessions.series_id, sessions.season, sessions.start_at
-    from (select * from notes union all select * from leaders) as all_notes
-    join sessions on sessions.session_id = all_notes.session_id
+    select unioned.*, sessions.event_id, sessions.series_id, sessions.season, sessions.start_at
+    from (
+        select * from notes
+        union all
+        select * from leaders
+    ) as unioned
+    join sessions on sessions.session_id = unioned.session_id
 ),
 
 final as (

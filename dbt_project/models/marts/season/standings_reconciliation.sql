@@ -59,7 +59,8 @@ official_ranked as (
 warehouse_ranked as (
     select
         sessions.*,
-        row_number() over (partition by series_id, season, event_name, session_type order by start_at, session_id) as nth_at_event
+        row_number() over (partition by series_id, season, event_name, session_type order by start_at, session_id)
+            as nth_at_event
     from sessions
 ),
 
@@ -70,7 +71,8 @@ session_matches as (
         official_ranked.checkpoint,
         warehouse_ranked.session_id,
         row_number() over (
-            partition by official_ranked.championship_key, official_ranked.session_index order by warehouse_ranked.start_at
+            partition by official_ranked.championship_key, official_ranked.session_index
+            order by warehouse_ranked.start_at
         ) as match_rank
     from official_ranked
     join warehouse_ranked
@@ -186,7 +188,9 @@ standings as (
 
 round_of_file as (
     -- The last race the warehouse holds of the round the official file was published after.
-    select official.championship_key, max_by(session_matches.session_id, session_matches.session_index) as after_session_id
+    select
+        official.championship_key,
+        max_by(session_matches.session_id, session_matches.session_index) as after_session_id
     from (select distinct championship_key, session_index, session_type from official_ranked) as official
     join session_matches
         on session_matches.championship_key = official.championship_key
@@ -226,7 +230,8 @@ final as (
                 then 'no hour report or time cards for that checkpoint in the warehouse'
             when not coalesce(warehouse_points.competitor_found, false) then 'competitor not found in that session'
             when coalesce(official.penalty_points, 0) <> 0
-                and coalesce(official.session_points, 0) - coalesce(warehouse_points.points, 0) = official.penalty_points
+                and coalesce(official.session_points, 0) - coalesce(warehouse_points.points, 0)
+                    = official.penalty_points
                 then 'a penalty or adjustment only the official table shows'
             else 'points differ'
         end as reason,

@@ -48,11 +48,13 @@ renamed as (
         {{ to_double('penalty_points') }} as penalty_points,
         {{ to_bool('penalty_points_valid_for_net_points') }} as penalty_points_valid_for_net_points,
         {{ to_double('extra_participation_points') }} as extra_participation_points,
-        {{ to_bool('extra_participation_points_valid_for_net_points') }} as extra_participation_points_valid_for_net_points,
+        {{ to_bool('extra_participation_points_valid_for_net_points') }}
+            as extra_participation_points_valid_for_net_points,
         {{ to_double('extra_not_started_points') }} as extra_not_started_points,
         {{ to_bool('extra_not_started_points_valid_for_net_points') }} as extra_not_started_points_valid_for_net_points,
         {{ to_double('extra_not_classified_points') }} as extra_not_classified_points,
-        {{ to_bool('extra_not_classified_points_valid_for_net_points') }} as extra_not_classified_points_valid_for_net_points,
+        {{ to_bool('extra_not_classified_points_valid_for_net_points') }}
+            as extra_not_classified_points_valid_for_net_points,
         _file_path as source_file_path,
         _row_number as source_entry_number
     from source
