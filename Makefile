@@ -43,12 +43,13 @@ run: install
 test: install browser apache postgres lint
 	$(BIN)/pytest
 
-# ruff (configured in pyproject.toml) and sqlfluff (.sqlfluff, the dbt models), pinned in requirements.lock:
+# ruff (configured in pyproject.toml) and sqlfluff (.sqlfluff: the dbt models and singular tests; the
+# generic tests are {% test %} blocks, which render to nothing), pinned in requirements.lock:
 # checked only, nothing rewritten.
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/sqlfluff lint dbt_project/models
+	$(BIN)/sqlfluff lint dbt_project/models dbt_project/tests/singular
 
 # Optional, slow: Apache Superset's own `superset test-db` on the published copy. Superset pins
 # pandas < 2.2, so it gets its own venv, .venv-bi/, built by the test from tests/bi/requirements.lock.

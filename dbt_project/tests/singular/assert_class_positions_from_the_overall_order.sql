@@ -10,11 +10,14 @@ expected as (
     from ({{ recomputed_class_positions() }})
     where {{ incremental_test_filter(ref('fct_session_results')) }}  -- macros/test_scope.sql
 ),
+
 results as (
     select session_id, car_number, class_position from {{ ref('fct_session_results') }}
     where {{ incremental_test_filter(ref('fct_session_results')) }}
 )
-select *
+
+-- The failing rows whole: the USING keys coalesced, then both sides' columns.
+select *  -- noqa: RF02
 from results
 full join expected using (session_id, car_number)
 where results.session_id is null or expected.session_id is null

@@ -7,18 +7,24 @@
 -- leader per lap, which row_number() guaranteed whatever order it numbered.
 -- Proven able to fail: tests/integration/test_dbt_tests_fail.py.
 with
+entries as (
+    select distinct session_id, car_number, class_name from ({{ recomputed_class_positions() }})
+),
+
 laps as (
     select laps.session_key as session_id, laps.car_number, laps.lap_number, laps.elapsed_ms,
            coalesce(entry.class_name, laps.class_name) as class_name
     from {{ ref('stg_alkamel__time_cards') }} as laps
-    left join (select distinct session_id, car_number, class_name from ({{ recomputed_class_positions() }})) as entry
+    left join entries as entry
         on entry.session_id = laps.session_key and entry.car_number = laps.car_number
     where {{ incremental_test_filter(ref('fct_laps'), 'laps.session_key') }}  -- macros/test_scope.sql
 ),
+
 ahead as (
     select me.session_id, me.car_number, me.lap_number,
            count(other.car_number) as cars_ahead,
-           count(other.car_number) filter (where other.class_name is not distinct from me.class_name) as class_cars_ahead
+           count(other.car_number) filter (where other.class_name is not distinct from me.class_name)
+               as class_cars_ahead
     from laps as me
     left join laps as other
         on other.session_id = me.session_id and other.lap_number = me.lap_number
@@ -27,7 +33,9 @@ ahead as (
              or (other.elapsed_ms is not distinct from me.elapsed_ms and other.car_number < me.car_number))
     group by all
 )
-select laps.session_id, laps.car_number, laps.lap_number, laps.overall_position, laps.class_position, laps.is_class_leader,
+
+select laps.session_id, laps.car_number, laps.lap_number,
+       laps.overall_position, laps.class_position, laps.is_class_leader,
        ahead.cars_ahead + 1 as expected_overall, ahead.class_cars_ahead + 1 as expected_in_class
 from (select * from {{ ref('fct_laps') }} where {{ incremental_test_filter(ref('fct_laps')) }}) as laps
 full join ahead using (session_id, car_number, lap_number)

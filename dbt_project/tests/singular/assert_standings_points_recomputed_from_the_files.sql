@@ -7,20 +7,25 @@
 -- points, not the model's row_number(). Replaces a test that summed the model's own input again.
 -- Proven able to fail: tests/integration/test_dbt_tests_fail.py.
 with
-races as (select * from ({{ recomputed_race_points() }}) where has_points_system),
+races as (select * from ({{ recomputed_race_points() }}) where has_points_system
+),
+
 qualifying as (
     select round_session_id, car_number, class_name, sum(points) as points
     from ({{ recomputed_qualifying_points() }})
     group by all
 ),
+
 entries as (
     -- which car entry (car_id) each race result belongs to: identity, not points
     select session_id, car_number, car_id from {{ ref('fct_session_results') }} where session_type = 'race'
 ),
+
 results as (
     select entries.car_id as driver_id, races.series_id, races.season,
            {{ surrogate_key(['races.series_id', 'races.class_name']) }} as class_id,
-           races.race_number, races.points + coalesce(qualifying.points, 0) as points, races.drop_lowest, races.last_race_number,
+           races.race_number, races.points + coalesce(qualifying.points, 0) as points,
+           races.drop_lowest, races.last_race_number,
            races.race_number > races.last_race_number - races.undroppable_last_races as undroppable
     from races
     join entries on entries.session_id = races.session_id and entries.car_number = races.car_number
@@ -28,7 +33,9 @@ results as (
         on qualifying.round_session_id = races.session_id and qualifying.car_number = races.car_number
         and qualifying.class_name is not distinct from races.class_name
 ),
+
 rounds as (select distinct series_id, season, race_number as round_number from races),
+
 so_far as (
     select results.driver_id, results.series_id, results.season, results.class_id, rounds.round_number,
            sum(results.points) as points, count(*) as n,
@@ -39,18 +46,23 @@ so_far as (
         and results.race_number <= rounds.round_number
     group by all
 ),
+
 expected as (
     select *, points - coalesce(list_sum(list_slice(list_sort(droppable), 1,
                   {{ results_to_drop('n', 'drop_lowest', 'last_race_number') }})), 0) as points_counted
     from so_far
 )
+
 -- (results' driver_id column holds the car entry's car_id: the shape of the recomputation is shared)
 select standings.car_id, standings.series_id, standings.season, standings.class_id, standings.round_number,
        standings.points, standings.points_counted,
-       expected.driver_id as expected_car_id, expected.points as expected_points, expected.points_counted as expected_points_counted
+       expected.driver_id as expected_car_id, expected.points as expected_points,
+       expected.points_counted as expected_points_counted
 from {{ ref('season_team_standings') }} as standings
 full join expected
-    on expected.driver_id = standings.car_id and expected.series_id = standings.series_id and expected.season = standings.season
+    on expected.driver_id = standings.car_id and expected.series_id = standings.series_id
+    and expected.season = standings.season
     and expected.class_id = standings.class_id and expected.round_number = standings.round_number
 where standings.car_id is null or expected.driver_id is null
-   or standings.points is distinct from expected.points or standings.points_counted is distinct from expected.points_counted
+   or standings.points is distinct from expected.points
+   or standings.points_counted is distinct from expected.points_counted

@@ -7,7 +7,9 @@
 -- equal on points and countback. Replaces a count of leaders that rank() guaranteed.
 -- Proven able to fail: tests/integration/test_dbt_tests_fail.py.
 with
-races as (select * from ({{ recomputed_race_points() }}) where has_points_system),
+races as (select * from ({{ recomputed_race_points() }}) where has_points_system
+),
+
 finishes as (
     select entries.car_id as driver_id, races.series_id, races.season,
            {{ surrogate_key(['races.series_id', 'races.class_name']) }} as class_id,
@@ -16,13 +18,17 @@ finishes as (
     join {{ ref('fct_session_results') }} as entries
         on entries.session_id = races.session_id and entries.car_number = races.car_number
 ),
+
 -- (driver_id holds the car entry's car_id below: the shape of the recomputation is shared)
 standings as (select * exclude (car_id), car_id as driver_id from {{ ref('season_team_standings') }}),
+
 countback as (
     select standings.driver_id, standings.series_id, standings.season, standings.class_id, standings.round_number,
            any_value(standings.points_counted) as points_counted, any_value(standings.position) as position,
            list_concat(
-               coalesce(list_sort(list(finishes.class_position) filter (where finishes.class_position is not null)), []),
+               coalesce(
+                   list_sort(list(finishes.class_position) filter (where finishes.class_position is not null)), []
+               ),
                list_transform(range(100 - count(finishes.class_position)::bigint), lambda x: 999)
            ) as countback_key
     from standings
@@ -32,12 +38,16 @@ countback as (
         and finishes.race_number <= standings.round_number
     group by all
 )
+
 select me.driver_id, me.series_id, me.season, me.class_id, me.round_number, me.position,
        1 + count(rival.driver_id) as expected_position
 from countback as me
 left join countback as rival
     on rival.series_id = me.series_id and rival.season = me.season and rival.class_id = me.class_id
     and rival.round_number = me.round_number
-    and (rival.points_counted > me.points_counted or (rival.points_counted = me.points_counted and rival.countback_key < me.countback_key))
+    and (
+        rival.points_counted > me.points_counted
+        or (rival.points_counted = me.points_counted and rival.countback_key < me.countback_key)
+    )
 group by all
 having me.position is distinct from 1 + count(rival.driver_id)
