@@ -121,6 +121,8 @@ def _init(server: Server) -> None:
             "postgres",
             "-E",
             "UTF8",
+            # Text sorts by code point, as in DuckDB: the same first, best and tie-broken rows.
+            "--locale=C.UTF-8",
             "--auth-local=trust",
             "--auth-host=scram-sha-256",
         ]

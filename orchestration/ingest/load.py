@@ -32,7 +32,7 @@ from typing import NamedTuple
 
 import duckdb
 
-from ..runlock import warehouse_lock
+from ..warehouse.targets import DuckDBTarget, PostgresTarget, as_target
 from . import json_reports
 from .formats import (
     KINDS,
@@ -50,6 +50,7 @@ from .streams import Stream, Streams
 
 # The `session` block of JSON reports: one row per JSON file.
 REPORT_SESSIONS = "report_sessions"
+RAW_TABLES = [k.name for k in KINDS] + [REPORT_SESSIONS]
 
 SNIFF_BYTES = 1 << 16
 
@@ -169,6 +170,7 @@ class Plan:
     outcomes: list[FileOutcome] = field(default_factory=list)  # every file new or changed, and its decision
     touch_only: list[tuple[str, int]] = field(default_factory=list)  # (path, mtime_ns): same bytes, new time
     removed: list[str] = field(default_factory=list)  # gone from the raw root since the last run
+    replaced: list[str] = field(default_factory=list)  # files read again: their earlier rows are deleted
     csv_groups: dict[CsvGroup, list[tuple[RawFile, str]]] = field(default_factory=lambda: defaultdict(list))
     json_loads: list[tuple[RawFile, str, json_reports.JsonReport]] = field(default_factory=list)
 
@@ -339,12 +341,12 @@ class Ingestor:
     def __init__(
         self,
         raw_root: Path,
-        warehouse: Path,
+        warehouse: Path | DuckDBTarget | PostgresTarget,
         progress: Callable[[str], None] | None = None,
         force_prefix: str | None = None,
     ):
         self.raw_root = Path(raw_root).resolve()
-        self.warehouse = Path(warehouse)
+        self.target = as_target(warehouse)
         self.progress = progress or (lambda msg: None)
         self.force_prefix = normalise_prefix(force_prefix)
         self.unreadable: dict[str, str] = {}  # path -> reason: files DuckDB's CSV reader stopped on
@@ -356,15 +358,18 @@ class Ingestor:
         return bool(p) and (path == p or path.startswith(p + "/"))
 
     def run(self) -> IngestReport:
-        """Plan what each file needs, apply the plan in one transaction, report from both."""
+        """Plan what each file needs, apply the plan in one transaction, report from both.
+
+        The work is done in DuckDB: the warehouse file itself, or for PostgreSQL an in-memory copy
+        of the manifest whose result the target writes to the server in one transaction."""
         started = time.perf_counter()
         if not self.raw_root.is_dir():
             raise FileNotFoundError(f"raw root {self.raw_root} is not a folder")
-        self.warehouse.parent.mkdir(parents=True, exist_ok=True)
-        con = duckdb.connect(str(self.warehouse))
-        streams = Streams(self.warehouse.parent) if self.use_streams else None
+        con = self.target.open_ingestion()
+        streams = Streams(self.target.scratch_dir) if self.use_streams else None
         try:
             ensure_schema(con)
+            self.target.prepare_ingestion(con, RAW_TABLES)
             known = {
                 r[0]: Known(*r[1:])
                 for r in con.execute(
@@ -374,8 +379,9 @@ class Ingestor:
             plan = self.plan(known, streams)
             con.execute("BEGIN TRANSACTION")
             rows_loaded = self.apply(con, plan, known, streams)
+            self.target.write_ingestion(con, RAW_TABLES, plan.replaced)
             con.execute("COMMIT")
-            report = self.report(con, plan, rows_loaded)
+            report = self.report(con, plan, rows_loaded, self.target.row_counts(con, [k.name for k in KINDS]))
         except BaseException:
             try:
                 con.execute("ROLLBACK")
@@ -490,13 +496,13 @@ class Ingestor:
         supersession. Returns the rows loaded per raw table."""
         by_path = {o.path: o for o in plan.outcomes}
         # Rows of files read again (changed content) are replaced: old rows go first.
-        replaced = [o.path for o in plan.outcomes if o.status != Status.RESTORED and o.path in known]
-        if replaced:
+        plan.replaced = [o.path for o in plan.outcomes if o.status != Status.RESTORED and o.path in known]
+        if plan.replaced:
             con.execute(
                 "CREATE OR REPLACE TEMP TABLE _replaced AS SELECT unnest($paths::VARCHAR[]) AS path",
-                {"paths": replaced},
+                {"paths": plan.replaced},
             )
-            for table in [k.name for k in KINDS] + [REPORT_SESSIONS]:
+            for table in RAW_TABLES:
                 con.execute(f"DELETE FROM raw.{quote_ident(table)} WHERE _file_path IN (SELECT path FROM _replaced)")
         rows_loaded: dict[str, int] = defaultdict(int)
         for group, files in plan.csv_groups.items():
@@ -513,8 +519,10 @@ class Ingestor:
         return dict(rows_loaded)
 
     @staticmethod
-    def report(con: duckdb.DuckDBPyConnection, plan: Plan, rows_loaded: dict[str, int]) -> IngestReport:
-        """The run's report: the plan's counts, and the manifest and raw tables as the run left them."""
+    def report(
+        con: duckdb.DuckDBPyConnection, plan: Plan, rows_loaded: dict[str, int], rows_total: dict[str, int]
+    ) -> IngestReport:
+        """The run's report: the plan's counts, the manifest as the run left it, the raw tables' rows."""
         removed_sessions = {
             r[0]
             for r in con.execute(
@@ -532,10 +540,7 @@ class Ingestor:
                 con.execute("SELECT status, count(*) FROM raw.ingested_files GROUP BY status").fetchall()
             ),
             rows_loaded=rows_loaded,
-            rows_total={
-                kind.name: con.execute(f"SELECT count(*) FROM raw.{quote_ident(kind.name)}").fetchall()[0][0]
-                for kind in KINDS
-            },
+            rows_total=rows_total,
             quarantined=con.execute(
                 "SELECT path, reason FROM raw.ingested_files WHERE status = 'quarantined' ORDER BY path"
             ).fetchall(),
@@ -931,7 +936,7 @@ def normalise_prefix(prefix: str | None) -> str:
 
 def ingest(
     raw_root: Path,
-    warehouse: Path,
+    warehouse: Path | DuckDBTarget | PostgresTarget,
     progress: Callable[[str], None] | None = None,
     force_prefix: str | None = None,
 ) -> IngestReport:
@@ -941,7 +946,7 @@ def ingest(
     data files under it are read again even if unchanged, their rows replaced; the rest as usual.
     """
     ingestor = Ingestor(raw_root, warehouse, progress, force_prefix)
-    with warehouse_lock(warehouse, "ingestion"):  # one writer at a time (orchestration/runlock.py)
+    with ingestor.target.lock("ingestion"):  # one writer at a time (warehouse/targets.py)
         while True:
             try:
                 return ingestor.run()

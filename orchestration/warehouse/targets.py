@@ -1,0 +1,395 @@
+"""Where the warehouse lives: a DuckDB file (the default) or a PostgreSQL database, behind one seam.
+
+`target()` picks one from the environment: ``PITWALL_TARGET`` (``duckdb`` or ``postgres``), then
+``PITWALL_WAREHOUSE`` (the DuckDB file) or the PostgreSQL URL (``PITWALL_POSTGRES_URL``, else the
+local server of ``pitwall db start``). Everything that differs between the two for the Python side
+is here: the run lock, how ingestion writes, how dbt is pointed at it, how the CLI queries it, how
+the build record is written. The SQL of the dbt models differs only in dbt_project/macros/cross_db.sql.
+
+Ingestion always parses with DuckDB. On DuckDB it works inside the warehouse file itself; on
+PostgreSQL it works in an in-memory DuckDB holding a copy of the manifest and empty raw tables, and
+`PostgresTarget.write_ingestion` then moves the run's rows and the manifest to PostgreSQL in one
+transaction (COPY), deleting first the rows of the files read again. No Dagster import here.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Protocol
+from urllib.parse import unquote, urlsplit
+
+import duckdb
+
+from .. import settings
+from ..runlock import WarehouseBusy, warehouse_lock
+
+TARGET_ENV = "PITWALL_TARGET"
+TARGETS = ("duckdb", "postgres")
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+class Target(Protocol):
+    name: str
+
+    def lock(self, what: str): ...
+    def open_ingestion(self) -> duckdb.DuckDBPyConnection: ...
+    def prepare_ingestion(self, con: duckdb.DuckDBPyConnection, tables: Sequence[str]) -> None: ...
+    def write_ingestion(self, con: duckdb.DuckDBPyConnection, tables: Sequence[str], replaced: list[str]) -> None: ...
+    def row_counts(self, con: duckdb.DuckDBPyConnection, tables: Sequence[str]) -> dict[str, int]: ...
+    def query(self, sql: str) -> tuple[list[str], list[tuple]]: ...
+    def dbt_env(self) -> dict[str, str]: ...
+
+
+class DuckDBTarget:
+    """The warehouse as one DuckDB file."""
+
+    name = "duckdb"
+    dbt_target = "dev"
+
+    def __init__(self, path: str | os.PathLike[str]):
+        self.path = Path(os.path.abspath(os.fspath(path)))
+
+    def __str__(self) -> str:
+        return str(self.path)
+
+    @property
+    def scratch_dir(self) -> Path:
+        """Where ingestion's group streams go: beside the warehouse, on the same disk."""
+        return self.path.parent
+
+    def lock(self, what: str):
+        return warehouse_lock(self.path, what)
+
+    def open_ingestion(self) -> duckdb.DuckDBPyConnection:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        return duckdb.connect(str(self.path))
+
+    def prepare_ingestion(self, con: duckdb.DuckDBPyConnection, tables: Sequence[str]) -> None:
+        """The manifest and the raw tables are the file's own: nothing to bring in."""
+
+    def write_ingestion(self, con: duckdb.DuckDBPyConnection, tables: Sequence[str], replaced: list[str]) -> None:
+        """The run wrote into the file itself: its transaction's commit is the write."""
+
+    def row_counts(self, con: duckdb.DuckDBPyConnection, tables: Sequence[str]) -> dict[str, int]:
+        return {t: con.execute(f"SELECT count(*) FROM raw.{_quote(t)}").fetchone()[0] for t in tables}
+
+    def query(self, sql: str) -> tuple[list[str], list[tuple]]:
+        con = duckdb.connect(str(self.path), read_only=True)
+        try:
+            cursor = con.execute(sql)
+            return [d[0] for d in cursor.description or []], cursor.fetchall()
+        finally:
+            con.close()
+
+    def dbt_env(self) -> dict[str, str]:
+        return {settings.WAREHOUSE_ENV: str(self.path)}
+
+
+class PostgresTarget:
+    """The warehouse as a PostgreSQL database (``postgresql://`` URL of a role that may write)."""
+
+    name = "postgres"
+    dbt_target = "postgres"
+
+    def __init__(self, url: str):
+        self.url = url
+        parts = urlsplit(url)
+        if parts.scheme not in ("postgresql", "postgres"):
+            raise ValueError(f"not a postgresql:// URL: {self}")
+        self._parts = parts
+
+    def __str__(self) -> str:
+        """The URL without its password (for messages and logs)."""
+        p = self._parts
+        user = f"{p.username}@" if p.username else ""
+        return f"postgresql://{user}{p.hostname or ''}{f':{p.port}' if p.port else ''}{p.path}"
+
+    @property
+    def scratch_dir(self) -> Path:
+        return Path(tempfile.gettempdir())
+
+    def connect(self, application: str = "pitwall"):
+        import psycopg2
+
+        return psycopg2.connect(self.url, application_name=application[:63])
+
+    # ------------------------------------------------------------------------------------ run lock
+
+    @contextmanager
+    def lock(self, what: str) -> Iterator[None]:
+        """One writer at a time, across machines: a session advisory lock on the server, held by a
+        connection kept open for the run (the server releases it when the connection ends, however
+        the process ends). Re-entrant within a process, like the DuckDB file's lock."""
+        with _pg_guard:
+            depth = _pg_held.get(self.url)
+            if depth:
+                _pg_held[self.url] = depth + 1
+            else:
+                conn = self.connect(f"pitwall: {what} (pid {os.getpid()})")
+                conn.autocommit = True
+                with conn.cursor() as cur:
+                    cur.execute("SELECT pg_try_advisory_lock(%s)", [ADVISORY_KEY])
+                    if not cur.fetchone()[0]:
+                        cur.execute(
+                            "SELECT a.application_name, a.backend_start FROM pg_locks l "
+                            "JOIN pg_stat_activity a USING (pid) "
+                            "WHERE l.locktype = 'advisory' AND l.objid = %s AND l.granted",
+                            [ADVISORY_KEY],
+                        )
+                        holder = cur.fetchone()
+                        conn.close()
+                        who = holder[0] if holder else "another run"
+                        raise WarehouseBusy(
+                            f"{what} did not start: the warehouse {self} is being written by {who}. Nothing was "
+                            "changed; run it again when that one has finished.",
+                            {"what": who},
+                        )
+                _pg_connections[self.url] = conn
+                _pg_held[self.url] = 1
+        try:
+            yield
+        finally:
+            with _pg_guard:
+                _pg_held[self.url] -= 1
+                if not _pg_held[self.url]:
+                    del _pg_held[self.url]
+                    _pg_connections.pop(self.url).close()
+
+    # ----------------------------------------------------------------------------------- ingestion
+
+    def open_ingestion(self) -> duckdb.DuckDBPyConnection:
+        return duckdb.connect(":memory:")
+
+    def prepare_ingestion(self, con: duckdb.DuckDBPyConnection, tables: Sequence[str]) -> None:
+        """Give the in-memory DuckDB (its raw schema just made) what the run decides from: the
+        columns PostgreSQL's raw tables have beyond the kinds' own, and the whole manifest."""
+        conn = self.connect("pitwall: ingestion")
+        try:
+            with conn.cursor() as cur:
+                pg_columns = _pg_columns(cur, "raw")
+                for table in tables:
+                    mine = {c for c, _ in _duck_columns(con, table)}
+                    for column in pg_columns.get(table, []):
+                        if column not in mine:
+                            con.execute(f"ALTER TABLE raw.{_quote(table)} ADD COLUMN {_quote(column)} VARCHAR")
+                if "ingested_files" in pg_columns:
+                    with tempfile.NamedTemporaryFile(suffix=".csv") as fh:
+                        columns = [c for c, _ in _duck_columns(con, "ingested_files")]
+                        cur.copy_expert(
+                            f"COPY raw.ingested_files ({', '.join(map(_quote, columns))}) TO STDOUT "
+                            "WITH (FORMAT csv, HEADER true)",
+                            fh,
+                        )
+                        fh.flush()
+                        con.execute(
+                            "INSERT INTO raw.ingested_files SELECT * FROM read_csv($f, header = true, "
+                            "auto_detect = false, columns = $c, allow_quoted_nulls = false)",
+                            {"f": fh.name, "c": dict(_duck_columns(con, "ingested_files"))},
+                        )
+        finally:
+            conn.close()
+
+    def write_ingestion(self, con: duckdb.DuckDBPyConnection, tables: Sequence[str], replaced: list[str]) -> None:
+        """In one PostgreSQL transaction: the raw tables made or widened to the run's columns, the rows
+        of `replaced` files deleted, the run's rows copied in, the manifest replaced by the run's."""
+        conn = self.connect("pitwall: ingestion")
+        try:
+            with conn, conn.cursor() as cur, tempfile.TemporaryDirectory() as scratch:
+                cur.execute("CREATE SCHEMA IF NOT EXISTS raw")
+                pg_columns = _pg_columns(cur, "raw")
+                for table in [*tables, "ingested_files"]:
+                    columns = _duck_columns(con, table)
+                    if table not in pg_columns:
+                        spec = ", ".join(f"{_quote(c)} {_PG_TYPES.get(t, 'text')}" for c, t in columns)
+                        cur.execute(f"CREATE TABLE raw.{_quote(table)} ({spec})")
+                    else:
+                        for column, type_ in columns:
+                            if column not in pg_columns[table]:
+                                cur.execute(
+                                    f"ALTER TABLE raw.{_quote(table)} ADD COLUMN {_quote(column)} "
+                                    f"{_PG_TYPES.get(type_, 'text')}"
+                                )
+                    if table == "ingested_files":
+                        cur.execute("TRUNCATE raw.ingested_files")
+                    elif replaced:
+                        cur.execute(f"DELETE FROM raw.{_quote(table)} WHERE _file_path = ANY(%s)", [replaced])
+                    if not con.execute(f"SELECT count(*) FROM raw.{_quote(table)}").fetchone()[0]:
+                        continue
+                    path = Path(scratch) / f"{table}.csv"
+                    con.execute(f"COPY raw.{_quote(table)} TO '{path}' (HEADER, FORMAT csv)")
+                    names = ", ".join(_quote(c) for c, _ in columns)
+                    with open(path, "rb") as fh:
+                        copy = f"COPY raw.{_quote(table)} ({names}) FROM STDIN WITH (FORMAT csv, HEADER true)"
+                        cur.copy_expert(copy, fh)
+        finally:
+            conn.close()
+
+    def row_counts(self, con: duckdb.DuckDBPyConnection, tables: Sequence[str]) -> dict[str, int]:
+        conn = self.connect()
+        try:
+            with conn.cursor() as cur:
+                existing = _pg_columns(cur, "raw")
+                counts = {}
+                for table in tables:
+                    if table in existing:
+                        cur.execute(f"SELECT count(*) FROM raw.{_quote(table)}")
+                        counts[table] = cur.fetchone()[0]
+                return counts
+        finally:
+            conn.close()
+
+    # --------------------------------------------------------------------------------- publication
+
+    def publish(self, run_id: str = "", storage_version: str = "") -> PostgresPublication:
+        """Make the build readers' in one step: copy dbt's `build_marts` and the manifest into new
+        schemas (`marts_next`, `meta_next`, invisible to readers), grant the reader role, then in one
+        short transaction swap them with `marts` and `meta`. A reader's query sees the refresh
+        before or after, whole; a run killed before the swap leaves the published schemas as they
+        were (its leftovers are dropped by the next one)."""
+        started = time.perf_counter()
+        reader = os.environ.get("PITWALL_POSTGRES_READER_ROLE", "pitwall_reader")
+        conn = self.connect(f"pitwall: publication {run_id[:8]}")
+        try:
+            with conn, conn.cursor() as cur:
+                cur.execute("DROP SCHEMA IF EXISTS marts_next CASCADE; DROP SCHEMA IF EXISTS meta_next CASCADE")
+                cur.execute("CREATE SCHEMA marts_next; CREATE SCHEMA meta_next")
+                cur.execute(
+                    "SELECT table_name FROM information_schema.tables WHERE table_schema = %s ORDER BY 1",
+                    [BUILD_MARTS],
+                )
+                tables = [r[0] for r in cur.fetchall()]
+                if not tables:
+                    raise RuntimeError(f"nothing to publish: no table in {BUILD_MARTS} of {self} (run dbt build first)")
+                copies = []
+                for table in tables:
+                    cur.execute(f"CREATE TABLE marts_next.{_quote(table)} AS TABLE {BUILD_MARTS}.{_quote(table)}")
+                    copies.append(("marts", table, cur.rowcount))
+                cur.execute("CREATE TABLE meta_next.ingested_files AS TABLE raw.ingested_files")
+                copies.append(("meta", "ingested_files", cur.rowcount))
+                published_at = datetime.now(UTC).replace(tzinfo=None)
+                cur.execute(
+                    "CREATE TABLE meta_next.publication (table_schema text, table_name text, row_count bigint, "
+                    "published_at_utc timestamp, run_id text, storage_version text)"
+                )
+                cur.executemany(
+                    "INSERT INTO meta_next.publication VALUES (%s, %s, %s, %s, %s, %s)",
+                    [(schema, table, rows, published_at, run_id, storage_version) for schema, table, rows in copies],
+                )
+                cur.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [reader])
+                if cur.fetchone():
+                    for schema in ("marts_next", "meta_next"):
+                        cur.execute(
+                            f"GRANT USAGE ON SCHEMA {schema} TO {_quote(reader)}; "
+                            f"GRANT SELECT ON ALL TABLES IN SCHEMA {schema} TO {_quote(reader)}"
+                        )
+            with conn, conn.cursor() as cur:
+                cur.execute(
+                    "DROP SCHEMA IF EXISTS marts CASCADE; DROP SCHEMA IF EXISTS meta CASCADE; "
+                    "ALTER SCHEMA marts_next RENAME TO marts; ALTER SCHEMA meta_next RENAME TO meta"
+                )
+        finally:
+            conn.close()
+        return PostgresPublication(tuple(copies), published_at, run_id, time.perf_counter() - started)
+
+    # ------------------------------------------------------------------------------------- queries
+
+    def query(self, sql: str) -> tuple[list[str], list[tuple]]:
+        """One statement in a read-only transaction."""
+        conn = self.connect("pitwall: sql")
+        try:
+            conn.set_session(readonly=True)
+            with conn.cursor() as cur:
+                cur.execute(sql)
+                return [d[0] for d in cur.description or []], cur.fetchall() if cur.description else []
+        finally:
+            conn.close()
+
+    def dbt_env(self) -> dict[str, str]:
+        """profiles.yml's `postgres` output reads these."""
+        p = self._parts
+        return {
+            "PITWALL_PG_HOST": p.hostname or "127.0.0.1",
+            "PITWALL_PG_PORT": str(p.port or 5432),
+            "PITWALL_PG_USER": unquote(p.username or ""),
+            "PITWALL_PG_PASSWORD": unquote(p.password or ""),
+            "PITWALL_PG_DATABASE": p.path.lstrip("/") or "postgres",
+        }
+
+
+# dbt's marts on PostgreSQL (profiles.yml: schema `build`; macros/generate_schema_name.sql).
+BUILD_MARTS = "build_marts"
+
+
+@dataclass(frozen=True)
+class PostgresPublication:
+    tables: tuple[tuple[str, str, int], ...]  # (schema, table, rows) as readers now see them
+    published_at: datetime
+    run_id: str
+    seconds: float
+
+
+# The run lock's key (pg_try_advisory_lock): any constant of our own; one warehouse per database.
+ADVISORY_KEY = 0x7069_7477  # "pitw"
+_pg_guard = threading.Lock()
+_pg_held: dict[str, int] = {}
+_pg_connections: dict[str, object] = {}
+
+# DuckDB column types of the raw schema -> PostgreSQL's.
+_PG_TYPES = {
+    "VARCHAR": "text",
+    "BIGINT": "bigint",
+    "INTEGER": "integer",
+    "TIMESTAMP": "timestamp",
+    "DOUBLE": "double precision",
+}
+
+
+def _duck_columns(con: duckdb.DuckDBPyConnection, table: str) -> list[tuple[str, str]]:
+    return con.execute(
+        "SELECT column_name, data_type FROM information_schema.columns "
+        "WHERE table_schema = 'raw' AND table_name = ? ORDER BY ordinal_position",
+        [table],
+    ).fetchall()
+
+
+def _pg_columns(cur, schema: str) -> dict[str, list[str]]:
+    cur.execute(
+        "SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = %s "
+        "ORDER BY table_name, ordinal_position",
+        [schema],
+    )
+    columns: dict[str, list[str]] = {}
+    for table, column in cur.fetchall():
+        columns.setdefault(table, []).append(column)
+    return columns
+
+
+def target(name: str | None = None, warehouse: str | os.PathLike[str] | None = None) -> DuckDBTarget | PostgresTarget:
+    """The warehouse to work on: `name` (else PITWALL_TARGET, else duckdb); for DuckDB `warehouse`
+    (else PITWALL_WAREHOUSE, else the default file)."""
+    name = (name or os.environ.get(TARGET_ENV) or "duckdb").strip().lower()
+    if name == "duckdb":
+        return DuckDBTarget(warehouse or settings.warehouse_path())
+    if name == "postgres":
+        from .. import postgres
+
+        return PostgresTarget(postgres.url(postgres.local_server()))
+    raise ValueError(f"unknown target {name!r}: {TARGET_ENV} is one of {', '.join(TARGETS)}")
+
+
+def as_target(warehouse) -> DuckDBTarget | PostgresTarget:
+    """A target given as itself or as a DuckDB file's path."""
+    if isinstance(warehouse, DuckDBTarget | PostgresTarget):
+        return warehouse
+    return DuckDBTarget(warehouse)
