@@ -32,7 +32,7 @@ from typing import NamedTuple
 
 import duckdb
 
-from ..runlock import warehouse_lock
+from ..warehouse.runlock import warehouse_lock
 from . import json_reports
 from .formats import (
     KINDS,
@@ -941,7 +941,7 @@ def ingest(
     data files under it are read again even if unchanged, their rows replaced; the rest as usual.
     """
     ingestor = Ingestor(raw_root, warehouse, progress, force_prefix)
-    with warehouse_lock(warehouse, "ingestion"):  # one writer at a time (orchestration/runlock.py)
+    with warehouse_lock(warehouse, "ingestion"):  # one writer at a time (orchestration/warehouse/runlock.py)
         while True:
             try:
                 return ingestor.run()
