@@ -4,7 +4,7 @@
                                   [--quick] [--out bench/RESULTS.md]
 
 Workloads: every tree given with --raw (as it is), and one synthetic tree per --seasons value,
-written by the seeded generator (orchestration/synthetic) into bench/runs/trees/ and reused when
+written by the seeded generator (bench/synthetic) into bench/runs/trees/ and reused when
 already there. Of each synthetic tree, the last two events of the last season (all their series)
 are held out (bench/runs/held/): the ingestion contenders and the full refresh read the rest; then
 the event before the last is put back and refreshed (refresh_prev_event: a user's refresh before the
@@ -55,10 +55,14 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from orchestration.publish import files
-from orchestration.synthetic import TREE_VERSION
 
 BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))  # run as bench/run.py: the generator is the package bench.synthetic
+
+from bench.synthetic import TREE_VERSION  # noqa: E402
+
 RUNS = BENCH / "runs"
 PY = sys.executable
 PITWALL = str(Path(sys.executable).parent / "pitwall")
@@ -232,7 +236,7 @@ def synthetic_tree(seasons: int, events_per_season: int) -> Path:
         [
             PY,
             "-m",
-            "orchestration.synthetic",
+            "bench.synthetic",
             "--out",
             str(root),
             "--seed",
@@ -463,7 +467,7 @@ def warm_dbt_parse(warehouse: Path, home: Path) -> None:
     holds the warehouse path: alternating two warehouses would otherwise cost each refresh a full
     parse (~5 s) that a user refreshing one warehouse never pays."""
     env = pitwall_env(home)
-    env["PITWALL_WAREHOUSE"] = os.path.abspath(warehouse)  # as the refresh exports it (orchestration/resources.py)
+    env["PITWALL_WAREHOUSE"] = os.path.abspath(warehouse)  # as the refresh exports it (orchestration/defs/resources.py)
     project = REPO / "dbt_project"
     subprocess.run(
         [

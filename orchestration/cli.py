@@ -25,7 +25,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from . import settings
+from .warehouse import settings
 
 app = typer.Typer(
     name="pitwall",
@@ -78,14 +78,14 @@ def _set_aside_table(quarantined: list[tuple[str, str]], limit: int = 50) -> Tab
 
 
 def _one_writer(what: str):
-    """Run a command under the warehouse's run lock (orchestration/runlock.py): while another refresh
+    """Run a command under the warehouse's run lock (orchestration/warehouse/runlock.py): while another refresh
     or ingestion writes the same warehouse, refuse at once (exit code 3) and say who holds it."""
     import functools
 
     def wrap(command):
         @functools.wraps(command)
         def run(*args: Any, **kwargs: Any) -> Any:
-            from .runlock import WarehouseBusy, warehouse_lock
+            from .warehouse.runlock import WarehouseBusy, warehouse_lock
 
             warehouse = kwargs.get("warehouse")
             path = settings._absolute(warehouse) if warehouse else settings.warehouse_path()
@@ -276,7 +276,7 @@ def _print_ingestion(materialized: dict) -> None:
     """Files by status, rows per raw table, the files set aside."""
     import dagster as dg
 
-    from .assets.raw import MANIFEST_TABLE, RAW_SCHEMA
+    from .defs.assets.raw import MANIFEST_TABLE, RAW_SCHEMA
 
     manifest = materialized.get(dg.AssetKey([RAW_SCHEMA, MANIFEST_TABLE]))
     if manifest is None:
@@ -310,8 +310,8 @@ def _print_dbt(result: Any, materialized: dict) -> None:
     """Models built, tests passed, failed and warned (failed ones listed, warned ones counted)."""
     import dagster as dg
 
-    from .assets.dbt import pitwall_dbt
-    from .assets.raw import RAW_SCHEMA
+    from .defs.assets.dbt import pitwall_dbt
+    from .defs.assets.raw import RAW_SCHEMA
 
     dbt_keys = [k for k in pitwall_dbt.keys if k.path[0] != RAW_SCHEMA]
     built = [k for k in materialized if k in set(dbt_keys)]
@@ -369,7 +369,7 @@ def _print_publication(materialized: dict) -> None:
 
 def _print_findings(warned: list) -> None:
     """The warned dbt tests: the findings table's checks, the standings reconciliation, any other, with counts."""
-    from .assets.dbt import FINDINGS_KEY, FINDINGS_TEST_PREFIX, RECONCILIATION_KEY
+    from .defs.assets.dbt import FINDINGS_KEY, FINDINGS_TEST_PREFIX, RECONCILIATION_KEY
 
     table = Table(
         title="warnings: findings in the official files, differences from the official standings (never fail a run)",
@@ -441,7 +441,7 @@ def refresh(
         err.print(f"[red]raw root {current.raw_dir} is not a folder[/red]")
         raise typer.Exit(2)
     if rebuild:
-        from .build_state import forget
+        from .warehouse.build_state import forget
 
         forget(current.warehouse)
     console.print(f"refreshing [bold]{current.warehouse}[/bold] from [bold]{current.raw_dir}[/bold]")
@@ -456,7 +456,7 @@ def refresh(
     except DbtParseError as exc:
         err.print(f"[red]the dbt project does not parse[/red] (nothing was run):\n{escape(str(exc))}", highlight=False)
         raise typer.Exit(1) from None
-    from .jobs import REFRESH_JOB_NAME
+    from .defs.jobs import REFRESH_JOB_NAME
 
     job = defs.resolve_job_def(REFRESH_JOB_NAME)
     run_config = {"loggers": {"console": {"config": {"log_level": log_level.upper()}}}}
@@ -553,7 +553,7 @@ def _query_path(warehouse: Path | None, live: bool) -> Path:
             "`pitwall refresh` writes it): reading the build file"
         )
     if live:
-        from .runlock import holder_of
+        from .warehouse.runlock import holder_of
 
         holder = holder_of(build)
         if holder is not None:  # a run is writing the build file: do not get in its way
@@ -747,13 +747,13 @@ class _ProcessGroup:
 # ---------------------------------------------------------------------------------------------- db
 
 db_app = typer.Typer(
-    help="A local PostgreSQL server for the project (orchestration/postgres.py).", no_args_is_help=True
+    help="A local PostgreSQL server for the project (orchestration/warehouse/postgres.py).", no_args_is_help=True
 )
 app.add_typer(db_app, name="db")
 
 
 def _db(action) -> None:
-    from .postgres import PostgresError, local_server
+    from .warehouse.postgres import PostgresError, local_server
 
     try:
         console.print(action(local_server()), highlight=False)
@@ -765,7 +765,7 @@ def _db(action) -> None:
 @db_app.command("start")
 def db_start() -> None:
     """Start the project's PostgreSQL on 127.0.0.1 (made the first time: database, writer and reader roles)."""
-    from .postgres import start
+    from .warehouse.postgres import start
 
     _db(start)
 
@@ -773,7 +773,7 @@ def db_start() -> None:
 @db_app.command("stop")
 def db_stop() -> None:
     """Stop the project's PostgreSQL (its data stays)."""
-    from .postgres import stop
+    from .warehouse.postgres import stop
 
     _db(stop)
 
@@ -781,7 +781,7 @@ def db_stop() -> None:
 @db_app.command("status")
 def db_status() -> None:
     """Whether the project's PostgreSQL runs, and where."""
-    from .postgres import is_running
+    from .warehouse.postgres import is_running
 
     _db(lambda server: f"{'running' if is_running(server) else 'not running'}: 127.0.0.1:{server.port} ({server.data})")
 
@@ -789,7 +789,7 @@ def db_status() -> None:
 @db_app.command("url")
 def db_url(reader: bool = typer.Option(False, "--reader", help="The read-only role's URL (BI tools).")) -> None:
     """The postgresql:// URL of the pipeline's writer role, or with --reader of `pitwall_reader`."""
-    from .postgres import url
+    from .warehouse.postgres import url
 
     _db(lambda server: url(server, reader=reader))
 

@@ -2,13 +2,13 @@
 
 import dagster as dg
 
-from .assets.dbt import pitwall_dbt
-from .assets.published import published_charts, published_warehouse
-from .assets.raw import raw_alkamel
-from .automation import fetch_sensor, raw_files_sensor, refresh_season_aggregates, season_aggregates_weekly
-from .fetch_job import fetch_and_refresh
-from .jobs import refresh_warehouse, reload_files
-from .resources import build_resources
+from .defs.assets.dbt import pitwall_dbt
+from .defs.assets.published import published_charts, published_warehouse
+from .defs.assets.raw import raw_alkamel
+from .defs.automation import fetch_sensor, raw_files_sensor, refresh_season_aggregates, season_aggregates_weekly
+from .defs.fetch_job import fetch_and_refresh
+from .defs.jobs import refresh_warehouse, reload_files
+from .defs.resources import build_resources
 
 defs = dg.Definitions(
     assets=[raw_alkamel, pitwall_dbt, published_warehouse, published_charts],

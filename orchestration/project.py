@@ -16,7 +16,7 @@ from pathlib import Path
 
 from dagster_dbt import DbtProject
 
-from . import settings
+from .warehouse import settings
 
 WATCHED = ("models", "seeds", "macros", "tests", "snapshots", "analyses")
 WATCHED_FILES = ("dbt_project.yml", "profiles.yml", "packages.yml", "dependencies.yml", "selectors.yml")

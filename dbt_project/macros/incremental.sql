@@ -8,7 +8,7 @@
   drivers' careers and names (macros/race_notes.sql); driver_career_stats rewrites the careers of
   the changed sessions' drivers (changed_drivers(), below).
 
-  The last build is recorded by the orchestration (orchestration/build_state.py) in the warehouse,
+  The last build is recorded by the orchestration (orchestration/warehouse/build_state.py) in the warehouse,
   and models/intermediate/int_sessions_changed.sql compares it with the inputs once per run:
     meta.dbt_built_files    the ingestion manifest (path, sha256, status, session) it was built from;
     meta.dbt_built_drivers  the driver identity of every car's driver block it resolved.

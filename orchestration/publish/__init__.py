@@ -10,7 +10,7 @@
 the build file, then renames them into place (DuckDB file first, then its seal,
 ``.pitwall.duckdb.seal``: see snapshot.py). `charts.draw_charts()` draws from the published copy.
 A failure before the renames leaves the old publication as it was. No Dagster here:
-orchestration/assets/published.py wraps these functions.
+orchestration/defs/assets/published.py wraps these functions.
 """
 
 from __future__ import annotations

@@ -28,8 +28,8 @@ from urllib.parse import unquote, urlsplit
 
 import duckdb
 
-from .. import settings
-from ..runlock import WarehouseBusy, warehouse_lock
+from . import settings
+from .runlock import WarehouseBusy, warehouse_lock
 
 TARGET_ENV = "PITWALL_TARGET"
 TARGETS = ("duckdb", "postgres")
@@ -382,7 +382,7 @@ def target(name: str | None = None, warehouse: str | os.PathLike[str] | None = N
     if name == "duckdb":
         return DuckDBTarget(warehouse or settings.warehouse_path())
     if name == "postgres":
-        from .. import postgres
+        from . import postgres
 
         return PostgresTarget(postgres.url(postgres.local_server()))
     raise ValueError(f"unknown target {name!r}: {TARGET_ENV} is one of {', '.join(TARGETS)}")

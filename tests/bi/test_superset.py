@@ -26,7 +26,7 @@ import pytest
 from helpers import REPO, copy_real_imsa
 from integration.conftest import refresh
 
-from orchestration import settings
+from orchestration.warehouse import settings
 
 pytestmark = [pytest.mark.bi, pytest.mark.timeout(3600)]
 

@@ -21,7 +21,7 @@ import pytest
 from helpers import RAW, REPO, ROAD_AMERICA_IMSA, copy_real_imsa
 from integration.conftest import PITWALL, refresh
 
-from orchestration import settings
+from orchestration.warehouse import settings
 
 pytestmark = pytest.mark.integration
 

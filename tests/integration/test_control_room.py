@@ -61,7 +61,7 @@ def test_reload_job_offers_the_prefix_in_the_launchpad(defs, graph) -> None:
 
 
 def _ingest_step(defs, job_name: str, tmp_path, real_raw, prefix: str | None):
-    from orchestration.assets.raw import RAW_ASSET_KEYS
+    from orchestration.defs.assets.raw import RAW_ASSET_KEYS
 
     job = defs.resolve_job_def(job_name)
     run_config: dict = {
@@ -105,7 +105,7 @@ def test_reload_files_without_a_prefix_says_what_to_set(defs, tmp_path, real_raw
 
 def test_automation_can_start_stopped() -> None:
     code = (
-        "import orchestration.automation as a; "
+        "import orchestration.defs.automation as a; "
         "print(a.season_aggregates_weekly.default_status.value, a.raw_files_sensor.default_status.value)"
     )
     for value, expected in ((None, "RUNNING RUNNING"), ("off", "STOPPED STOPPED")):
@@ -119,7 +119,7 @@ def test_automation_can_start_stopped() -> None:
 
 
 def test_the_instance_runs_one_run_at_a_time(tmp_path) -> None:
-    from orchestration import settings
+    from orchestration.warehouse import settings
 
     home = settings.ensure_dagster_home(tmp_path / "home")
     config = yaml.safe_load((home / "dagster.yaml").read_text())
@@ -127,6 +127,11 @@ def test_the_instance_runs_one_run_at_a_time(tmp_path) -> None:
     assert config["telemetry"]["enabled"] is False
     # An older dagster.yaml written by pitwall is brought up to date; one of the user's is left alone.
     (home / "dagster.yaml").write_text(settings.dagster_yaml(home).split("concurrency:")[0])
+    settings.ensure_dagster_home(home)
+    assert (home / "dagster.yaml").read_text() == settings.dagster_yaml(home)
+    # One written before the module moved (orchestration/settings.py, storage orchestration.run_history) too.
+    old = settings.dagster_yaml(home).replace("orchestration/warehouse/settings.py", "orchestration/settings.py")
+    (home / "dagster.yaml").write_text(old.replace("orchestration.defs.run_history", "orchestration.run_history"))
     settings.ensure_dagster_home(home)
     assert (home / "dagster.yaml").read_text() == settings.dagster_yaml(home)
     (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")

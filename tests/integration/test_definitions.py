@@ -43,7 +43,7 @@ def test_refresh_job_runs_everything_in_one_process(defs: dg.Definitions, graph)
 
 
 def test_raw_assets(graph) -> None:
-    from orchestration.assets.raw import RAW_ASSET_KEYS
+    from orchestration.defs.assets.raw import RAW_ASSET_KEYS
 
     assert dg.AssetKey(["raw", "ingested_files"]) in RAW_ASSET_KEYS
     for key in RAW_ASSET_KEYS:
@@ -54,8 +54,8 @@ def test_raw_assets(graph) -> None:
 
 
 def test_dbt_sources_are_the_ingestion_assets(manifest: dict) -> None:
-    from orchestration.assets.dbt import translator
-    from orchestration.assets.raw import RAW_ASSET_KEYS
+    from orchestration.defs.assets.dbt import translator
+    from orchestration.defs.assets.raw import RAW_ASSET_KEYS
     from orchestration.project import dbt_project
 
     source_keys = {
@@ -74,7 +74,7 @@ def test_no_dangling_source_assets(graph) -> None:
 
 
 def test_dbt_models_keyed_by_schema(graph, manifest: dict) -> None:
-    from orchestration.assets.dbt import pitwall_dbt
+    from orchestration.defs.assets.dbt import pitwall_dbt
 
     dbt_keys = set(pitwall_dbt.keys)
     for node in manifest["nodes"].values():

@@ -25,7 +25,7 @@ def defs() -> dg.Definitions:
 
 def _sensor_settings(env: dict[str, str]) -> dict:
     code = (
-        "import json; from orchestration.automation import fetch_sensor as s; "
+        "import json; from orchestration.defs.automation import fetch_sensor as s; "
         "print(json.dumps([s.default_status.value, s.minimum_interval_seconds]))"
     )
     clean = {k: v for k, v in os.environ.items() if not k.startswith("PITWALL_FETCH")}

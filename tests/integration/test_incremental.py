@@ -22,7 +22,7 @@ from helpers import RAW
 from integration.conftest import refresh
 from reliability.common import checksums, rows
 
-from orchestration.assets.dbt import DBT_TARGET_PATH
+from orchestration.defs.assets.dbt import DBT_TARGET_PATH
 
 pytestmark = pytest.mark.integration
 
@@ -94,7 +94,7 @@ def sessions_of_the_series_seasons_of(warehouse, sessions: set[str]) -> set[str]
 
 
 def assert_the_build_recorded_what_it_read(warehouse) -> None:
-    """meta.dbt_built_files and meta.dbt_built_drivers (orchestration/build_state.py, rewritten after
+    """meta.dbt_built_files and meta.dbt_built_drivers (orchestration/warehouse/build_state.py, rewritten after
     every successful build) hold what the build read, row for row."""
     for recorded, read in (
         ("meta.dbt_built_files", "select path, sha256, status, session_key from raw.ingested_files"),

@@ -18,8 +18,8 @@ from helpers import REPO
 from integration.conftest import PITWALL
 from sqlalchemy.pool import NullPool
 
-from orchestration import settings
 from orchestration.publish.parquet import BY_SEASON, file_columns, reader_path
+from orchestration.warehouse import settings
 
 pytestmark = pytest.mark.integration
 

@@ -1,7 +1,7 @@
 """Concurrency: one writer at a time, refused with a clear message; readers of the published copy
 never see an error while runs write.
 
-The run lock (orchestration/runlock.py) is a non-blocking `flock` on `<warehouse>.lock`, taken by
+The run lock (orchestration/warehouse/runlock.py) is a non-blocking `flock` on `<warehouse>.lock`, taken by
 `pitwall refresh` and `pitwall ingest` for their whole run, by `ingest()` itself, and by the
 warehouse resource of every Dagster run (so a run launched from the UI is covered). A second writer
 stops at once with exit code 3 and says who holds the lock.
@@ -36,14 +36,14 @@ from reliability.common import (
     start,
 )
 
-from orchestration import settings
 from orchestration.ingest import ingest
-from orchestration.runlock import WarehouseBusy, holder_of, lock_path, warehouse_lock
+from orchestration.warehouse import settings
+from orchestration.warehouse.runlock import WarehouseBusy, holder_of, lock_path, warehouse_lock
 
 READER = REPO / "tests" / "integration" / "published_reader.py"
 
 HOLD = (
-    "import sys, time; sys.path.insert(0, {repo!r}); from orchestration.runlock import warehouse_lock\n"
+    "import sys, time; sys.path.insert(0, {repo!r}); from orchestration.warehouse.runlock import warehouse_lock\n"
     "with warehouse_lock(sys.argv[1], 'pitwall refresh'):\n"
     "    print('held', flush=True); time.sleep(float(sys.argv[2]))\n"
 )
@@ -128,7 +128,7 @@ def test_a_dagster_run_takes_the_lock_through_its_resource(tmp_path):
     while it runs, and fails at once, saying why, while another process writes."""
     import dagster as dg
 
-    from orchestration.resources import WarehousePaths
+    from orchestration.defs.resources import WarehousePaths
 
     warehouse = tmp_path / "w.duckdb"
     paths = WarehousePaths(raw_dir=str(tmp_path), warehouse=str(warehouse))

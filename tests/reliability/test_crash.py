@@ -39,8 +39,8 @@ from reliability.common import (
     start,
 )
 
-from orchestration import settings
 from orchestration.ingest import ingest
+from orchestration.warehouse import settings
 
 
 def opens(warehouse: Path) -> bool:

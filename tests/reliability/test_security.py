@@ -22,8 +22,9 @@ from helpers import REPO, ROAD_AMERICA_IMSA, copy_real_imsa
 from reliability.common import manifest_problems, record, rows, start
 from typer.testing import CliRunner
 
-from orchestration import cli, settings
+from orchestration import cli
 from orchestration.ingest import ingest
+from orchestration.warehouse import settings
 
 runner = CliRunner()
 RACE = ROAD_AMERICA_IMSA / "202408041410_Race"

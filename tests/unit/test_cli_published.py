@@ -90,7 +90,7 @@ def test_published_copy_refuses_file_access(published: Path, tmp_path: Path) -> 
 
 
 def test_live_is_refused_while_a_run_holds_the_build_file(published: Path) -> None:
-    from orchestration.runlock import warehouse_lock
+    from orchestration.warehouse.runlock import warehouse_lock
 
     with warehouse_lock(published, "pitwall refresh"):
         result = sql(

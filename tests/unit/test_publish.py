@@ -523,7 +523,7 @@ def test_the_single_laps_file_of_an_older_publication_is_removed(build: Path, ou
 
 
 def parquet_action_of(done, table: str) -> str | None:
-    from orchestration.assets.published import parquet_action
+    from orchestration.defs.assets.published import parquet_action
 
     return parquet_action(done, table)
 

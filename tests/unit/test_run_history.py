@@ -1,4 +1,4 @@
-"""The run history storage (orchestration/run_history.py): the files and the events of Dagster's own
+"""The run history storage (orchestration/defs/run_history.py): the files and the events of Dagster's own
 SQLite storage, so an instance configured either way reads the other's runs."""
 
 from __future__ import annotations
@@ -8,8 +8,8 @@ import pytest
 from dagster import DagsterInstance
 from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventLogStorage
 
-from orchestration import settings
-from orchestration.run_history import MAX_ENGINES, EngineCachingSqliteEventLogStorage, PitwallSqliteStorage
+from orchestration.defs.run_history import MAX_ENGINES, EngineCachingSqliteEventLogStorage, PitwallSqliteStorage
+from orchestration.warehouse import settings
 
 
 @dg.asset

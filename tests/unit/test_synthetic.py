@@ -1,4 +1,4 @@
-"""orchestration.synthetic: determinism, Al Kamel format conformance, internal consistency,
+"""bench.synthetic: determinism, Al Kamel format conformance, internal consistency,
 and the sample's agreement with the Road America 2024 press release.
 
 Everything is generated into tmp_path and read back from the CSV files with pandas, the way
@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from orchestration.synthetic import write_sample, write_tree  # noqa: E402
+from bench.synthetic import write_sample, write_tree  # noqa: E402
 
 # --------------------------------------------------------------------------- real headers
 
@@ -265,7 +265,7 @@ def test_tree_layout_and_label(tree_root):
         assert m["yy"] == m["yyyy"][2:] and m["stamp"].startswith(m["yyyy"])
         assert rel.count("/") == 4  # season/event/series/session/file
     label = (tree_root / "SYNTHETIC.md").read_text()
-    assert "orchestration.synthetic" in label and "--seed 7" in label and "invented" in label
+    assert "bench.synthetic" in label and "--seed 7" in label and "invented" in label
     assert len(label.strip().splitlines()) == 1
 
 
@@ -316,7 +316,7 @@ def test_sample_layout(sample_root):
         ]
     )
     for p in sample_root.rglob("SYNTHETIC.md"):
-        assert "orchestration.synthetic" in p.read_text() and len(p.read_text()) < 600
+        assert "bench.synthetic" in p.read_text() and len(p.read_text()) < 600
     # 40-minute timed races, a Provisional later replaced by an Official
     assert (sample_root / RA / "202408031220_Race 1" / "03_Results_Race 1_Provisional.CSV").exists()
     assert (sample_root / RA / "202408031220_Race 1" / "03_Results_Race 1_Official.CSV").exists()

@@ -9,10 +9,10 @@ import base64
 
 import dagster as dg
 
-from .. import settings
-from ..project import dbt_project
-from ..publish import Publication, publish
-from ..publish.descriptions import from_dbt_manifest
+from ...project import dbt_project
+from ...publish import Publication, publish
+from ...publish.descriptions import from_dbt_manifest
+from ...warehouse import settings
 from ..resources import WarehousePaths
 from . import OWNERS
 from .dbt import pitwall_dbt
@@ -144,7 +144,7 @@ def parquet_action(publication: Publication, table: str) -> str | None:
     ),
 )
 def published_charts(context: dg.AssetExecutionContext, paths: WarehousePaths) -> dg.MaterializeResult:
-    from ..publish.charts import CHARTS_DIR_NAME, draw_charts  # matplotlib: imported when charts are drawn
+    from ...publish.charts import CHARTS_DIR_NAME, draw_charts  # matplotlib: imported when charts are drawn
 
     folder = settings.published_dir(paths.warehouse_path)
     charts = draw_charts(settings.published_warehouse_path(paths.warehouse_path), folder / CHARTS_DIR_NAME)

@@ -16,9 +16,9 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 
-from .. import build_state, settings
+from ...project import dbt_project
+from ...warehouse import build_state, settings
 from ..automation import SEASON_GROUP
-from ..project import dbt_project
 from ..resources import WarehousePaths
 from . import OWNERS
 
@@ -101,7 +101,7 @@ def pitwall_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource, paths: W
     then the row counts (and, for the key marts, the first rows) of the tables it built."""
     warehouse = paths.export()
     # Nothing new since the last full build (same raw files, same dbt project): skip it, and with
-    # it everything downstream (orchestration/build_state.py). Partial selections always run.
+    # it everything downstream (orchestration/warehouse/build_state.py). Partial selections always run.
     full = (
         context.selected_asset_keys == context.assets_def.keys
         and context.selected_asset_check_keys == context.assets_def.check_keys

@@ -10,8 +10,8 @@ from collections.abc import Iterator
 import dagster as dg
 from pydantic import Field
 
-from ..ingest import KINDS, IngestReport, ingest
-from ..ingest import load as ingest_load
+from ...ingest import KINDS, IngestReport, ingest
+from ...ingest import load as ingest_load
 from ..jobs import RELOAD_JOB_NAME
 from ..resources import WarehousePaths
 from . import OWNERS

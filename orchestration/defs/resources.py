@@ -13,14 +13,14 @@ from dagster_dbt import DbtCliResource
 from packaging import version
 from pydantic import PrivateAttr
 
-from . import settings
-from .project import dbt_project
+from ..project import dbt_project
+from ..warehouse import settings
 
 
 class WarehousePaths(dg.ConfigurableResource):
     """The raw root read by ingestion and the DuckDB file written by ingestion and dbt.
 
-    Read from PITWALL_RAW_DIR / PITWALL_WAREHOUSE when a run starts (orchestration/settings.py
+    Read from PITWALL_RAW_DIR / PITWALL_WAREHOUSE when a run starts (orchestration/warehouse/settings.py
     exports them, defaults included, when the code location loads); a run may override them in
     its resource config, and the dbt step then exports the run's warehouse for dbt.
     """
@@ -31,10 +31,10 @@ class WarehousePaths(dg.ConfigurableResource):
     _run_lock: Any = PrivateAttr(default=None)
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
-        """Hold the warehouse's run lock for the run (orchestration/runlock.py): a run launched from
+        """Hold the warehouse's run lock for the run (orchestration/warehouse/runlock.py): a run launched from
         the UI or a schedule while `pitwall refresh` writes fails at once with who holds it.
         (Re-entrant: `pitwall refresh` holds it already and runs its job in the same process.)"""
-        from .runlock import warehouse_lock
+        from ..warehouse.runlock import warehouse_lock
 
         run = getattr(context, "run", None)  # None when the resource is built outside a run (tests)
         run_id = getattr(run, "run_id", None) or "?"

@@ -1,6 +1,6 @@
-"""python -m orchestration.synthetic --out DIR [--seed N] [--series N] [--seasons N]
+"""python -m bench.synthetic --out DIR [--seed N] [--series N] [--seasons N]
                                      [--events-per-season N] [--cars N] [--jobs N]
-python -m orchestration.synthetic --sample [--out DIR]   (default: the repository's raw/)
+python -m bench.synthetic --sample [--out DIR]   (default: the repository's raw/)
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from .tree import write_tree
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m orchestration.synthetic",
+        prog="python -m bench.synthetic",
         description="Write synthetic Al Kamel timing files (invented data, deterministic per seed).",
     )
     parser.add_argument("--out", type=Path, help="root folder to write into (required unless --sample)")

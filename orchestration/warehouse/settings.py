@@ -18,7 +18,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+REPO_ROOT = Path(__file__).resolve().parents[2]
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
 WORKSPACE_FILE = REPO_ROOT / "workspace.yaml"
 
@@ -32,13 +32,13 @@ DEFAULT_DAGSTER_HOME = REPO_ROOT / ".dagster_home"
 
 # Local SQLite storage (the default) under DAGSTER_HOME; no telemetry: nothing leaves the machine.
 DAGSTER_YAML_TEMPLATE = """\
-# Written by orchestration/settings.py. Storage: SQLite files in this folder (Dagster's default),
+# Written by orchestration/warehouse/settings.py. Storage: SQLite files in this folder (Dagster's default),
 # shared by `pitwall refresh` and `pitwall ui`, so CLI runs show in the UI's run history.
 # Dagster's SQLite storage and layout, with an event log that reuses its database engines
-# (orchestration/run_history.py: a refresh stores ~230 events before its first step).
+# (orchestration/defs/run_history.py: a refresh stores ~230 events before its first step).
 storage:
   custom:
-    module: orchestration.run_history
+    module: orchestration.defs.run_history
     class: PitwallSqliteStorage
     config:
       base_dir: {home}
@@ -50,6 +50,10 @@ concurrency:
   runs:
     max_concurrent_runs: 1
 """
+
+# The first words of every dagster.yaml written here, now and before this module moved (its storage then
+# named orchestration.run_history): such a file is pitwall's and ensure_dagster_home brings it up to date.
+WRITTEN_BY = ("# Written by orchestration/warehouse/settings.py.", "# Written by orchestration/settings.py.")
 
 # Environment for every dbt process: no usage statistics, no version check over the network.
 DBT_QUIET_ENV = {
@@ -127,7 +131,7 @@ def ensure_dagster_home(home: Path | None = None) -> Path:
     wanted = dagster_yaml(home)
     # Written if missing, and brought up to date if it is still one written here (a moved folder too).
     current = config.read_text() if config.exists() else None
-    if current is None or (current.startswith(wanted.split("\n", 1)[0]) and current != wanted):
+    if current is None or (current.startswith(WRITTEN_BY) and current != wanted):
         config.write_text(wanted)
     return home
 

@@ -8,7 +8,7 @@
   press release of 2024-08-05.
 
 Same arguments, same bytes: every random draw comes from a `random.Random` seeded by the
-arguments and the place in the tree. CLI: `python -m orchestration.synthetic --help`.
+arguments and the place in the tree. CLI: `python -m bench.synthetic --help`.
 """
 
 from .sample import SAMPLE_SEED, sample_people, write_sample

@@ -8,11 +8,11 @@ import os
 
 import dagster as dg
 
-from .fetch.config import DEFAULT_INTERVAL, INTERVAL_ENV, SWITCH_ENV, interval_from_env, switched_on
+from ..fetch.config import DEFAULT_INTERVAL, INTERVAL_ENV, SWITCH_ENV, interval_from_env, switched_on
+from ..ingest.layout import fingerprint
+from ..warehouse.settings import RAW_DIR_ENV
 from .fetch_job import FETCH_JOB_NAME, fetch_and_refresh
-from .ingest.layout import fingerprint
 from .jobs import REFRESH_JOB_NAME, refresh_warehouse
-from .settings import RAW_DIR_ENV
 
 SEASON_GROUP = "season"
 

@@ -1,6 +1,6 @@
 """The fetch job: the results site's new and changed files into the raw root, as a Dagster run.
 
-One op over the plain fetch (orchestration/fetch); the raw files sensor (orchestration/automation.py)
+One op over the plain fetch (orchestration/fetch); the raw files sensor (orchestration/defs/automation.py)
 then starts refresh_warehouse on what it wrote. No `from __future__ import annotations` here:
 Dagster reads the op's config class from its annotation.
 """
@@ -11,12 +11,12 @@ FETCH_JOB_NAME = "fetch_and_refresh"
 
 
 def _fetch_defaults():
-    from .fetch.config import options_from_env
+    from ..fetch.config import options_from_env
 
     try:
         return options_from_env()
     except ValueError:
-        from .fetch import FetchOptions
+        from ..fetch import FetchOptions
 
         return FetchOptions()  # a bad PITWALL_FETCH_* value fails the run (below), not the code location
 
@@ -41,9 +41,9 @@ class FetchConfig(dg.Config):
     description="Mirror the results site's new and changed data files into the raw root (pitwall fetch).",
 )
 def fetch_results_site(context: dg.OpExecutionContext, config: FetchConfig):
-    from . import settings
-    from .fetch import FetchOptions, fetch
-    from .fetch.config import options_from_env, parse_seasons
+    from ..fetch import FetchOptions, fetch
+    from ..fetch.config import options_from_env, parse_seasons
+    from ..warehouse import settings
 
     env = options_from_env()  # the pause between requests
     options = FetchOptions(

@@ -1,0 +1,1 @@
+"""Benchmarks and their tooling: the synthetic Al Kamel generator (bench.synthetic) and the runs (bench/run.py)."""
