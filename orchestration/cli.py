@@ -42,6 +42,13 @@ WarehouseOption = typer.Option(
     None, "--warehouse", help="DuckDB warehouse file [env PITWALL_WAREHOUSE; default <repo>/warehouse/pitwall.duckdb]."
 )
 
+TargetOption = typer.Option(
+    None,
+    "--target",
+    help="duckdb (the warehouse file) or postgres (PITWALL_POSTGRES_URL, else `pitwall db start`'s server) "
+    "[env PITWALL_TARGET; default duckdb].",
+)
+
 MAX_TABLE_ROWS = 1000  # rows drawn by `pitwall sql --format table`; csv and json print everything
 
 
@@ -77,6 +84,18 @@ def _set_aside_table(quarantined: list[tuple[str, str]], limit: int = 50) -> Tab
     return table
 
 
+def _target_or_exit(name: str | None, warehouse: Path | None = None, reader: bool = False):
+    """The warehouse target of a command (warehouse/targets.py); exit 2 with the reason if it cannot be had."""
+    from .warehouse.postgres import PostgresError
+    from .warehouse.targets import target
+
+    try:
+        return target(name, settings._absolute(warehouse) if warehouse else None, reader=reader)
+    except (ValueError, PostgresError) as exc:
+        err.print(f"[red]{escape(str(exc))}[/red]", highlight=False)
+        raise typer.Exit(2) from None
+
+
 def _one_writer(what: str):
     """Run a command under the warehouse's run lock (orchestration/warehouse/runlock.py): while another refresh
     or ingestion writes the same warehouse, refuse at once (exit code 3) and say who holds it."""
@@ -85,12 +104,11 @@ def _one_writer(what: str):
     def wrap(command):
         @functools.wraps(command)
         def run(*args: Any, **kwargs: Any) -> Any:
-            from .warehouse.runlock import WarehouseBusy, warehouse_lock
+            from .warehouse.runlock import WarehouseBusy
 
             warehouse = kwargs.get("warehouse")
-            path = settings._absolute(warehouse) if warehouse else settings.warehouse_path()
             try:
-                lock = warehouse_lock(path, what)
+                lock = _target_or_exit(kwargs.get("target"), warehouse).lock(what)
                 lock.__enter__()
             except WarehouseBusy as exc:
                 err.print(f"[red]{escape(str(exc))}[/red]", highlight=False)
@@ -214,15 +232,18 @@ def _fetch_with_progress_bar(raw_root: Path, options: Any) -> Any:
 
 @app.command()
 @_one_writer("pitwall ingest")
-def ingest(raw: Path | None = RawOption, warehouse: Path | None = WarehouseOption) -> None:
+def ingest(
+    raw: Path | None = RawOption, warehouse: Path | None = WarehouseOption, target: str | None = TargetOption
+) -> None:
     """Load new and changed raw files into the warehouse's raw schema (ingestion alone: no dbt, no Dagster)."""
     from .ingest import ingest as run_ingest
 
-    current = settings.configure(raw=raw, warehouse=warehouse)
+    current = settings.configure(raw=raw, warehouse=warehouse, target=target)
     if not current.raw_dir.is_dir():
         err.print(f"[red]raw root {current.raw_dir} is not a folder[/red]")
         raise typer.Exit(2)
-    console.print(f"ingesting [bold]{current.raw_dir}[/bold] into [bold]{current.warehouse}[/bold]")
+    into = _target_or_exit(current.target, current.warehouse)
+    console.print(f"ingesting [bold]{current.raw_dir}[/bold] into [bold]{escape(str(into))}[/bold]")
     with console.status("reading files ...") as status:
 
         def progress(message: str) -> None:
@@ -230,7 +251,7 @@ def ingest(raw: Path | None = RawOption, warehouse: Path | None = WarehouseOptio
             status.update(message)
 
         try:
-            report = run_ingest(current.raw_dir, current.warehouse, progress=progress)
+            report = run_ingest(current.raw_dir, into, progress=progress)
         except Exception as exc:  # the load is one transaction: nothing was changed
             err.print(
                 f"[red]ingestion failed, warehouse left as it was:[/red] {type(exc).__name__}: {escape(str(exc))}"
@@ -250,7 +271,7 @@ def _metadata_value(value: Any) -> Any:
     return getattr(value, "value", value)
 
 
-def _summarise_run(result: Any, warehouse: Path, seconds: float) -> None:
+def _summarise_run(result: Any, warehouse: object, seconds: float) -> None:
     """Print what a refresh_warehouse run did, from its Dagster events."""
     import dagster as dg
 
@@ -269,7 +290,7 @@ def _summarise_run(result: Any, warehouse: Path, seconds: float) -> None:
     _print_publication(materialized)
     verdict = "[green]succeeded[/green]" if result.success else "[red]FAILED[/red]"
     console.print(f"run {result.run_id} {verdict} in {seconds:.1f} s")
-    console.print(f"warehouse: [bold]{warehouse}[/bold]")
+    console.print(f"warehouse: [bold]{escape(str(warehouse))}[/bold]")
 
 
 def _print_ingestion(materialized: dict) -> None:
@@ -429,6 +450,7 @@ def _sqlite_sync_at_checkpoints() -> None:
 def refresh(
     raw: Path | None = RawOption,
     warehouse: Path | None = WarehouseOption,
+    target: str | None = TargetOption,
     log_level: str = typer.Option("INFO", "--log-level", help="Dagster console log level (DEBUG shows every event)."),
     rebuild: bool = typer.Option(
         False, "--rebuild", help="Run `dbt build` even when nothing is new since the last full build."
@@ -436,15 +458,16 @@ def refresh(
 ) -> None:
     """Run the `refresh_warehouse` job: ingestion, then `dbt build`. Recorded in the Dagster instance (UI history)."""
     started = time.perf_counter()
-    current = settings.configure(raw=raw, warehouse=warehouse)
+    current = settings.configure(raw=raw, warehouse=warehouse, target=target)
     if not current.raw_dir.is_dir():
         err.print(f"[red]raw root {current.raw_dir} is not a folder[/red]")
         raise typer.Exit(2)
+    into = _target_or_exit(current.target, current.warehouse)
     if rebuild:
         from .warehouse.build_state import forget
 
-        forget(current.warehouse)
-    console.print(f"refreshing [bold]{current.warehouse}[/bold] from [bold]{current.raw_dir}[/bold]")
+        forget(into)
+    console.print(f"refreshing [bold]{escape(str(into))}[/bold] from [bold]{current.raw_dir}[/bold]")
     console.print(f"DAGSTER_HOME={current.dagster_home}")
 
     from dagster import DagsterInstance
@@ -463,7 +486,7 @@ def refresh(
     _sqlite_sync_at_checkpoints()
     with DagsterInstance.get() as instance:
         result = job.execute_in_process(instance=instance, raise_on_error=False, run_config=run_config)
-    _summarise_run(result, current.warehouse, time.perf_counter() - started)
+    _summarise_run(result, into, time.perf_counter() - started)
     if not result.success:
         raise typer.Exit(1)
     console.print('query it: [bold].venv/bin/pitwall sql "select * from marts.fct_session_results limit 10"[/bold]')
@@ -486,28 +509,13 @@ def _jsonable(value: Any) -> Any:
     return value if value is None or isinstance(value, (str, int, float, bool)) else str(value)
 
 
-def connect_read_only(path: Path):
-    """The warehouse, read-only, with SQL access to the file system and extensions switched off."""
-    import duckdb
-
-    return duckdb.connect(
-        str(path),
-        read_only=True,
-        config={
-            "enable_external_access": False,  # no COPY TO, read_csv, ATTACH, INSTALL of files outside
-            "autoinstall_known_extensions": False,
-            "autoload_known_extensions": False,
-            "lock_configuration": True,  # and no SET to undo the above
-        },
-    )
-
-
 @app.command()
 def sql(
     query: str = typer.Argument(
         ..., help="SQL to run (several statements separated by ';': the last one's rows are shown)."
     ),
     warehouse: Path | None = WarehouseOption,
+    target: str | None = TargetOption,
     format: str = typer.Option("table", "--format", "-f", help="table | csv | json"),
     live: bool = typer.Option(
         False,
@@ -516,16 +524,28 @@ def sql(
         "(and a refresh cannot start while this query runs).",
     ),
 ) -> None:
-    """Query the published copy of the warehouse read-only (no writes, no file access from SQL).
+    """Query the warehouse read-only, as readers see it (no writes, no file access from SQL).
 
-    The published copy (<warehouse dir>/published/pitwall.duckdb) is replaced whole after every
-    successful refresh, so queries keep answering while a refresh runs.
+    DuckDB: the published copy (<warehouse dir>/published/pitwall.duckdb), replaced whole after every
+    successful refresh, so queries keep answering while a refresh runs. PostgreSQL: the server's
+    `marts` and `meta` as the read-only role, swapped in whole by every refresh.
     """
     fmt = format.lower()
     if fmt not in ("table", "csv", "json"):
         err.print(f"[red]--format must be table, csv or json, not {format!r}[/red]")
         raise typer.Exit(2)
-    columns, rows = _run_query(_query_path(warehouse, live), query)
+    try:
+        name = settings.target_name(target)
+    except ValueError as exc:
+        err.print(f"[red]{escape(str(exc))}[/red]", highlight=False)
+        raise typer.Exit(2) from None
+    if name == "duckdb":
+        from .warehouse.targets import DuckDBTarget
+
+        source = DuckDBTarget(_query_path(warehouse, live))
+    else:
+        source = _target_or_exit(name, reader=True)
+    columns, rows = _run_query(source, query)
     if not columns:
         err.print("OK (no rows returned)")
     elif fmt == "csv":
@@ -565,30 +585,20 @@ def _query_path(warehouse: Path | None, live: bool) -> Path:
     return path
 
 
-def _run_query(path: Path, query: str) -> tuple[list[str], list[tuple]]:
-    """(column names, rows) of the query's last statement, on a read-only connection to `path`."""
-    import duckdb
+def _run_query(source, query: str) -> tuple[list[str], list[tuple]]:
+    """(column names, rows) of the query's last statement, read-only (warehouse/targets.py)."""
+    from .warehouse.targets import QueryError
 
     try:
-        con = connect_read_only(path)
-    except duckdb.Error as exc:
-        err.print(f"[red]cannot open {escape(str(path))} read-only:[/red] {escape(str(exc))}", highlight=False)
+        return source.query(query)
+    except QueryError as exc:
+        err.print(f"[red]{escape(str(source))}:[/red] {escape(str(exc))}", highlight=False)
         if "lock" in str(exc).lower():
             err.print(
                 "another process is writing the warehouse (a refresh, dbt, or the UI): try again when it is "
                 "done, or query the published copy (without --live)"
             )
         raise typer.Exit(1) from None
-    try:
-        cursor = con.execute(query)
-        columns = [d[0] for d in cursor.description] if cursor.description else []
-        rows = cursor.fetchall() if columns else []
-    except duckdb.Error as exc:
-        err.print(f"[red]{type(exc).__name__}:[/red] {escape(str(exc))}", highlight=False)
-        raise typer.Exit(1) from None
-    finally:
-        con.close()
-    return columns, rows
 
 
 def _print_rows(columns: list[str], rows: list[tuple]) -> None:

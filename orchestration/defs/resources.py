@@ -14,7 +14,8 @@ from packaging import version
 from pydantic import PrivateAttr
 
 from ..project import dbt_project
-from ..warehouse import settings
+from ..warehouse import settings, targets
+from ..warehouse.targets import DuckDBTarget, PostgresTarget
 
 
 class WarehousePaths(dg.ConfigurableResource):
@@ -27,6 +28,7 @@ class WarehousePaths(dg.ConfigurableResource):
 
     raw_dir: str
     warehouse: str
+    target: str = "duckdb"  # or postgres: warehouse/targets.py
 
     _run_lock: Any = PrivateAttr(default=None)
 
@@ -34,11 +36,9 @@ class WarehousePaths(dg.ConfigurableResource):
         """Hold the warehouse's run lock for the run (orchestration/warehouse/runlock.py): a run launched from
         the UI or a schedule while `pitwall refresh` writes fails at once with who holds it.
         (Re-entrant: `pitwall refresh` holds it already and runs its job in the same process.)"""
-        from ..warehouse.runlock import warehouse_lock
-
         run = getattr(context, "run", None)  # None when the resource is built outside a run (tests)
         run_id = getattr(run, "run_id", None) or "?"
-        self._run_lock = warehouse_lock(self.warehouse_path, f"Dagster run {run_id[:8]}")
+        self._run_lock = self.warehouse_target.lock(f"Dagster run {run_id[:8]}")
         self._run_lock.__enter__()
 
     def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
@@ -54,13 +54,18 @@ class WarehousePaths(dg.ConfigurableResource):
     def warehouse_path(self) -> Path:
         return Path(os.path.abspath(self.warehouse))
 
-    def export(self) -> Path:
-        """Put the warehouse into the environment dbt reads (profiles.yml), as an absolute path."""
-        os.environ[settings.WAREHOUSE_ENV] = str(self.warehouse_path)
+    @property
+    def warehouse_target(self) -> DuckDBTarget | PostgresTarget:
+        return targets.target(self.target, self.warehouse_path)
+
+    def export(self) -> DuckDBTarget | PostgresTarget:
+        """Put the warehouse into the environment dbt reads (profiles.yml); the target."""
+        target = self.warehouse_target
+        os.environ.update(target.dbt_env())
         os.environ[settings.RAW_DIR_ENV] = str(self.raw_path)
         for key, value in settings.DBT_QUIET_ENV.items():
             os.environ.setdefault(key, value)
-        return self.warehouse_path
+        return target
 
 
 class PitwallDbtCliResource(DbtCliResource):
@@ -80,6 +85,10 @@ class PitwallDbtCliResource(DbtCliResource):
 def build_resources() -> dict[str, object]:
     settings.configure()
     return {
-        "paths": WarehousePaths(raw_dir=dg.EnvVar(settings.RAW_DIR_ENV), warehouse=dg.EnvVar(settings.WAREHOUSE_ENV)),
+        "paths": WarehousePaths(
+            raw_dir=dg.EnvVar(settings.RAW_DIR_ENV),
+            warehouse=dg.EnvVar(settings.WAREHOUSE_ENV),
+            target=dg.EnvVar(settings.TARGET_ENV),
+        ),
         "dbt": PitwallDbtCliResource(project_dir=dbt_project, dbt_executable=settings.dbt_executable()),
     }

@@ -9,7 +9,8 @@ fingerprint of its inputs equals the one recorded by the last complete, successf
   per-parse fields such as ``created_at`` and the invocation id left out);
 - the dbt command and the dbt version.
 
-The fingerprint lives in ``meta.dbt_build_state`` (one row) of the warehouse: it goes with the data
+The fingerprint lives in ``meta.dbt_build_state`` (one row) of the warehouse (``build_meta`` on
+PostgreSQL, where ``meta`` is the readers': warehouse/targets.py): it goes with the data
 (a copied, replaced or deleted warehouse carries its own, or none). It is cleared before every dbt
 run and written only after a full build that passed, so a failed or partial build never counts.
 After running dbt by hand against the warehouse, ``pitwall refresh --rebuild`` (or deleting the
@@ -29,11 +30,9 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 
-import duckdb
+from .targets import QueryError, as_target
 
-SCHEMA = "meta"
 TABLE = "dbt_build_state"
-QUALIFIED = f"{SCHEMA}.{TABLE}"
 VOLATILE = {"created_at", "generated_at", "invocation_id", "invocation_started_at"}
 
 
@@ -51,87 +50,87 @@ def manifest_digest(manifest_path: Path) -> str:
     return hashlib.sha256(json.dumps(_stable(manifest), sort_keys=True, default=str).encode()).hexdigest()
 
 
-def raw_digest(con: duckdb.DuckDBPyConnection) -> str | None:
+def raw_digest(reader) -> str | None:
     """Digest of the ingestion manifest; None if the warehouse has none (nothing ingested yet)."""
     try:
-        row = con.execute(
+        _, rows = reader(
             "SELECT count(*), md5(coalesce(string_agg("
             "path || '|' || coalesce(sha256, '') || '|' || coalesce(status, ''), chr(10) ORDER BY path), '')) "
             "FROM raw.ingested_files"
-        ).fetchone()
-    except duckdb.CatalogException:
+        )
+    except QueryError:
         return None
-    return f"{row[0]}:{row[1]}"
+    return f"{rows[0][0]}:{rows[0][1]}"
 
 
-def fingerprint(warehouse: Path, manifest: str, command: str, dbt_version: str) -> str | None:
+def fingerprint(warehouse, manifest: str, command: str, dbt_version: str) -> str | None:
     """The fingerprint of a build now (``manifest``: manifest_digest()), or None when it cannot be
     told (no warehouse, no raw layer)."""
-    if not Path(warehouse).exists():
+    target = as_target(warehouse)
+    if not target.exists():
         return None
-    con = duckdb.connect(str(warehouse), read_only=True)
-    try:
-        raw = raw_digest(con)
-    finally:
-        con.close()
+    with target.reader() as reader:
+        raw = raw_digest(reader)
     if raw is None:
         return None
     parts = {"raw": raw, "manifest": manifest, "command": command, "dbt": dbt_version}
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
 
 
-def last_build(warehouse: Path) -> tuple[str | None, datetime, str, str | None] | None:
+def last_build(warehouse) -> tuple[str | None, datetime, str, str | None] | None:
     """(fingerprint, built_at, run_id, manifest digest) of the last successful full build, if recorded.
 
     The fingerprint is None while a dbt run is going on or after one that failed."""
-    if not Path(warehouse).exists():
+    target = as_target(warehouse)
+    if not target.exists():
         return None
-    con = duckdb.connect(str(warehouse), read_only=True)
-    try:
-        return con.execute(f"SELECT fingerprint, built_at, run_id, manifest_digest FROM {QUALIFIED}").fetchone()
-    except duckdb.Error:  # no table (nothing recorded), or one of an older layout
-        return None
-    finally:
-        con.close()
+    with target.reader() as reader:
+        try:
+            _, rows = reader(
+                f"SELECT fingerprint, built_at, run_id, manifest_digest FROM {target.state_schema}.{TABLE}"
+            )
+        except QueryError:  # no table (nothing recorded), or one of an older layout
+            return None
+    return tuple(rows[0]) if rows else None
 
 
-def forget(warehouse: Path) -> None:
+def forget(warehouse) -> None:
     """Before a dbt run: whatever it does, the warehouse no longer is the recorded build's (the
     record of what that build read stays: the next build's increment is counted from it)."""
-    if not Path(warehouse).exists():
+    target = as_target(warehouse)
+    if not target.exists():
         return
-    con = duckdb.connect(str(warehouse))
     try:
-        con.execute(f"UPDATE {QUALIFIED} SET fingerprint = NULL")
-    except duckdb.CatalogException:
+        target.execute([f"UPDATE {target.state_schema}.{TABLE} SET fingerprint = NULL"])
+    except QueryError:
         pass
-    finally:
-        con.close()
 
 
-def record(warehouse: Path, fingerprint_: str, run_id: str, manifest_digest_: str) -> None:
+def record(warehouse, fingerprint_: str, run_id: str, manifest_digest_: str) -> None:
     """After a complete, successful build: what it read, and its fingerprint, in one transaction."""
-    con = duckdb.connect(str(warehouse))
-    try:
-        con.execute(f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}")
-        con.execute("BEGIN TRANSACTION")
-        con.execute(
-            f"CREATE OR REPLACE TABLE {QUALIFIED} (fingerprint VARCHAR, built_at TIMESTAMP, run_id VARCHAR, "
-            "manifest_digest VARCHAR)"
-        )
-        con.execute(
-            f"INSERT INTO {QUALIFIED} VALUES (?, ?, ?, ?)",
-            [fingerprint_, datetime.now(UTC).replace(tzinfo=None), run_id, manifest_digest_],
-        )
-        # Rewritten whole: keeping only the changed keys saved about 0.1 s at 20 seasons (docs/decisions.md).
-        con.execute(
-            f"CREATE OR REPLACE TABLE {SCHEMA}.dbt_built_files AS "
-            "SELECT path, sha256, status, session_key FROM raw.ingested_files"
-        )
-        con.execute(
-            f"CREATE OR REPLACE TABLE {SCHEMA}.dbt_built_drivers AS "
-            "SELECT session_id, car_number, driver_order, driver_id FROM marts.bridge_session_result_drivers"
-        )
-        con.execute("COMMIT")
-    finally:
-        con.close()
+    target = as_target(warehouse)
+    schema = target.state_schema
+    built_at = datetime.now(UTC).replace(tzinfo=None).isoformat(sep=" ")
+    target.execute(
+        [
+            f"CREATE SCHEMA IF NOT EXISTS {schema}",
+            f"DROP TABLE IF EXISTS {schema}.{TABLE}",
+            f"CREATE TABLE {schema}.{TABLE} (fingerprint VARCHAR, built_at TIMESTAMP, run_id VARCHAR, "
+            "manifest_digest VARCHAR)",
+            f"INSERT INTO {schema}.{TABLE} VALUES "
+            f"({_literal(fingerprint_)}, TIMESTAMP {_literal(built_at)}, {_literal(run_id)}, "
+            f"{_literal(manifest_digest_)})",
+            # Rewritten whole: keeping only the changed keys saved about 0.1 s at 20 seasons (docs/decisions.md).
+            f"DROP TABLE IF EXISTS {schema}.dbt_built_files",
+            f"CREATE TABLE {schema}.dbt_built_files AS "
+            "SELECT path, sha256, status, session_key FROM raw.ingested_files",
+            f"DROP TABLE IF EXISTS {schema}.dbt_built_drivers",
+            f"CREATE TABLE {schema}.dbt_built_drivers AS "
+            "SELECT session_id, car_number, driver_order, driver_id "
+            f"FROM {target.dbt_schema('marts')}.bridge_session_result_drivers",
+        ]
+    )
+
+
+def _literal(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"

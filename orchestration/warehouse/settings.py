@@ -24,6 +24,8 @@ WORKSPACE_FILE = REPO_ROOT / "workspace.yaml"
 
 RAW_DIR_ENV = "PITWALL_RAW_DIR"
 WAREHOUSE_ENV = "PITWALL_WAREHOUSE"
+TARGET_ENV = "PITWALL_TARGET"  # duckdb (the file above) or postgres (warehouse/targets.py)
+TARGETS = ("duckdb", "postgres")
 DAGSTER_HOME_ENV = "DAGSTER_HOME"
 
 DEFAULT_RAW_DIR = REPO_ROOT / "raw"
@@ -78,6 +80,14 @@ def raw_dir() -> Path:
 
 def warehouse_path() -> Path:
     return _from_env(WAREHOUSE_ENV, DEFAULT_WAREHOUSE)
+
+
+def target_name(value: str | None = None) -> str:
+    """`value`, else PITWALL_TARGET, else duckdb; checked."""
+    name = (value or os.environ.get(TARGET_ENV) or "duckdb").strip().lower()
+    if name not in TARGETS:
+        raise ValueError(f"unknown target {name!r}: {TARGET_ENV} (or --target) is one of {', '.join(TARGETS)}")
+    return name
 
 
 # Readers' copy of the warehouse, next to the build file (orchestration/publish): a DuckDB file,
@@ -141,22 +151,27 @@ class Settings:
     raw_dir: Path
     warehouse: Path
     dagster_home: Path
+    target: str = "duckdb"
 
 
 def configure(
     raw: str | os.PathLike[str] | None = None,
     warehouse: str | os.PathLike[str] | None = None,
     home: str | os.PathLike[str] | None = None,
+    target: str | None = None,
 ) -> Settings:
-    """Resolve the paths (arguments > environment > defaults) and export them as absolute paths."""
+    """Resolve the paths and the target (arguments > environment > defaults) and export them,
+    paths absolute."""
     settings = Settings(
         raw_dir=_absolute(raw) if raw else raw_dir(),
         warehouse=_absolute(warehouse) if warehouse else warehouse_path(),
         dagster_home=_absolute(home) if home else dagster_home(),
+        target=target_name(target),
     )
     os.environ[RAW_DIR_ENV] = str(settings.raw_dir)
     os.environ[WAREHOUSE_ENV] = str(settings.warehouse)
     os.environ[DAGSTER_HOME_ENV] = str(settings.dagster_home)
+    os.environ[TARGET_ENV] = settings.target
     for key, value in DBT_QUIET_ENV.items():
         os.environ.setdefault(key, value)
     ensure_dagster_home(settings.dagster_home)

@@ -4,7 +4,8 @@
 ``PITWALL_WAREHOUSE`` (the DuckDB file) or the PostgreSQL URL (``PITWALL_POSTGRES_URL``, else the
 local server of ``pitwall db start``). Everything that differs between the two for the Python side
 is here: the run lock, how ingestion writes, how dbt is pointed at it, how the CLI queries it, how
-the build record is written. The SQL of the dbt models differs only in dbt_project/macros/cross_db.sql.
+the build record is written, how readers get the refresh. The SQL of the dbt models differs only in
+dbt_project/macros/cross_db.sql.
 
 Ingestion always parses with DuckDB. On DuckDB it works inside the warehouse file itself; on
 PostgreSQL it works in an in-memory DuckDB holding a copy of the manifest and empty raw tables, and
@@ -18,8 +19,8 @@ import os
 import tempfile
 import threading
 import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -31,16 +32,26 @@ import duckdb
 from . import settings
 from .runlock import WarehouseBusy, warehouse_lock
 
-TARGET_ENV = "PITWALL_TARGET"
-TARGETS = ("duckdb", "postgres")
-
 
 def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+class QueryError(RuntimeError):
+    """A statement the warehouse refused (either engine's error, with its message)."""
+
+
+Reader = Callable[[str], tuple[list[str], list[tuple]]]
+
+
 class Target(Protocol):
     name: str
+    state_schema: str
+
+    def exists(self) -> bool: ...
+    def dbt_schema(self, schema: str) -> str: ...
+    def reader(self) -> AbstractContextManager[Reader]: ...
+    def execute(self, statements: Sequence[str]) -> None: ...
 
     def lock(self, what: str): ...
     def open_ingestion(self) -> duckdb.DuckDBPyConnection: ...
@@ -49,6 +60,16 @@ class Target(Protocol):
     def row_counts(self, con: duckdb.DuckDBPyConnection, tables: Sequence[str]) -> dict[str, int]: ...
     def query(self, sql: str) -> tuple[list[str], list[tuple]]: ...
     def dbt_env(self) -> dict[str, str]: ...
+
+
+# Readers' connections: no file access from SQL (COPY TO, read_csv, ATTACH), no extension
+# downloads, and no SET to undo either.
+READ_ONLY_CONFIG = {
+    "enable_external_access": False,
+    "autoinstall_known_extensions": False,
+    "autoload_known_extensions": False,
+    "lock_configuration": True,
+}
 
 
 class DuckDBTarget:
@@ -62,6 +83,49 @@ class DuckDBTarget:
 
     def __str__(self) -> str:
         return str(self.path)
+
+    # Where the orchestration keeps the record of the last build (build_state.py).
+    state_schema = "meta"
+
+    def exists(self) -> bool:
+        return self.path.exists()
+
+    def dbt_schema(self, schema: str) -> str:
+        """The schema dbt builds `schema`'s models in (macros/generate_schema_name.sql)."""
+        return schema
+
+    @contextmanager
+    def reader(self) -> Iterator[Reader]:
+        """A read-only connection for the time of the block: `read(sql) -> (columns, rows)`."""
+        try:
+            con = duckdb.connect(str(self.path), read_only=True, config=READ_ONLY_CONFIG)
+        except duckdb.Error as exc:
+            raise QueryError(str(exc)) from exc
+
+        def read(sql: str) -> tuple[list[str], list[tuple]]:
+            try:
+                cursor = con.execute(sql)
+                return [d[0] for d in cursor.description or []], cursor.fetchall()
+            except duckdb.Error as exc:
+                raise QueryError(str(exc)) from exc
+
+        try:
+            yield read
+        finally:
+            con.close()
+
+    def execute(self, statements: Sequence[str]) -> None:
+        """The statements in one transaction."""
+        con = duckdb.connect(str(self.path))
+        try:
+            con.execute("BEGIN TRANSACTION")
+            for statement in statements:
+                con.execute(statement)
+            con.execute("COMMIT")
+        except duckdb.Error as exc:
+            raise QueryError(str(exc)) from exc
+        finally:
+            con.close()
 
     @property
     def scratch_dir(self) -> Path:
@@ -85,15 +149,24 @@ class DuckDBTarget:
         return {t: con.execute(f"SELECT count(*) FROM raw.{_quote(t)}").fetchone()[0] for t in tables}
 
     def query(self, sql: str) -> tuple[list[str], list[tuple]]:
-        con = duckdb.connect(str(self.path), read_only=True)
-        try:
-            cursor = con.execute(sql)
-            return [d[0] for d in cursor.description or []], cursor.fetchall()
-        finally:
-            con.close()
+        with self.reader() as read:
+            return read(sql)
 
     def dbt_env(self) -> dict[str, str]:
         return {settings.WAREHOUSE_ENV: str(self.path)}
+
+    def publish(self, run_id: str = "", descriptions=None):
+        """The readers' copy: a DuckDB file and Parquet files in <warehouse dir>/published/ (publish/)."""
+        from ..publish import publish
+
+        return publish(self.path, settings.published_dir(self.path), run_id=run_id, descriptions=descriptions)
+
+    def published_at(self) -> datetime:
+        """When readers last got a refresh (the published copy's time; the epoch when there is none)."""
+        copy = settings.published_warehouse_path(self.path)
+        if not copy.exists():
+            return datetime.fromtimestamp(0, UTC)
+        return datetime.fromtimestamp(copy.stat().st_mtime, UTC)
 
 
 class PostgresTarget:
@@ -118,6 +191,54 @@ class PostgresTarget:
     @property
     def scratch_dir(self) -> Path:
         return Path(tempfile.gettempdir())
+
+    # Readers see `marts` and `meta` (the publication's); what the pipeline keeps for itself is
+    # in build_* schemas: dbt's models (profiles.yml: schema `build`) and the build record.
+    state_schema = "build_meta"
+
+    def exists(self) -> bool:
+        return True
+
+    def dbt_schema(self, schema: str) -> str:
+        return f"build_{schema}"
+
+    @contextmanager
+    def reader(self) -> Iterator[Reader]:
+        import psycopg2
+
+        try:
+            conn = self.connect("pitwall: read")
+        except psycopg2.Error as exc:
+            raise QueryError(str(exc).strip()) from exc
+        conn.set_session(readonly=True, autocommit=True)
+
+        def read(sql: str) -> tuple[list[str], list[tuple]]:
+            try:
+                with conn.cursor() as cur:
+                    cur.execute(sql)
+                    if cur.description is None:
+                        return [], []
+                    return [d[0] for d in cur.description], cur.fetchall()
+            except psycopg2.Error as exc:
+                raise QueryError(str(exc).strip()) from exc
+
+        try:
+            yield read
+        finally:
+            conn.close()
+
+    def execute(self, statements: Sequence[str]) -> None:
+        import psycopg2
+
+        conn = self.connect("pitwall: build record")
+        try:
+            with conn, conn.cursor() as cur:
+                for statement in statements:
+                    cur.execute(statement)
+        except psycopg2.Error as exc:
+            raise QueryError(str(exc).strip()) from exc
+        finally:
+            conn.close()
 
     def connect(self, application: str = "pitwall"):
         import psycopg2
@@ -235,6 +356,14 @@ class PostgresTarget:
         finally:
             conn.close()
 
+    def published_at(self) -> datetime:
+        """When readers last got a refresh (meta.publication; the epoch when there is none)."""
+        try:
+            _, rows = self.query("SELECT max(published_at_utc) FROM meta.publication")
+        except QueryError:
+            rows = [[None]]
+        return rows[0][0].replace(tzinfo=UTC) if rows[0][0] else datetime.fromtimestamp(0, UTC)
+
     def row_counts(self, con: duckdb.DuckDBPyConnection, tables: Sequence[str]) -> dict[str, int]:
         conn = self.connect()
         try:
@@ -251,7 +380,7 @@ class PostgresTarget:
 
     # --------------------------------------------------------------------------------- publication
 
-    def publish(self, run_id: str = "", storage_version: str = "") -> PostgresPublication:
+    def publish(self, run_id: str = "", descriptions=None) -> PostgresPublication:
         """Make the build readers' in one step: copy dbt's `build_marts` and the manifest into new
         schemas (`marts_next`, `meta_next`, invisible to readers), grant the reader role, then in one
         short transaction swap them with `marts` and `meta`. A reader's query sees the refresh
@@ -284,8 +413,16 @@ class PostgresTarget:
                 )
                 cur.executemany(
                     "INSERT INTO meta_next.publication VALUES (%s, %s, %s, %s, %s, %s)",
-                    [(schema, table, rows, published_at, run_id, storage_version) for schema, table, rows in copies],
+                    [(schema, table, rows, published_at, run_id, "postgres") for schema, table, rows in copies],
                 )
+                for (schema, table), (text, columns) in (descriptions or {}).items():
+                    schema = "meta" if schema == "raw" else schema  # the manifest is published in meta
+                    if (schema, table) in {(s, t) for s, t, _ in copies}:
+                        cur.execute(f"COMMENT ON TABLE {schema}_next.{_quote(table)} IS %s", [text])
+                        for column, comment in columns.items():
+                            cur.execute(
+                                f"COMMENT ON COLUMN {schema}_next.{_quote(table)}.{_quote(column)} IS %s", [comment]
+                            )
                 cur.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [reader])
                 if cur.fetchone():
                     for schema in ("marts_next", "meta_next"):
@@ -306,14 +443,8 @@ class PostgresTarget:
 
     def query(self, sql: str) -> tuple[list[str], list[tuple]]:
         """One statement in a read-only transaction."""
-        conn = self.connect("pitwall: sql")
-        try:
-            conn.set_session(readonly=True)
-            with conn.cursor() as cur:
-                cur.execute(sql)
-                return [d[0] for d in cur.description or []], cur.fetchall() if cur.description else []
-        finally:
-            conn.close()
+        with self.reader() as read:
+            return read(sql)
 
     def dbt_env(self) -> dict[str, str]:
         """profiles.yml's `postgres` output reads these."""
@@ -375,17 +506,17 @@ def _pg_columns(cur, schema: str) -> dict[str, list[str]]:
     return columns
 
 
-def target(name: str | None = None, warehouse: str | os.PathLike[str] | None = None) -> DuckDBTarget | PostgresTarget:
+def target(
+    name: str | None = None, warehouse: str | os.PathLike[str] | None = None, reader: bool = False
+) -> DuckDBTarget | PostgresTarget:
     """The warehouse to work on: `name` (else PITWALL_TARGET, else duckdb); for DuckDB `warehouse`
-    (else PITWALL_WAREHOUSE, else the default file)."""
-    name = (name or os.environ.get(TARGET_ENV) or "duckdb").strip().lower()
-    if name == "duckdb":
+    (else PITWALL_WAREHOUSE, else the default file); for PostgreSQL PITWALL_POSTGRES_URL, else the
+    local server of `pitwall db start` (`reader`: as the read-only role)."""
+    if settings.target_name(name) == "duckdb":
         return DuckDBTarget(warehouse or settings.warehouse_path())
-    if name == "postgres":
-        from . import postgres
+    from . import postgres
 
-        return PostgresTarget(postgres.url(postgres.local_server()))
-    raise ValueError(f"unknown target {name!r}: {TARGET_ENV} is one of {', '.join(TARGETS)}")
+    return PostgresTarget(postgres.url(postgres.local_server(), reader=reader))
 
 
 def as_target(warehouse) -> DuckDBTarget | PostgresTarget:

@@ -9,6 +9,7 @@ or its schema.
 """
 
 from collections.abc import Iterator, Mapping, Sequence
+from contextlib import ExitStack
 from datetime import UTC, timedelta
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,8 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 
 from ...project import dbt_project
-from ...warehouse import build_state, settings
+from ...warehouse import build_state
+from ...warehouse.targets import DuckDBTarget, PostgresTarget, QueryError
 from ..automation import SEASON_GROUP
 from ..resources import WarehousePaths
 from . import OWNERS
@@ -81,13 +83,9 @@ def _dbt_versions() -> str:
     return f"dbt-core {version('dbt-core')}, dbt-duckdb {version('dbt-duckdb')}"
 
 
-def _published_since(warehouse: Path, built_at) -> bool:
-    """The readers' copy, when the project publishes one, was written after the recorded build."""
-    published_path = getattr(settings, "published_warehouse_path", None)
-    if published_path is None:
-        return True
-    copy = published_path(warehouse)
-    return copy.exists() and copy.stat().st_mtime >= built_at.replace(tzinfo=UTC).timestamp()
+def _published_since(warehouse: DuckDBTarget | PostgresTarget, built_at) -> bool:
+    """The readers' copy was written after the recorded build (on PostgreSQL: their schemas)."""
+    return warehouse.published_at() >= built_at.replace(tzinfo=UTC)
 
 
 @dbt_assets(
@@ -99,7 +97,7 @@ def _published_since(warehouse: Path, built_at) -> bool:
 def pitwall_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource, paths: WarehousePaths):
     """`dbt build` of the selected models, seeds and tests, streaming dbt's events as they happen;
     then the row counts (and, for the key marts, the first rows) of the tables it built."""
-    warehouse = paths.export()
+    warehouse = paths.export()  # the target: the DuckDB file or the PostgreSQL database
     # Nothing new since the last full build (same raw files, same dbt project): skip it, and with
     # it everything downstream (orchestration/warehouse/build_state.py). Partial selections always run.
     full = (
@@ -114,7 +112,7 @@ def pitwall_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource, paths: W
             f"dbt build skipped: nothing new since the full build of run {last[2]} ({last[1]:%Y-%m-%d %H:%M:%S} UTC)"
         )
         return
-    args = ["build"]
+    args = ["build", "--target", warehouse.dbt_target]
     if last is None or last[3] != manifest:
         # The incremental tables (fct_laps, fct_weather, fct_session_results) only rebuild what changed
         # since the last complete build: after a change of the dbt project (or with none recorded), all.
@@ -152,8 +150,8 @@ RECONCILIATION_KEY = dg.AssetKey(["marts", "standings_reconciliation"])
 WARNED_ROWS_SHOWN = 50
 
 
-def _warned_rows_query(check: dg.AssetCheckResult) -> tuple[str, list[str], str, list] | None:
-    """(relation, columns shown, filter, parameters) of the rows a warned check counts, or None."""
+def _warned_rows_query(check: dg.AssetCheckResult) -> tuple[str, list[str], str] | None:
+    """(relation as readers name it, columns shown, filter) of the rows a warned check counts, or None."""
     if check.asset_key == FINDINGS_KEY:
         columns = [
             "season",
@@ -165,8 +163,8 @@ def _warned_rows_query(check: dg.AssetCheckResult) -> tuple[str, list[str], str,
             "found",
             "source_file_path",
         ]
-        name = (check.check_name or "").removeprefix(FINDINGS_TEST_PREFIX)
-        return "marts.data_quality_findings", columns, "check_name = ?", [name]
+        name = (check.check_name or "").removeprefix(FINDINGS_TEST_PREFIX).replace("'", "''")
+        return "marts.data_quality_findings", columns, f"check_name = '{name}'"
     if check.asset_key == RECONCILIATION_KEY:
         columns = [
             "championship_title",
@@ -178,36 +176,35 @@ def _warned_rows_query(check: dg.AssetCheckResult) -> tuple[str, list[str], str,
             "difference",
             "reason",
         ]
-        return "marts.standings_reconciliation", columns, "difference <> 0", []
+        return "marts.standings_reconciliation", columns, "difference <> 0"
     return None
 
 
 def findings_with_rows(
-    context: dg.AssetExecutionContext, warehouse: Path, checks: list[dg.AssetCheckResult]
+    context: dg.AssetExecutionContext, warehouse: DuckDBTarget | PostgresTarget, checks: list[dg.AssetCheckResult]
 ) -> Iterator[dg.AssetCheckResult]:
     """The warned checks of the findings and reconciliation tables, each with its count and a table
     of its first rows. Read after `dbt build` has exited; a check whose rows cannot be read is passed
     on as dbt reported it."""
     if not checks:
         return
-    import duckdb
-
-    try:
-        con = duckdb.connect(str(warehouse), read_only=True)
-    except duckdb.Error as exc:
-        context.log.warning(f"warned rows not read: cannot open {warehouse} read-only: {exc}")
-        yield from checks
-        return
-    try:
+    with ExitStack() as stack:
+        try:
+            read = stack.enter_context(warehouse.reader())
+        except QueryError as exc:
+            context.log.warning(f"warned rows not read: cannot open {warehouse} read-only: {exc}")
+            yield from checks
+            return
         for check in checks:
-            relation, columns, where, params = _warned_rows_query(check)
+            relation, columns, where = _warned_rows_query(check)
+            built = relation.replace("marts.", f"{warehouse.dbt_schema('marts')}.", 1)
+            order = ", ".join(str(n + 1) for n in range(len(columns)))
             try:
-                count = con.execute(f"SELECT count(*) FROM {relation} WHERE {where}", params).fetchone()[0]
-                rows = con.execute(
-                    f"SELECT {', '.join(columns)} FROM {relation} WHERE {where} ORDER BY ALL LIMIT {WARNED_ROWS_SHOWN}",
-                    params,
-                ).fetchall()
-            except duckdb.Error as exc:
+                count = read(f"SELECT count(*) FROM {built} WHERE {where}")[1][0][0]
+                _, rows = read(
+                    f"SELECT {', '.join(columns)} FROM {built} WHERE {where} ORDER BY {order} LIMIT {WARNED_ROWS_SHOWN}"
+                )
+            except QueryError as exc:
                 context.log.warning(f"rows of {check.check_name} not read: {exc}")
                 yield check
                 continue
@@ -221,13 +218,11 @@ def findings_with_rows(
                         schema=dg.TableSchema(columns=[dg.TableColumn(c, "string") for c in columns]),
                     ),
                     "query": dg.MetadataValue.md(
-                        f"`select * from {relation} where {where.replace('?', repr(params[0]) if params else '?')}`"
+                        f"`select * from {relation} where {where}`"
                         + (f" (first {WARNED_ROWS_SHOWN} shown)" if count > WARNED_ROWS_SHOWN else "")
                     ),
                 }
             )
-    finally:
-        con.close()
 
 
 # Tables whose row count is reported; views (staging, intermediate) are not counted: counting one
@@ -278,7 +273,7 @@ def _cell(value: Any) -> Any:
 
 
 def table_observations(
-    context: dg.AssetExecutionContext, warehouse: Path, built: list[dg.AssetKey]
+    context: dg.AssetExecutionContext, warehouse: DuckDBTarget | PostgresTarget, built: list[dg.AssetKey]
 ) -> Iterator[dg.AssetObservation]:
     """`dagster/row_count` (and a preview) of each table this build made, as asset observations.
 
@@ -289,38 +284,34 @@ def table_observations(
     keys = [k for k in dict.fromkeys(built) if len(k.path) == 2 and k.path[0] in COUNTED_SCHEMAS]
     if not keys or not warehouse.exists():
         return
-    import duckdb
-
     observations: list[dg.AssetObservation] = []
-    try:
-        con = duckdb.connect(str(warehouse), read_only=True)
-    except duckdb.Error as exc:
-        context.log.warning(f"row counts skipped: cannot open {warehouse} read-only: {exc}")
-        return
-    try:
+    marts = warehouse.dbt_schema("marts")
+    with ExitStack() as stack:
+        try:
+            read = stack.enter_context(warehouse.reader())
+        except QueryError as exc:
+            context.log.warning(f"row counts skipped: cannot open {warehouse} read-only: {exc}")
+            return
         for key in keys:
-            relation = ".".join(f'"{part}"' for part in key.path)
+            relation = f'"{warehouse.dbt_schema(key.path[0])}"."{key.path[1]}"'
             try:
-                count = con.execute(f"SELECT count(*) FROM {relation}").fetchone()[0]
-            except duckdb.Error as exc:
+                count = read(f"SELECT count(*) FROM {relation}")[1][0][0]
+            except QueryError as exc:
                 context.log.warning(f"row count of {key.to_user_string()} skipped: {exc}")
                 continue
             metadata: dict[str, Any] = {"dagster/row_count": dg.MetadataValue.int(int(count))}
             preview = PREVIEWS.get(key.path[1]) if key.path[0] == "marts" else None
             if preview:
                 try:
-                    cursor = con.execute(f"SELECT * FROM ({preview}) LIMIT {PREVIEW_ROWS}")
-                    columns = [d[0] for d in cursor.description]
+                    columns, rows = read(
+                        f"SELECT * FROM ({preview.replace('marts.', marts + '.')}) AS preview LIMIT {PREVIEW_ROWS}"
+                    )
                     metadata["preview"] = dg.MetadataValue.table(
-                        records=[
-                            dg.TableRecord({c: _cell(v) for c, v in zip(columns, row)}) for row in cursor.fetchall()
-                        ],
+                        records=[dg.TableRecord({c: _cell(v) for c, v in zip(columns, row)}) for row in rows],
                         schema=dg.TableSchema(columns=[dg.TableColumn(c, "string") for c in columns]),
                     )
-                except duckdb.Error as exc:
+                except QueryError as exc:
                     context.log.warning(f"preview of {key.to_user_string()} skipped: {exc}")
             observations.append(dg.AssetObservation(asset_key=key, metadata=metadata))
-    finally:
-        con.close()
     context.log.info(f"row counts of {len(observations)} tables")
     yield from observations

@@ -10,9 +10,10 @@ import base64
 import dagster as dg
 
 from ...project import dbt_project
-from ...publish import Publication, publish
+from ...publish import Publication
 from ...publish.descriptions import from_dbt_manifest
 from ...warehouse import settings
+from ...warehouse.targets import PostgresPublication
 from ..resources import WarehousePaths
 from . import OWNERS
 from .dbt import pitwall_dbt
@@ -45,12 +46,13 @@ def _mb(size: int) -> float:
     ),
 )
 def published_warehouse(context: dg.AssetExecutionContext, paths: WarehousePaths) -> dg.MaterializeResult:
-    warehouse = paths.warehouse_path
-    folder = settings.published_dir(warehouse)
+    target = paths.warehouse_target
     descriptions = from_dbt_manifest(dbt_project.manifest_path)
     descriptions[(RAW_SCHEMA, MANIFEST_TABLE)] = (TABLE_DESCRIPTIONS[MANIFEST_TABLE], {})
-    context.log.info(f"publishing {warehouse} to {folder}")
-    publication = publish(warehouse, folder, run_id=context.run_id, descriptions=descriptions)
+    context.log.info(f"publishing {target}")
+    publication = target.publish(run_id=context.run_id, descriptions=descriptions)
+    if isinstance(publication, PostgresPublication):
+        return _postgres_result(context, publication)
     tables = _tables_metadata(publication)
     actions = [t.action for t in publication.tables]
     context.log.info(
@@ -75,6 +77,23 @@ def published_warehouse(context: dg.AssetExecutionContext, paths: WarehousePaths
             "seconds": dg.MetadataValue.float(round(publication.seconds, 3)),
             "started_from_previous_copy": dg.MetadataValue.bool(publication.reused_previous),
             "previous_copy_untouched": dg.MetadataValue.bool(publication.previous_sealed),
+        }
+    )
+
+
+def _postgres_result(context: dg.AssetExecutionContext, publication: PostgresPublication) -> dg.MaterializeResult:
+    """On PostgreSQL readers read the server's `marts` and `meta`, swapped in whole (warehouse/targets.py)."""
+    context.log.info(f"published {len(publication.tables)} tables to marts and meta in {publication.seconds:.1f} s")
+    return dg.MaterializeResult(
+        metadata={
+            "tables": dg.MetadataValue.table(
+                records=[dg.TableRecord({"table": f"{s}.{t}", "rows": n}) for s, t, n in publication.tables],
+                schema=dg.TableSchema(columns=[dg.TableColumn("table", "string"), dg.TableColumn("rows", "int")]),
+            ),
+            "table_count": dg.MetadataValue.int(len(publication.tables)),
+            "dagster/row_count": dg.MetadataValue.int(sum(n for _, _, n in publication.tables)),
+            "published_at_utc": dg.MetadataValue.text(str(publication.published_at)),
+            "seconds": dg.MetadataValue.float(round(publication.seconds, 3)),
         }
     )
 
@@ -146,6 +165,10 @@ def parquet_action(publication: Publication, table: str) -> str | None:
 def published_charts(context: dg.AssetExecutionContext, paths: WarehousePaths) -> dg.MaterializeResult:
     from ...publish.charts import CHARTS_DIR_NAME, draw_charts  # matplotlib: imported when charts are drawn
 
+    if paths.warehouse_target.name != "duckdb":
+        # The charts read the DuckDB published copy; on PostgreSQL there is none (not drawn yet).
+        context.log.warning("charts not drawn: they are drawn from the DuckDB published copy only")
+        return dg.MaterializeResult(metadata={"chart_count": dg.MetadataValue.int(0)})
     folder = settings.published_dir(paths.warehouse_path)
     charts = draw_charts(settings.published_warehouse_path(paths.warehouse_path), folder / CHARTS_DIR_NAME)
     context.log.info(f"{len(charts)} charts in {folder / CHARTS_DIR_NAME}")

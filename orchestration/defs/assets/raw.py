@@ -134,11 +134,12 @@ def raw_alkamel(
             "reload_files needs the folder to read again: open the job's launchpad and set "
             "ops: raw_alkamel: config: reload_prefix: a season ('24_2024') or an event ('24_2024/14_Road America')"
         )
-    context.log.info(f"ingesting {paths.raw_path} into {paths.warehouse_path}")
+    target = paths.warehouse_target
+    context.log.info(f"ingesting {paths.raw_path} into {target}")
     if prefix:
         context.log.info(f"reading every file under {prefix!r} again, changed or not")
     # One transaction; the connection is closed when ingest() returns, before dbt opens the file.
-    report = ingest(paths.raw_path, paths.warehouse_path, progress=context.log.info, force_prefix=prefix or None)
+    report = ingest(paths.raw_path, target, progress=context.log.info, force_prefix=prefix or None)
     context.log.info(report.summary())
     if report.newly_quarantined:
         listed = "\n".join(f"  {path}: {reason}" for path, reason in report.newly_quarantined[:50])
