@@ -13,6 +13,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from datetime import date, datetime
 from datetime import time as dtime
 from decimal import Decimal
@@ -678,6 +679,95 @@ def ui(
     )
     code, signalled = _supervise(command)
     raise typer.Exit(0 if signalled else code)
+
+
+@app.command()
+def serve(
+    port: int = typer.Option(3000, "--port", "-p", help="The webserver's port."),
+    host: str = typer.Option("127.0.0.1", "--host", "-h", help="The webserver's address (0.0.0.0: every interface)."),
+    grpc_port: int = typer.Option(4266, "--grpc-port", help="The code server's port (127.0.0.1 only)."),
+    raw: Path | None = RawOption,
+    warehouse: Path | None = WarehouseOption,
+    target: str | None = TargetOption,
+) -> None:
+    """Dagster as a deployment: the code location's gRPC server, the webserver and the daemon as separate
+    processes, runs in processes of their own, Dagster's storage in PostgreSQL (`pitwall db start`, or
+    PITWALL_DAGSTER_POSTGRES_URL). Runs of one warehouse wait in the queue, one at a time."""
+    from .warehouse import postgres
+
+    home = settings.server_home()
+    current = settings.configure(raw=raw, warehouse=warehouse, home=home, target=target)
+    try:
+        os.environ[settings.DAGSTER_POSTGRES_URL_ENV] = postgres.dagster_url(postgres.local_server())
+    except postgres.PostgresError as exc:
+        err.print(f"[red]{escape(str(exc))}[/red] (Dagster's storage lives in PostgreSQL)", highlight=False)
+        raise typer.Exit(2) from None
+    workspace = settings.write_server_home(home, grpc_port)
+    dagster, bin_dir = settings.dagster_executable(), Path(settings.dagster_executable()).parent
+    commands = {
+        "code server": [dagster, "code-server", "start", "-m", "orchestration.definitions", "--location-name",
+                        "pitwall", "-h", "127.0.0.1", "-p", str(grpc_port)],
+        "webserver": [str(bin_dir / "dagster-webserver"), "-w", str(workspace), "-h", host, "-p", str(port)],
+        "daemon": [str(bin_dir / "dagster-daemon"), "run", "-w", str(workspace)],
+    }  # fmt: skip
+    console.print(
+        f"Dagster on [bold]http://{host}:{port}[/bold] (DAGSTER_HOME={home}; target {current.target}): "
+        f"{', '.join(commands)}; Ctrl-C stops them"
+    )
+    code, signalled = _supervise_all(list(commands.values()), ready=lambda server: _wait_for_port(server, grpc_port))
+    raise typer.Exit(0 if signalled else code)
+
+
+def _wait_for_port(process: subprocess.Popen, port: int, timeout: float = 300) -> None:
+    """Until something listens on 127.0.0.1:`port` (the code server has loaded the definitions), the
+    process ends, or `timeout` seconds pass."""
+    import socket
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and process.poll() is None:
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.5)
+
+
+def _supervise_all(
+    commands: list[list[str]], ready: Callable[[subprocess.Popen], None] | None = None
+) -> tuple[int, bool]:
+    """`_supervise` for several commands: all run until one ends or pitwall is signalled, then all stop.
+    `ready(first)` returns when the first command can serve the others. (The exit code of the one
+    that ended first, or of the last to stop; whether a signal stopped them.)"""
+    groups = [_ProcessGroup() for _ in commands]
+    signalled: list[int] = []
+
+    def forward(signum: int, frame: Any) -> None:
+        signalled.append(signum)
+        for group in groups:
+            group.forward(signum, frame)
+
+    previous = {s: signal.signal(s, forward) for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
+    try:
+        for group, command in zip(groups, commands):
+            group.child = subprocess.Popen(
+                command, cwd=settings.REPO_ROOT, env=dict(os.environ), start_new_session=True
+            )
+            if ready is not None and group is groups[0]:
+                ready(group.child)
+        while not signalled and all(g.child.poll() is None for g in groups):
+            time.sleep(0.5)
+        ended = next((g for g in groups if g.child.poll() is not None), None)
+        if ended is not None:
+            what = " ".join([Path(ended.child.args[0]).name, *ended.child.args[1:3]])
+            err.print(f"{what} ended with exit code {ended.child.returncode}: stopping the rest")
+        for group in groups:
+            group.forward(signal.SIGINT, None)
+        codes = [group.wait() for group in groups]
+        return (ended.child.returncode if ended else max(codes)), bool(signalled)
+    finally:
+        for group in groups:
+            group.stop()
+        for s, handler in previous.items():
+            signal.signal(s, handler)
 
 
 def _supervise(command: list[str]) -> tuple[int, bool]:

@@ -27,6 +27,7 @@ from pathlib import Path
 from . import settings
 
 DATABASE = "pitwall"
+DAGSTER_DATABASE = "dagster"  # `pitwall serve`'s Dagster storage (runs, events, schedules)
 WRITER, READER = "pitwall_writer", "pitwall_reader"
 DEFAULT_PORT = 54329
 SERVICE_USER = "postgres"  # the OS user that owns the cluster when pitwall runs as root
@@ -162,8 +163,10 @@ def _roles(server: Server) -> None:
     for role, password in secret.items():
         verb = "ALTER" if _psql(server, f"SELECT 1 FROM pg_roles WHERE rolname = '{role}'").strip() else "CREATE"
         _psql(server, f"{verb} ROLE {role} LOGIN PASSWORD '{password}'")
-    if not _psql(server, f"SELECT 1 FROM pg_database WHERE datname = '{DATABASE}'").strip():
-        _psql(server, f"CREATE DATABASE {DATABASE} OWNER {WRITER}")
+    for database in (DATABASE, DAGSTER_DATABASE):
+        if not _psql(server, f"SELECT 1 FROM pg_database WHERE datname = '{database}'").strip():
+            _psql(server, f"CREATE DATABASE {database} OWNER {WRITER}")
+    _psql(server, f"REVOKE ALL ON DATABASE {DAGSTER_DATABASE} FROM PUBLIC")
     grants = [
         f"REVOKE ALL ON DATABASE {DATABASE} FROM PUBLIC",
         f"GRANT CONNECT ON DATABASE {DATABASE} TO {READER}",
@@ -203,6 +206,7 @@ def start(server: Server) -> str:
     if external_url():
         return "PITWALL_POSTGRES_URL is set: that server is used, none is started here"
     if is_running(server):
+        _roles(server)  # brought up to date: a newer pitwall may add a database or a grant
         return f"already running on 127.0.0.1:{server.port} ({server.data})"
     if _port_taken(server.port):
         raise PostgresError(f"port {server.port} on 127.0.0.1 is taken by another program: set PITWALL_POSTGRES_PORT")
@@ -237,6 +241,15 @@ def stop(server: Server) -> str:
         return "not running"
     _check(_as_owner([str(bindir() / "pg_ctl"), "stop", "-w", "-m", "fast", "-D", str(server.data)]), "pg_ctl stop")
     return "stopped"
+
+
+def dagster_url(server: Server) -> str:
+    """Where `pitwall serve` keeps Dagster's storage: PITWALL_DAGSTER_POSTGRES_URL, else the database
+    `dagster` of the local server (as the writer), else, with PITWALL_POSTGRES_URL, that database."""
+    configured = os.environ.get(settings.DAGSTER_POSTGRES_URL_ENV) or external_url()
+    if configured:
+        return configured
+    return url(server).rsplit("/", 1)[0] + f"/{DAGSTER_DATABASE}"
 
 
 def url(server: Server, reader: bool = False) -> str:

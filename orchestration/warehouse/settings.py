@@ -53,6 +53,55 @@ concurrency:
     max_concurrent_runs: 1
 """
 
+# `pitwall serve`: Dagster as a deployment. Run, event-log and schedule storage in PostgreSQL
+# (dagster-postgres; the URL from the environment, so no password is written here), webserver, daemon
+# and code server as separate processes, each run in a process of its own (the default launcher),
+# dequeued by the daemon: runs of the same warehouse (tag pitwall/warehouse) one at a time, runs of
+# different warehouses side by side.
+SERVER_HOME_ENV = "PITWALL_SERVER_HOME"
+DEFAULT_SERVER_HOME = REPO_ROOT / ".dagster_server"
+DAGSTER_POSTGRES_URL_ENV = "PITWALL_DAGSTER_POSTGRES_URL"
+WAREHOUSE_TAG = "pitwall/warehouse"
+SERVER_DAGSTER_YAML = f"""\
+# Written by orchestration/warehouse/settings.py for `pitwall serve`: Dagster's storage in PostgreSQL.
+storage:
+  postgres:
+    postgres_url:
+      env: {DAGSTER_POSTGRES_URL_ENV}
+telemetry:
+  enabled: false
+concurrency:
+  runs:
+    max_concurrent_runs: 4
+    tag_concurrency_limits:
+      - key: {WAREHOUSE_TAG}
+        value:
+          applyLimitPerUniqueValue: true
+        limit: 1
+"""
+SERVER_WORKSPACE = """\
+# Written by orchestration/warehouse/settings.py for `pitwall serve`: the code location's gRPC server.
+load_from:
+  - grpc_server:
+      host: 127.0.0.1
+      port: {port}
+      location_name: pitwall
+"""
+
+
+def server_home() -> Path:
+    return _from_env(SERVER_HOME_ENV, DEFAULT_SERVER_HOME)
+
+
+def write_server_home(home: Path, grpc_port: int) -> Path:
+    """dagster.yaml and workspace.yaml of `pitwall serve`'s instance folder; the workspace's path."""
+    home.mkdir(parents=True, exist_ok=True)
+    (home / "dagster.yaml").write_text(SERVER_DAGSTER_YAML)
+    workspace = home / "workspace.yaml"
+    workspace.write_text(SERVER_WORKSPACE.format(port=grpc_port))
+    return workspace
+
+
 # The first words of every dagster.yaml written here, now and before this module moved (its storage then
 # named orchestration.run_history): such a file is pitwall's and ensure_dagster_home brings it up to date.
 WRITTEN_BY = ("# Written by orchestration/warehouse/settings.py.", "# Written by orchestration/settings.py.")

@@ -519,6 +519,16 @@ def target(
     return PostgresTarget(postgres.url(postgres.local_server(), reader=reader))
 
 
+def identity() -> str:
+    """The warehouse the environment names, as a short stable text (no password): a run tag."""
+    from .postgres import PostgresError
+
+    try:
+        return str(target())[-200:]  # Dagster tag values are limited in length
+    except PostgresError:  # no local server yet: the runs then fail on it, one at a time
+        return "postgres"
+
+
 def as_target(warehouse) -> DuckDBTarget | PostgresTarget:
     """A target given as itself or as a DuckDB file's path."""
     if isinstance(warehouse, DuckDBTarget | PostgresTarget):

@@ -3,48 +3,18 @@ temporary folder on a free port, its two roles checked through psql over TCP."""
 
 from __future__ import annotations
 
-import os
-import shutil
 import subprocess
-import sys
-import tempfile
-from pathlib import Path
 
 import pytest
-from apache_site import free_port
-from helpers import REPO
+from pg_server import db, psql, server_env
 
 pytestmark = pytest.mark.integration
-
-PITWALL = [sys.executable, "-m", "orchestration.cli"]
 
 
 @pytest.fixture
 def env():
-    if not list(Path("/usr/lib/postgresql").glob("*/bin/initdb")):
-        message = "PostgreSQL is needed (Debian: apt-get install postgresql; make test does it)"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    # Under /tmp, open to all: as root the cluster belongs to the OS user postgres, who must reach it.
-    folder = Path(tempfile.mkdtemp(prefix="pitwall-pg-", dir="/tmp"))
-    folder.chmod(0o755)
-    env = {**os.environ, "PITWALL_POSTGRES_DIR": str(folder / "pg"), "PITWALL_POSTGRES_PORT": str(free_port())}
-    env.pop("PITWALL_POSTGRES_URL", None)
-    env.pop("PITWALL_POSTGRES_READER_URL", None)
-    yield env
-    subprocess.run([*PITWALL, "db", "stop"], env=env, cwd=REPO, capture_output=True)
-    shutil.rmtree(folder, ignore_errors=True)
-
-
-def db(env, *args: str) -> str:
-    done = subprocess.run([*PITWALL, "db", *args], env=env, cwd=REPO, capture_output=True, text=True)
-    assert done.returncode == 0, done.stderr
-    return done.stdout.strip()
-
-
-def psql(url: str, sql: str) -> subprocess.CompletedProcess:
-    return subprocess.run(["psql", url, "-X", "-Atc", sql], capture_output=True, text=True)
+    with server_env() as env:
+        yield env
 
 
 def test_start_roles_url_stop_and_start_again(env):
