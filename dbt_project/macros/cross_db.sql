@@ -2,13 +2,16 @@
   Where DuckDB and PostgreSQL SQL differ: one adapter.dispatch macro per difference, all here, with
   duckdb__ and postgres__ implementations (default__ is DuckDB's form). Models and the other macros
   call these and are otherwise plain SQL both run. The DuckDB forms are the project's original ones.
+  Each dispatch falls back to the DuckDB form where there is no `adapter`: sqlfluff's jinja templater
+  (`make lint`) renders the models with these macros but without dbt's adapter.
 -#}
+
 
 {#- try_cast of text: null where the value is not one. `type`: integer, bigint, double, boolean.
     PostgreSQL has no try_cast: a regular expression admits what a cast accepts (DuckDB's cast also
     takes '1.5' as an integer, rounded, which the guard keeps). -#}
 {% macro try_cast_text(expr, type) -%}
-    {{ return(adapter.dispatch('try_cast_text', 'pitwall')(expr, type)) }}
+    {{ return((adapter.dispatch('try_cast_text', 'pitwall') if adapter is defined else default__try_cast_text)(expr, type)) }}
 {%- endmacro %}
 
 {% macro default__try_cast_text(expr, type) -%}
@@ -37,7 +40,7 @@
 {#- A local timestamp from text in a strptime format, null when it does not parse. PostgreSQL: the
     formats the files use, matched by a regular expression and rewritten to ISO before the cast. -#}
 {% macro try_strptime(expr, format) -%}
-    {{ return(adapter.dispatch('try_strptime', 'pitwall')(expr, format)) }}
+    {{ return((adapter.dispatch('try_strptime', 'pitwall') if adapter is defined else default__try_strptime)(expr, format)) }}
 {%- endmacro %}
 
 {% macro default__try_strptime(expr, format) -%}
@@ -60,7 +63,7 @@
 
 {#- Seconds since the epoch -> a timestamp (UTC, without time zone). -#}
 {% macro epoch_to_timestamp(expr) -%}
-    {{ return(adapter.dispatch('epoch_to_timestamp', 'pitwall')(expr)) }}
+    {{ return((adapter.dispatch('epoch_to_timestamp', 'pitwall') if adapter is defined else default__epoch_to_timestamp)(expr)) }}
 {%- endmacro %}
 
 {% macro default__epoch_to_timestamp(expr) -%}
@@ -76,7 +79,7 @@
     normalize() to NFD and the combining marks removed; unaccent() would also rewrite letters
     DuckDB keeps ('ø' -> 'o'), so name keys (and driver ids) would differ. -#}
 {% macro strip_accents(expr) -%}
-    {{ return(adapter.dispatch('strip_accents', 'pitwall')(expr)) }}
+    {{ return((adapter.dispatch('strip_accents', 'pitwall') if adapter is defined else default__strip_accents)(expr)) }}
 {%- endmacro %}
 
 {% macro default__strip_accents(expr) -%}
@@ -92,11 +95,11 @@
     list of them, compared in turn), rows where either is null left out (as DuckDB does); `where`
     filters the rows like an aggregate's FILTER. PostgreSQL: the first of an ordered array_agg. -#}
 {% macro arg_min(value, order, where=none) -%}
-    {{ return(adapter.dispatch('arg_by', 'pitwall')(value, order, 'min', where)) }}
+    {{ return((adapter.dispatch('arg_by', 'pitwall') if adapter is defined else default__arg_by)(value, order, 'min', where)) }}
 {%- endmacro %}
 
 {% macro arg_max(value, order, where=none) -%}
-    {{ return(adapter.dispatch('arg_by', 'pitwall')(value, order, 'max', where)) }}
+    {{ return((adapter.dispatch('arg_by', 'pitwall') if adapter is defined else default__arg_by)(value, order, 'max', where)) }}
 {%- endmacro %}
 
 {% macro default__arg_by(value, order, direction, where) -%}
@@ -127,7 +130,7 @@
 {#- Any one non-null value of the group (every model uses it where the group's values are equal).
     PostgreSQL 15 has no any_value: min(). -#}
 {% macro any_value(expr) -%}
-    {{ return(adapter.dispatch('any_value', 'pitwall')(expr)) }}
+    {{ return((adapter.dispatch('any_value', 'pitwall') if adapter is defined else default__any_value)(expr)) }}
 {%- endmacro %}
 
 {% macro default__any_value(expr) -%}
@@ -144,7 +147,7 @@
     to the raw scans (macros/alkamel.sql); like the subquery, the map refuses duplicate keys.
     PostgreSQL: a scalar subquery. -#}
 {% macro seed_lookup(seed, key_column, value_column, lookup) -%}
-    {{ return(adapter.dispatch('seed_lookup', 'pitwall')(seed, key_column, value_column, lookup)) }}
+    {{ return((adapter.dispatch('seed_lookup', 'pitwall') if adapter is defined else default__seed_lookup)(seed, key_column, value_column, lookup)) }}
 {%- endmacro %}
 
 {% macro default__seed_lookup(seed, key_column, value_column, lookup) -%}
@@ -159,7 +162,7 @@
 {#- The select list of loaded_rows(): the raw row with the manifest's session key (equal to the raw
     row's). DuckDB takes the manifest's, which prunes the raw scan (macros/alkamel.sql). -#}
 {% macro loaded_rows_columns() -%}
-    {{ return(adapter.dispatch('loaded_rows_columns', 'pitwall')()) }}
+    {{ return((adapter.dispatch('loaded_rows_columns', 'pitwall') if adapter is defined else default__loaded_rows_columns)()) }}
 {%- endmacro %}
 
 {% macro default__loaded_rows_columns() -%}
@@ -175,7 +178,7 @@
     are seconds, minutes, hours. DuckDB: a reversed list; PostgreSQL: split_part of the reversed text,
     and the seconds as numeric (exact; round() of a double rounds half to even there). -#}
 {% macro duration_ms(column) -%}
-    {{ return(adapter.dispatch('duration_ms', 'pitwall')(column)) }}
+    {{ return((adapter.dispatch('duration_ms', 'pitwall') if adapter is defined else default__duration_ms)(column)) }}
 {%- endmacro %}
 
 {% macro default__duration_ms(column) -%}
@@ -208,7 +211,7 @@
 {#- 107057 -> '1:47.057'. DuckDB: integer division `//` and format(); PostgreSQL: `/` of integers
     truncates, and a numeric rounded to 3 places prints its 3 decimals. -#}
 {% macro lap_time_text(ms) -%}
-    {{ return(adapter.dispatch('lap_time_text', 'pitwall')(ms)) }}
+    {{ return((adapter.dispatch('lap_time_text', 'pitwall') if adapter is defined else default__lap_time_text)(ms)) }}
 {%- endmacro %}
 
 {% macro default__lap_time_text(ms) -%}
@@ -224,7 +227,7 @@
 {#- A regular expression search (RE2 patterns, as the seeds write them). PostgreSQL's `~`: its word
     boundary is \y (\b is a backspace there), so \b is rewritten, in the pattern's text. -#}
 {% macro regexp_matches(text, pattern) -%}
-    {{ return(adapter.dispatch('regexp_matches', 'pitwall')(text, pattern)) }}
+    {{ return((adapter.dispatch('regexp_matches', 'pitwall') if adapter is defined else default__regexp_matches)(text, pattern)) }}
 {%- endmacro %}
 
 {% macro default__regexp_matches(text, pattern) -%}
@@ -239,7 +242,7 @@
 {#- Group `group` of the first match, '' when there is none (null on null input), as DuckDB's
     regexp_extract. -#}
 {% macro regexp_extract(text, pattern, group) -%}
-    {{ return(adapter.dispatch('regexp_extract', 'pitwall')(text, pattern, group)) }}
+    {{ return((adapter.dispatch('regexp_extract', 'pitwall') if adapter is defined else default__regexp_extract)(text, pattern, group)) }}
 {%- endmacro %}
 
 {% macro default__regexp_extract(text, pattern, group) -%}
@@ -254,7 +257,7 @@
 
 {#- A hash of a row's columns, summed over a group to compare two versions of it (int_sessions_changed). -#}
 {% macro row_hash(columns) -%}
-    {{ return(adapter.dispatch('row_hash', 'pitwall')(columns)) }}
+    {{ return((adapter.dispatch('row_hash', 'pitwall') if adapter is defined else default__row_hash)(columns)) }}
 {%- endmacro %}
 
 {% macro default__row_hash(columns) -%}
@@ -268,7 +271,7 @@
 
 {#- round() of a double to `places` decimals, a double. PostgreSQL rounds numerics only. -#}
 {% macro round_double(expr, places) -%}
-    {{ return(adapter.dispatch('round_double', 'pitwall')(expr, places)) }}
+    {{ return((adapter.dispatch('round_double', 'pitwall') if adapter is defined else default__round_double)(expr, places)) }}
 {%- endmacro %}
 
 {% macro default__round_double(expr, places) -%}
@@ -282,7 +285,7 @@
 
 {#- Lists, for the singular tests: the sorted values of a group (nulls last), filtered by `where`. -#}
 {% macro sorted_list_agg(expr, where) -%}
-    {{ return(adapter.dispatch('sorted_list_agg', 'pitwall')(expr, where)) }}
+    {{ return((adapter.dispatch('sorted_list_agg', 'pitwall') if adapter is defined else default__sorted_list_agg)(expr, where)) }}
 {%- endmacro %}
 
 {% macro default__sorted_list_agg(expr, where) -%}
@@ -296,7 +299,7 @@
 
 {#- The sum of the first `n` values of a list (null for none). -#}
 {% macro list_sum_first(list, n) -%}
-    {{ return(adapter.dispatch('list_sum_first', 'pitwall')(list, n)) }}
+    {{ return((adapter.dispatch('list_sum_first', 'pitwall') if adapter is defined else default__list_sum_first)(list, n)) }}
 {%- endmacro %}
 
 {% macro default__list_sum_first(list, n) -%}
@@ -310,7 +313,7 @@
 
 {#- A list (null: empty) followed by `count` copies of `pad`. -#}
 {% macro list_padded(list, count, pad) -%}
-    {{ return(adapter.dispatch('list_padded', 'pitwall')(list, count, pad)) }}
+    {{ return((adapter.dispatch('list_padded', 'pitwall') if adapter is defined else default__list_padded)(list, count, pad)) }}
 {%- endmacro %}
 
 {% macro default__list_padded(list, count, pad) -%}

@@ -49,8 +49,11 @@ so_far as (
 ),
 
 expected as (
-    select *, points - coalesce({{ list_sum_first('droppable', results_to_drop('n', 'drop_lowest', 'last_race_number')) }}, 0)
-        as points_counted
+    select
+        *,
+        points - coalesce(
+            {{ list_sum_first('droppable', results_to_drop('n', 'drop_lowest', 'last_race_number')) }}, 0
+        ) as points_counted
     from so_far
 )
 

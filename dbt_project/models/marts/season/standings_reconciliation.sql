@@ -39,7 +39,10 @@ circuit_aliases as (
 official_sessions as (
     select distinct
         championship_key, series_id, season, session_index, session_event_name, session_name,
-        case when cup <> 'endurance' and {{ regexp_matches('lower(session_name)', "'qualif'") }} then 'qualifying' else 'race' end
+        case
+            when cup <> 'endurance' and {{ regexp_matches('lower(session_name)', "'qualif'") }} then 'qualifying'
+            else 'race'
+        end
             as session_type,
         -- The endurance cup's sessions are checkpoints of the event's one race.
         case when cup = 'endurance' then session_name end as checkpoint
