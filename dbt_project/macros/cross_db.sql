@@ -25,9 +25,11 @@
         then cast({{ expr }} as float8) end)
     {%- elif type in ('integer', 'bigint') -%}
     {%- set bound = '2147483647' if type == 'integer' else '9223372036854775807' -%}
-    (case when ({{ expr }}) ~ {{ number }}
-        and abs(round(cast({{ expr }} as numeric))) <= {{ bound }}
-        then cast(round(cast({{ expr }} as numeric)) as {{ type }}) end)
+    {#- nested cases: PostgreSQL does not promise to evaluate `and` left to right -#}
+    (case when ({{ expr }}) ~ {{ number }} then
+        case when abs(round(cast({{ expr }} as numeric))) <= {{ bound }}
+            then cast(round(cast({{ expr }} as numeric)) as {{ type }}) end
+    end)
     {%- elif type == 'boolean' -%}
     (case when lower(trim({{ expr }})) in ('true', 't', 'yes', 'y', '1', 'false', 'f', 'no', 'n', '0')
         then cast(trim({{ expr }}) as boolean) end)
