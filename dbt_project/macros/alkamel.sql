@@ -1,33 +1,21 @@
 {#-
   Typing rules for Al Kamel text values, written once and used by every staging model.
-  DuckDB syntax; each macro is the single place to port for another warehouse.
+  What differs between DuckDB and PostgreSQL is in macros/cross_db.sql.
 -#}
 
-{#- '27.151' | '1:51.568' | '2:40:44.592' | '1:40''37.481' | '0:00:53.371' -> integer milliseconds.
-    A decimal comma ('1:51,568', in series that write one) reads as a point. -#}
-{% macro duration_ms(column) -%}
-    {%- set parts = "list_reverse(string_split(replace(replace(trim(" ~ column ~ "), '''', ':'), ',', '.'), ':'))" -%}
-    (case when {{ column }} is null or trim({{ column }}) = '' then null else
-        cast(round(
-            coalesce(try_cast({{ parts }}[1] as double), 0) * 1000
-            + coalesce(try_cast({{ parts }}[2] as bigint), 0) * 60000
-            + coalesce(try_cast({{ parts }}[3] as bigint), 0) * 3600000
-        ) as bigint)
-    end)
-{%- endmacro %}
-
+{#- Text to a number or boolean, null when it is none (duration_ms and try_cast_text: macros/cross_db.sql). -#}
 {% macro to_int(column) -%}
-    try_cast(nullif(trim({{ column }}), '') as integer)
+    {{ try_cast_text("nullif(trim(" ~ column ~ "), '')", 'integer') }}
 {%- endmacro %}
 
 {#- A decimal, point or comma ('24,42'): no Al Kamel file groups thousands, so a comma is decimal. -#}
 {% macro to_double(column) -%}
-    try_cast(replace(nullif(trim({{ column }}), ''), ',', '.') as double)
+    {{ try_cast_text("replace(nullif(trim(" ~ column ~ "), ''), ',', '.')", 'double') }}
 {%- endmacro %}
 
 {#- 'true' | 'false' (as JSON booleans are loaded) -> boolean; anything else null. -#}
 {% macro to_bool(column) -%}
-    try_cast(nullif(trim({{ column }}), '') as boolean)
+    {{ try_cast_text("nullif(trim(" ~ column ~ "), '')", 'boolean') }}
 {%- endmacro %}
 
 {#- Trimmed text, empty as null. -#}
@@ -42,7 +30,7 @@
 
 {#- Name key for identity matching: accents stripped, lower case, punctuation and spacing collapsed. -#}
 {% macro name_key(column) -%}
-    nullif(trim(regexp_replace(lower(strip_accents({{ column }})), '[^a-z0-9]+', ' ', 'g')), '')
+    nullif(trim(regexp_replace(lower({{ strip_accents(column) }}), '[^a-z0-9]+', ' ', 'g')), '')
 {%- endmacro %}
 
 {#- A driver block's name key: first and last name, either may be missing. -#}
@@ -64,11 +52,11 @@
     of history (measured at 20 seasons of time cards: 0.41 s -> 0.03 s for one event). -#}
 {% macro loaded_rows(report_table) -%}
     (
-        select report_rows.* replace (manifest.session_key as _session_key)
+        select {{ loaded_rows_columns() }}
         from {{ source('alkamel', report_table) }} as report_rows
         join {{ source('alkamel', 'ingested_files') }} as manifest
             on manifest.path = report_rows._file_path and manifest.status = 'loaded'
-    )
+    ) as loaded_rows
 {%- endmacro %}
 
 {#- 1 -> '1st', 22 -> '22nd', 13 -> '13th' -#}
@@ -81,24 +69,19 @@
         else 'th' end)
 {%- endmacro %}
 
-{#- The two lookups below read their seed as one map, built once per query: a correlated subquery per
-    row kept DuckDB from pushing a view's filters (an incremental build's session scope) down to the
-    raw table scans (a not_null test of one event's classifications at 20 seasons: 0.19 s -> 0.01 s).
-    Like the subquery, the map refuses duplicate aliases. -#}
+{#- The two lookups below read their seed as one map on DuckDB, built once per query: a correlated
+    subquery per row kept DuckDB from pushing a view's filters (an incremental build's session scope)
+    down to the raw table scans (a not_null test of one event's classifications at 20 seasons:
+    0.19 s -> 0.01 s). Like the subquery, the map refuses duplicate aliases (seed_lookup, cross_db.sql). -#}
 
 {#- A delivered class name normalised through the class_aliases seed (the delivered text when no alias
     matches). A one-class series leaves CLASS empty (alkamel.md, other series): its one class is
     named 'Overall' (dim_classes.class_named_by says so). -#}
 {% macro normalise_class(column) -%}
-    coalesce((select map(list(alias), list(class_name)) from {{ ref('class_aliases') }})[{{ column }}], {{ column }}, 'Overall')
+    coalesce({{ seed_lookup(ref('class_aliases'), 'alias', 'class_name', column) }}, {{ column }}, 'Overall')
 {%- endmacro %}
 
 {#- A delivered STATUS normalised through the status_aliases seed (case-insensitive); null when unknown. -#}
 {% macro normalise_status(column) -%}
-    (select map(list(lower(alias)), list(status)) from {{ ref('status_aliases') }})[lower({{ column }})]
-{%- endmacro %}
-
-{#- 107057 -> '1:47.057' (a lap or sector time as the files write it, for sentences and findings). -#}
-{% macro lap_time_text(ms) -%}
-    (cast({{ ms }} // 60000 as varchar) || ':' || lpad(format('{:.3f}', ({{ ms }} % 60000) / 1000.0), 6, '0'))
+    {{ seed_lookup(ref('status_aliases'), 'lower(alias)', 'status', 'lower(' ~ column ~ ')') }}
 {%- endmacro %}

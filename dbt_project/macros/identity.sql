@@ -14,10 +14,10 @@
     {%- set built_files = built_state_relation('dbt_built_files') -%}
     {%- if built_files is none -%}
         {%- set everything = "select session_key from " ~ drivers ~ " union select session_key from " ~ manifest -%}
-        {{ return(sql_key_list(run_query("select distinct session_key from (" ~ everything ~ ") where session_key is not null").columns[0].values())) }}
+        {{ return(sql_key_list(run_query("select distinct session_key from (" ~ everything ~ ") as sessions where session_key is not null").columns[0].values())) }}
     {%- endif -%}
     {%- set changed_keys = run_query("select distinct session_key from (" ~ changed_file_sessions_sql(manifest, built_files)
-                                     ~ ") where session_key is not null").columns[0].values() | list -%}
+                                     ~ ") as changed where session_key is not null").columns[0].values() | list -%}
     {%- if changed_keys | length == 0 -%}
         {{ return("(null)") }}  {#- no file changed: no name's id can have changed either -#}
     {%- endif -%}
@@ -43,18 +43,18 @@
         before as (select name_key, country, imsa_driver_id from held),
         chosen as (
             -- each name's (and name and country's) usual id, as int_drivers_identified chooses it, before and after
-            select 'before' as side, 'person' as grain, * from ({{ usual_imsa_id('before', ['name_key', 'country']) }})
-            union all select 'after', 'person', * from ({{ usual_imsa_id('after', ['name_key', 'country']) }})
-            union all select 'before', 'name', name_key, null, imsa_driver_id from ({{ usual_imsa_id('before', ['name_key']) }})
-            union all select 'after', 'name', name_key, null, imsa_driver_id from ({{ usual_imsa_id('after', ['name_key']) }})
+            select 'before' as side, 'person' as grain, * from ({{ usual_imsa_id('before', ['name_key', 'country']) }}) as ids
+            union all select 'after', 'person', * from ({{ usual_imsa_id('after', ['name_key', 'country']) }}) as ids
+            union all select 'before', 'name', name_key, null, imsa_driver_id from ({{ usual_imsa_id('before', ['name_key']) }}) as ids
+            union all select 'after', 'name', name_key, null, imsa_driver_id from ({{ usual_imsa_id('after', ['name_key']) }}) as ids
         )
         select distinct name_key from (
             select grain, name_key, country from chosen
-            group by all
+            group by grain, name_key, country
             having count(distinct imsa_driver_id) filter (where side = 'before') is distinct from
                    count(distinct imsa_driver_id) filter (where side = 'after')
                 or min(imsa_driver_id) filter (where side = 'before') is distinct from min(imsa_driver_id) filter (where side = 'after')
-        )
+        ) as moved
         where name_key is not null
     {%- endset -%}
     {%- set names = run_query(names_sql).columns[0].values() | list -%}
@@ -72,12 +72,12 @@
 {#- The usual IMSA id of each group of `relation` (columns name_key, [country,] imsa_driver_id): the id
     delivered in the most driver blocks of the group, the smallest on a tie. `where` filters the blocks. -#}
 {% macro usual_imsa_id(relation, group_columns, where=none) -%}
-    select {{ group_columns | join(', ') }}, arg_min(imsa_driver_id, struct_pack(n := -blocks, id := imsa_driver_id)) as imsa_driver_id
+    select {{ group_columns | join(', ') }}, {{ arg_min('imsa_driver_id', ['-blocks', 'imsa_driver_id']) }} as imsa_driver_id
     from (
         select {{ group_columns | join(', ') }}, imsa_driver_id, count(*) as blocks
         from {{ relation }}
         where imsa_driver_id is not null{% if where %} and {{ where }}{% endif %}
-        group by all
-    )
-    group by all
+        group by {{ group_columns | join(', ') }}, imsa_driver_id
+    ) as counted
+    group by {{ group_columns | join(', ') }}
 {%- endmacro %}

@@ -58,7 +58,7 @@
         union all
         (select path, sha256, status, session_key from {{ built_files }}
          except select path, sha256, status, session_key from {{ manifest }})
-    )
+    ) as file_changes
 {%- endmacro %}
 
 
@@ -99,7 +99,7 @@
         union
         select {{ column }} from {{ relation }} join scope using (series_id, season)
         union
-        select session_key from (select unnest([{{ changed[1:-1] }}]) as session_key) where session_key is not null
+        select session_id from {{ ref('int_sessions_changed') }}
     {%- endset -%}
     {{ return(sql_key_list(run_query(sql).columns[0].values())) }}
 {%- endmacro %}
@@ -162,7 +162,7 @@
         {{ return(none) }}
     {%- endif -%}
     {%- set sql = changed_file_sessions_sql(source_relation('alkamel', 'ingested_files'), built_files) -%}
-    {{ return(sql_key_list(run_query("select distinct session_key from (" ~ sql ~ ") where session_key is not null").columns[0].values())) }}
+    {{ return(sql_key_list(run_query("select distinct session_key from (" ~ sql ~ ") as changed where session_key is not null").columns[0].values())) }}
 {%- endmacro %}
 
 
@@ -214,5 +214,5 @@
         {{ return("(null)") }}
     {%- endif -%}
     {%- set sql = changed_drivers_sql(changed_sessions()) -%}
-    {{ return(sql_key_list(run_query("select distinct driver_id from (" ~ sql ~ ") where driver_id is not null").columns[0].values())) }}
+    {{ return(sql_key_list(run_query("select distinct driver_id from (" ~ sql ~ ") as drivers where driver_id is not null").columns[0].values())) }}
 {%- endmacro %}

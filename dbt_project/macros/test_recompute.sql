@@ -62,7 +62,7 @@
     sessions as (select * from {{ ref('dim_sessions') }}),
     season_races as (
         select series_id, season, max(race_number_in_season) as last_race_number
-        from sessions where session_type = 'race' group by all
+        from sessions where session_type = 'race' group by series_id, season
     ),
     race_all as (
         select positions.*, sessions.series_id, sessions.season, sessions.event_id, sessions.start_at,
@@ -95,7 +95,7 @@
                    select 1 from {{ ref('scoring_exclusions') }} as exclusions
                    where exclusions.series_id = race_all.series_id and exclusions.season = race_all.season
                      and exclusions.class_name = race_all.class_name
-                     and regexp_matches(lower(race_all.event_name), exclusions.event_pattern)) as scores_nothing
+                     and {{ regexp_matches('lower(race_all.event_name)', 'exclusions.event_pattern') }}) as scores_nothing
         from race_all
         left join non_scoring on non_scoring.session_id = race_all.session_id and non_scoring.car_number = race_all.car_number
     ),
@@ -104,21 +104,21 @@
         where car_number is not null and car_number <> ''
     ),
     last_qualifying as (
-        select races.session_id, arg_max(qualifying.session_id, qualifying.start_at) as qualifying_id
+        select races.session_id, {{ arg_max('qualifying.session_id', 'qualifying.start_at') }} as qualifying_id
         from (select distinct session_id, event_id, start_at from race) as races
         join sessions as qualifying
             on qualifying.event_id = races.event_id and qualifying.session_type = 'qualifying'
             and qualifying.start_at <= races.start_at
-        group by all
+        group by races.session_id
     ),
     pole as (
         -- per race and class: the starter first on the grid report, else first in the last qualifying
         select race.session_id, race.class_name,
                case when bool_or(grid_report.session_id is not null) then
-                   arg_min(race.car_number, grid_report.grid_position) filter (where grid_report.grid_position is not null)
+                   {{ arg_min('race.car_number', 'grid_report.grid_position', where='grid_report.grid_position is not null') }}
                else
-                   arg_min(race.car_number, struct_pack(p := coalesce(qualifying.finish_position, 2147483647), c := race.car_number))
-                       filter (where last_qualifying.qualifying_id is not null)
+                   {{ arg_min('race.car_number', ['coalesce(qualifying.finish_position, 2147483647)', 'race.car_number'],
+                             where='last_qualifying.qualifying_id is not null') }}
                end as pole_car
         from race
         left join grid_report on grid_report.session_id = race.session_id and grid_report.car_number = race.car_number
@@ -128,11 +128,11 @@
         where race.status <> 'not_started'
           and (grid_report.session_id is not null
                or not exists (select 1 from grid_report g where g.session_id = race.session_id))
-        group by all
+        group by race.session_id, race.class_name
     ),
     fastest as (
         select session_id, class_name, min(best_lap_ms) as class_fastest_lap_ms
-        from race where status <> 'not_started' group by all
+        from race where status <> 'not_started' group by session_id, class_name
     ),
     systems as (select * from {{ ref('points_systems') }}),
     scales as (select * from {{ ref('points_scales') }} where points_scale = 'race'),
@@ -200,10 +200,10 @@
         join rules
             on rules.series_id = sessions.series_id and sessions.season between rules.season_from and rules.season_to
             and rules.session_type = sessions.session_type
-            and (rules.event_pattern is null or regexp_matches(lower(sessions.event_name), rules.event_pattern))
-            and (rules.part_pattern is null or regexp_matches(lower(coalesce(sessions.session_part, '')), rules.part_pattern))
+            and (rules.event_pattern is null or {{ regexp_matches('lower(sessions.event_name)', 'rules.event_pattern') }})
+            and (rules.part_pattern is null or {{ regexp_matches("lower(coalesce(sessions.session_part, ''))", 'rules.part_pattern') }})
         where sessions.session_type = 'qualifying'
-        group by all
+        group by sessions.session_id
     ),
     scoring as (
         select sessions.*, rules.points_scale,
@@ -237,7 +237,7 @@
                    join sessions as round on round.session_id = placed.round_session_id
                    where exclusions.series_id = placed.series_id and exclusions.season = placed.season
                      and exclusions.class_name = placed.class_name
-                     and regexp_matches(lower(round.event_name), exclusions.event_pattern)) then null
+                     and {{ regexp_matches('lower(round.event_name)', 'exclusions.event_pattern') }}) then null
                when placed.status = 'disqualified' then 0
                else coalesce(
                    (select points from scales where scales.series_id = placed.series_id

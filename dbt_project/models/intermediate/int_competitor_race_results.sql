@@ -40,7 +40,7 @@ stopped_early as (
         select session_key, car_number, laps, max(laps) over (partition by session_key, class_name) as class_winner_laps
         from {{ ref('int_session_results_ranked') }}
         where session_type = 'race'
-    )
+    ) as race_laps
     where coalesce(laps, 0) < 0.7 * class_winner_laps
 ),
 
@@ -56,7 +56,7 @@ qualifying_points as (
     select round_session_id, car_number, class_id, sum(points) as qualifying_points
     from scored
     where points_scale <> 'race'
-    group by all
+    group by round_session_id, car_number, class_id
 ),
 
 car_rows as (

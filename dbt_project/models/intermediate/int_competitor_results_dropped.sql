@@ -55,7 +55,13 @@ drop_ranked as (
 
 final as (
     select
-        drop_ranked.* exclude (low_rank, results_so_far),
+        -- every column but low_rank and results_so_far
+        round_number, after_session_id,
+        competitor_type, competitor_id, driver_id, session_id, car_number, series_id, season, class_id, team_id,
+        car_id, race_number, start_at, last_race_number, status, started, class_position, positions_gained,
+        took_pole, set_fastest_lap, has_points_system, race_points, qualifying_points, points, drop_lowest,
+        undroppable_last_races,
+        undroppable,
         not undroppable
             and low_rank <= least(drop_lowest, greatest(0, results_so_far - (last_race_number - drop_lowest)))
             as dropped,

@@ -47,7 +47,7 @@ race_checkpoints as (
     join checkpoints
         on checkpoints.series_id = races.series_id
         and races.season between checkpoints.season_from and checkpoints.season_to
-        and regexp_matches(lower(races.event_name), checkpoints.event_pattern)
+        and {{ regexp_matches('lower(races.event_name)', 'checkpoints.event_pattern') }}
     where races.session_type = 'race'
 ),
 
@@ -118,7 +118,7 @@ laps_by_checkpoint as (
             where hour_reports.session_id = race_checkpoints.session_id
                 and hour_reports.checkpoint = race_checkpoints.checkpoint
         )
-    group by all
+    group by race_checkpoints.session_id, race_checkpoints.checkpoint, laps.car_number
 ),
 
 from_time_cards as (
@@ -154,7 +154,7 @@ scored as (
         scales.points as scale_points,
         row_number() over (
             partition by ordered.session_id, ordered.checkpoint, ordered.car_number
-            order by (scales.class_name = starters.class_name) desc
+            order by (scales.class_name = starters.class_name) desc nulls last
         ) as scale_rank
     from ordered
     join race_checkpoints using (session_id, checkpoint)

@@ -56,7 +56,11 @@ ordered as (
 
 final as (
     select
-        ordered.* exclude (after_pit, driver_changed),
+        -- every column but after_pit and driver_changed
+        session_key, car_number, driver_order, lap_number, lap_time_ms, lap_improvement, in_pit, s1_ms, s2_ms, s3_ms,
+        s1_improvement, s2_improvement, s3_improvement, kph, elapsed_ms, time_of_day_ms, top_speed_kph, driver_name,
+        pit_time_ms, class_delivered, team_name, manufacturer, flag, source_file_path, source_row_number, class_name,
+        entry_class_name, is_deleted, driver_id, overall_position, class_position,
         class_position = 1 as is_class_leader,
         1 + sum(case when after_pit or driver_changed then 1 else 0 end) over (
             partition by session_key, car_number order by lap_number rows between unbounded preceding and current row

@@ -56,7 +56,9 @@ qualifying_for_race as (
     select
         race_sessions.session_id as race_session_id,
         qualifying.session_id as qualifying_session_id,
-        row_number() over (partition by race_sessions.session_id order by qualifying.start_at desc) as recency
+        row_number() over (
+            partition by race_sessions.session_id order by qualifying.start_at desc nulls last
+        ) as recency
     from race_sessions
     join sessions as qualifying
         on qualifying.event_id = race_sessions.event_id

@@ -60,10 +60,10 @@ session_rules as (
         on rules.series_id = sessions.series_id
         and sessions.season between rules.season_from and rules.season_to
         and rules.session_type = sessions.session_type
-        and (rules.event_pattern is null or regexp_matches(lower(sessions.event_name), rules.event_pattern))
+        and (rules.event_pattern is null or {{ regexp_matches('lower(sessions.event_name)', 'rules.event_pattern') }})
         and (
             rules.part_pattern is null
-            or regexp_matches(lower(coalesce(sessions.session_part, '')), rules.part_pattern)
+            or {{ regexp_matches("lower(coalesce(sessions.session_part, ''))", 'rules.part_pattern') }}
         )
 ),
 
@@ -142,7 +142,7 @@ excluded as (
             on exclusions.series_id = scored_results.series_id
             and exclusions.season = scored_results.season
             and exclusions.class_name = scored_results.class_name
-            and regexp_matches(lower(scored_results.round_event_name), exclusions.event_pattern)
+            and {{ regexp_matches('lower(scored_results.round_event_name)', 'exclusions.event_pattern') }}
         union all
         select session_key, car_number, reason from non_scoring
     ) as reasons
@@ -161,7 +161,7 @@ with_system as (
         systems.series_id is not null as has_points_system,
         row_number() over (
             partition by scored_results.session_key, scored_results.car_number
-            order by (systems.class_name = scored_results.class_name) desc
+            order by (systems.class_name = scored_results.class_name) desc nulls last
         ) as system_rank
     from scored_results
     left join excluded
@@ -178,7 +178,7 @@ with_scale as (
         scales.points as position_points,
         row_number() over (
             partition by with_system.session_key, with_system.car_number
-            order by (scales.class_name = with_system.class_name) desc
+            order by (scales.class_name = with_system.class_name) desc nulls last
         ) as scale_rank
     from with_system
     left join scales

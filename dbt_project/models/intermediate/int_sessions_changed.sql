@@ -17,14 +17,19 @@ changed as (
 identities as (
     -- per session: its driver blocks and a hash of (car, order, driver_id) over them (an aggregate
     -- of 9,520 sessions to compare, where the blocks themselves were 643,199 rows at 20 seasons)
-    select session_key, count(*) as blocks, sum(hash(car_number, driver_order, driver_id)) as identity_hash
+    select
+        session_key,
+        count(*) as blocks,
+        sum({{ row_hash(['car_number', 'driver_order', 'driver_id']) }}) as identity_hash
     from {{ ref('int_drivers_identified') }}
     group by session_key
 ),
 
 built_identities as (
     select
-        session_id as session_key, count(*) as blocks, sum(hash(car_number, driver_order, driver_id)) as identity_hash
+        session_id as session_key,
+        count(*) as blocks,
+        sum({{ row_hash(['car_number', 'driver_order', 'driver_id']) }}) as identity_hash
     from {{ drivers }}
     group by session_id
 ),

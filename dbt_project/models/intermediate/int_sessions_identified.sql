@@ -31,10 +31,10 @@ reported as (
     -- What JSON reports say of the session, where the folder names say less.
     select
         session_key,
-        any_value(championship_name) as championship_name,
-        any_value(official_event_name) as official_event_name,
-        any_value(circuit_name) as circuit_name,
-        any_value(circuit_length_km) as circuit_length_km
+        {{ any_value('championship_name') }} as championship_name,
+        {{ any_value('official_event_name') }} as official_event_name,
+        {{ any_value('circuit_name') }} as circuit_name,
+        {{ any_value('circuit_length_km') }} as circuit_length_km
     from {{ ref('stg_alkamel__report_sessions') }}
     group by session_key
 ),
@@ -42,14 +42,14 @@ reported as (
 sessions as (
     select
         session_key,
-        any_value(season) as season,
-        any_value(event_folder) as event_folder,
-        any_value(event_name) as event_name,
-        any_value(series_folder) as series_folder,
-        any_value(series_name) as series_name_delivered,
-        any_value(session_folder) as session_folder,
-        any_value(session_name) as session_name,
-        any_value(session_start_local) as start_at
+        {{ any_value('season') }} as season,
+        {{ any_value('event_folder') }} as event_folder,
+        {{ any_value('event_name') }} as event_name,
+        {{ any_value('series_folder') }} as series_folder,
+        {{ any_value('series_name') }} as series_name_delivered,
+        {{ any_value('session_folder') }} as session_folder,
+        {{ any_value('session_name') }} as session_name,
+        {{ any_value('session_start_local') }} as start_at
     from files
     group by session_key
 ),
@@ -72,14 +72,14 @@ series_matched as (
         row_number() over (
             partition by described.session_key
             order by
-                (lower(series_aliases.alias) = lower(described.series_name_delivered)) desc,
+                (lower(series_aliases.alias) = lower(described.series_name_delivered)) desc nulls last,
                 length(series_aliases.alias) desc
         ) as match_rank
     from described
     join series_aliases
         on lower(series_aliases.alias) = lower(described.series_name_delivered)
         or (described.series_name_delivered is null
-            and (contains(lower(described.event_name), lower(series_aliases.alias))
+            and (strpos(lower(described.event_name), lower(series_aliases.alias)) > 0
                  or lower(series_aliases.alias) = lower(described.championship_name)))
 ),
 
@@ -89,19 +89,19 @@ typed as (
         described.session_key,
         session_types.session_type,
         session_types.rule_order,
-        nullif(trim(regexp_extract(
-            regexp_replace(trim(described.session_name), '\s+', ' ', 'g'),
-            '(?i)' || session_types.part_pattern, 1
-        ), ' -'), '') as session_part,
+        nullif(trim({{ regexp_extract(
+            "regexp_replace(trim(described.session_name), '\\s+', ' ', 'g')",
+            "'(?i)' || session_types.part_pattern", 1
+        ) }}, ' -'), '') as session_part,
         row_number() over (partition by described.session_key order by session_types.rule_order) as match_rank
     from described
     join session_types
-        on regexp_matches(
-            lower(regexp_replace(trim(described.session_name), '\s+', ' ', 'g')), session_types.name_pattern
-        )
+        on {{ regexp_matches(
+            "lower(regexp_replace(trim(described.session_name), '\\s+', ' ', 'g'))", 'session_types.name_pattern'
+        ) }}
         and (
             session_types.event_pattern is null
-            or regexp_matches(lower(described.event_name), session_types.event_pattern)
+            or {{ regexp_matches('lower(described.event_name)', 'session_types.event_pattern') }}
         )
 ),
 
@@ -112,8 +112,8 @@ circuit_matched as (
         row_number() over (partition by described.session_key order by length(circuit_aliases.alias) desc) as match_rank
     from described
     join circuit_aliases
-        on contains(lower(described.event_name), lower(circuit_aliases.alias))
-        or contains(lower(coalesce(described.circuit_name_reported, '')), lower(circuit_aliases.alias))
+        on strpos(lower(described.event_name), lower(circuit_aliases.alias)) > 0
+        or strpos(lower(coalesce(described.circuit_name_reported, '')), lower(circuit_aliases.alias)) > 0
 ),
 
 final as (

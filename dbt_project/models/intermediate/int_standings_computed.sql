@@ -17,15 +17,15 @@ aggregated as (
     select
         competitor_type,
         competitor_id,
-        any_value(driver_id) as driver_id,
+        {{ any_value('driver_id') }} as driver_id,
         series_id,
         season,
         class_id,
         round_number,
-        any_value(after_session_id) as after_session_id,
-        arg_max(team_id, race_number) as team_id,
-        arg_max(car_number, race_number) as car_number,
-        arg_max(car_id, race_number) as car_id,
+        {{ any_value('after_session_id') }} as after_session_id,
+        {{ arg_max('team_id', 'race_number') }} as team_id,
+        {{ arg_max('car_number', 'race_number') }} as car_number,
+        {{ arg_max('car_id', 'race_number') }} as car_id,
         sum(points) as points,
         sum(race_points) as race_points,
         sum(qualifying_points) as qualifying_points,
@@ -54,7 +54,7 @@ final as (
     from aggregated
     window standings as (
         partition by competitor_type, series_id, season, class_id, round_number
-        order by points_counted desc, countback_key asc
+        order by points_counted desc nulls last, countback_key asc
     )
 )
 

@@ -7,7 +7,7 @@
 with
 expected as (
     select session_id, car_number, class_position as expected_class_position
-    from ({{ recomputed_class_positions() }})
+    from ({{ recomputed_class_positions() }}) as recomputed
     where {{ incremental_test_filter(ref('fct_session_results')) }}  -- macros/test_scope.sql
 ),
 

@@ -8,7 +8,7 @@
 -- Proven able to fail: tests/integration/test_dbt_tests_fail.py.
 with
 entries as (
-    select distinct session_id, car_number, class_name from ({{ recomputed_class_positions() }})
+    select distinct session_id, car_number, class_name from ({{ recomputed_class_positions() }}) as recomputed
 ),
 
 laps as (
@@ -31,7 +31,7 @@ ahead as (
         and (other.elapsed_ms < me.elapsed_ms
              or (me.elapsed_ms is null and other.elapsed_ms is not null)
              or (other.elapsed_ms is not distinct from me.elapsed_ms and other.car_number < me.car_number))
-    group by all
+    group by me.session_id, me.car_number, me.lap_number
 )
 
 select laps.session_id, laps.car_number, laps.lap_number,

@@ -9,7 +9,7 @@
 -- Proven able to fail: tests/integration/test_dbt_tests_fail.py.
 with
 expected as (
-    select * from ({{ recomputed_race_points() }})
+    select * from ({{ recomputed_race_points() }}) as recomputed
     where {{ incremental_test_filter(ref('fct_session_results')) }}  -- macros/test_scope.sql
 ),
 
@@ -28,9 +28,9 @@ points as (
 ),
 
 entries as (
-    select results.car_id, any_value(expected.drop_lowest) as drop_lowest,
-           any_value(expected.last_race_number) as last_race_number,
-           any_value(expected.undroppable_last_races) as undroppable_last_races,
+    select results.car_id, {{ any_value('expected.drop_lowest') }} as drop_lowest,
+           {{ any_value('expected.last_race_number') }} as last_race_number,
+           {{ any_value('expected.undroppable_last_races') }} as undroppable_last_races,
            count(*) as n,
            count(*) filter (where expected.race_number <= expected.last_race_number - expected.undroppable_last_races)
                as droppable,

@@ -7,13 +7,13 @@
 -- points, not the model's row_number(). Replaces a test that summed the model's own input again.
 -- Proven able to fail: tests/integration/test_dbt_tests_fail.py.
 with
-races as (select * from ({{ recomputed_race_points() }}) where has_points_system
+races as (select * from ({{ recomputed_race_points() }}) as recomputed where has_points_system
 ),
 
 qualifying as (
     select round_session_id, car_number, class_name, sum(points) as points
-    from ({{ recomputed_qualifying_points() }})
-    group by all
+    from ({{ recomputed_qualifying_points() }}) as recomputed
+    group by round_session_id, car_number, class_name
 ),
 
 entries as (
@@ -39,17 +39,21 @@ rounds as (select distinct series_id, season, race_number as round_number from r
 so_far as (
     select results.driver_id, results.series_id, results.season, results.class_id, rounds.round_number,
            sum(results.points) as points, count(*) as n,
-           coalesce(list(results.points) filter (where not results.undroppable), []) as droppable,
-           any_value(results.drop_lowest) as drop_lowest, any_value(results.last_race_number) as last_race_number
+           {{ sorted_list_agg('results.points', 'not results.undroppable') }} as droppable,
+           {{ any_value('results.drop_lowest') }} as drop_lowest,
+           {{ any_value('results.last_race_number') }} as last_race_number
     from results
     join rounds on rounds.series_id = results.series_id and rounds.season = results.season
         and results.race_number <= rounds.round_number
-    group by all
+    group by results.driver_id, results.series_id, results.season, results.class_id, rounds.round_number
 ),
 
 expected as (
-    select *, points - coalesce(list_sum(list_slice(list_sort(droppable), 1,
-                  {{ results_to_drop('n', 'drop_lowest', 'last_race_number') }})), 0) as points_counted
+    select
+        *,
+        points - coalesce(
+            {{ list_sum_first('droppable', results_to_drop('n', 'drop_lowest', 'last_race_number')) }}, 0
+        ) as points_counted
     from so_far
 )
 

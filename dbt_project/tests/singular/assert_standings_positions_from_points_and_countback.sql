@@ -7,7 +7,7 @@
 -- equal on points and countback. Replaces a count of leaders that rank() guaranteed.
 -- Proven able to fail: tests/integration/test_dbt_tests_fail.py.
 with
-races as (select * from ({{ recomputed_race_points() }}) where has_points_system
+races as (select * from ({{ recomputed_race_points() }}) as recomputed where has_points_system
 ),
 
 finishes as (
@@ -20,23 +20,25 @@ finishes as (
 ),
 
 -- (driver_id holds the car entry's car_id below: the shape of the recomputation is shared)
-standings as (select * exclude (car_id), car_id as driver_id from {{ ref('season_team_standings') }}),
+standings as (
+    select series_id, season, class_id, round_number, points_counted, position, car_id as driver_id
+    from {{ ref('season_team_standings') }}
+),
 
 countback as (
     select standings.driver_id, standings.series_id, standings.season, standings.class_id, standings.round_number,
-           any_value(standings.points_counted) as points_counted, any_value(standings.position) as position,
-           list_concat(
-               coalesce(
-                   list_sort(list(finishes.class_position) filter (where finishes.class_position is not null)), []
-               ),
-               list_transform(range(100 - count(finishes.class_position)::bigint), lambda x: 999)
-           ) as countback_key
+           {{ any_value('standings.points_counted') }} as points_counted,
+           {{ any_value('standings.position') }} as position,
+           {{ list_padded(
+               sorted_list_agg('finishes.class_position', 'finishes.class_position is not null'),
+               '100 - count(finishes.class_position)', 999
+           ) }} as countback_key
     from standings
     left join finishes
         on finishes.driver_id = standings.driver_id and finishes.series_id = standings.series_id
         and finishes.season = standings.season and finishes.class_id = standings.class_id
         and finishes.race_number <= standings.round_number
-    group by all
+    group by standings.driver_id, standings.series_id, standings.season, standings.class_id, standings.round_number
 )
 
 select me.driver_id, me.series_id, me.season, me.class_id, me.round_number, me.position,
@@ -49,5 +51,5 @@ left join countback as rival
         rival.points_counted > me.points_counted
         or (rival.points_counted = me.points_counted and rival.countback_key < me.countback_key)
     )
-group by all
+group by me.driver_id, me.series_id, me.season, me.class_id, me.round_number, me.position
 having me.position is distinct from 1 + count(rival.driver_id)

@@ -17,12 +17,12 @@ entries as (
         results.season,
         results.car_number,
         results.team_id,
-        arg_max(results.vehicle, sessions.start_at) as vehicle,
-        arg_max(results.class_name, sessions.start_at) as class_name,
+        {{ arg_max('results.vehicle', 'sessions.start_at') }} as vehicle,
+        {{ arg_max('results.class_name', 'sessions.start_at') }} as class_name,
         count(distinct results.session_key) as sessions_entered
     from results
     join sessions on sessions.session_id = results.session_key
-    group by all
+    group by results.car_id, results.series_id, results.season, results.car_number, results.team_id
 )
 
 select * from entries

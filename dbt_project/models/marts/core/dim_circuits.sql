@@ -8,8 +8,8 @@ circuits as (
 reported as (
     select
         circuit_id,
-        arg_max(circuit_name_reported, start_at) as circuit_name,
-        arg_max(circuit_length_km_reported, start_at) as length_km
+        {{ arg_max('circuit_name_reported', 'start_at') }} as circuit_name,
+        {{ arg_max('circuit_length_km_reported', 'start_at') }} as length_km
     from {{ ref('int_sessions_identified') }}
     where circuit_length_km_reported is not null
     group by circuit_id
@@ -19,8 +19,8 @@ final as (
     select
         circuits.circuit_id,
         circuits.circuit_name,
-        cast(circuits.length_km as double) as length_km,
-        cast(circuits.length_miles as double) as length_miles,
+        cast(circuits.length_km as float8) as length_km,
+        cast(circuits.length_miles as float8) as length_miles,
         circuits.source as length_source,
         reported.length_km as reported_length_km
     from circuits
@@ -32,7 +32,7 @@ final as (
         reported.circuit_id,
         reported.circuit_name,
         reported.length_km,
-        round(reported.length_km / 1.609344, 3),
+        {{ round_double('reported.length_km / 1.609344', 3) }},
         'circuit length in the JSON report',
         reported.length_km as reported_length_km
     from reported

@@ -21,7 +21,7 @@ final as (
              else 'files' end as class_named_by
     from results
     join sessions on sessions.session_id = results.session_key
-    group by all
+    group by sessions.series_id, results.class_name
 )
 
 select * from final

@@ -7,12 +7,12 @@ sessions as (
 events as (
     select
         event_id,
-        any_value(series_id) as series_id,
-        any_value(season) as season,
-        any_value(event_name) as event_name,
-        any_value(official_event_name) as official_event_name,
-        any_value(event_folder) as event_folder,
-        any_value(circuit_id) as circuit_id,
+        {{ any_value('series_id') }} as series_id,
+        {{ any_value('season') }} as season,
+        {{ any_value('event_name') }} as event_name,
+        {{ any_value('official_event_name') }} as official_event_name,
+        {{ any_value('event_folder') }} as event_folder,
+        {{ any_value('circuit_id') }} as circuit_id,
         cast(min(start_at) as date) as start_date,
         cast(max(start_at) as date) as end_date,
         count(*) as session_count,

@@ -34,8 +34,9 @@ car_laps as (
         car_number,
         count(*) filter (where lap_number >= 1) as time_card_laps,
         min(lap_time_ms) filter (where lap_number >= 1 and not is_deleted) as fastest_valid_ms,
-        arg_min(lap_number, lap_time_ms) filter (where lap_number >= 1 and not is_deleted) as fastest_valid_lap_number,
-        any_value(source_file_path) as source_file_path
+        {{ arg_min('lap_number', 'lap_time_ms', where='lap_number >= 1 and not is_deleted') }}
+            as fastest_valid_lap_number,
+        {{ any_value('source_file_path') }} as source_file_path
     from laps
     group by session_id, car_number
 ),
@@ -108,8 +109,9 @@ lap_count_mismatches as (
 
 class_leaders as (
     -- The cars on the best finishing position of their class in a race: one, unless the file repeats a position.
-    select session_id, class_id, list(car_number order by car_number) as cars,
-           any_value(finish_position) as finish_position, any_value(source_file_path) as source_file_path
+    select session_id, class_id, string_agg(car_number, ', ' order by car_number) as cars,
+           {{ any_value('finish_position') }} as finish_position,
+           {{ any_value('source_file_path') }} as source_file_path
     from (
         select results.*, min(results.finish_position) over (partition by session_id, results.class_id) as best_in_class
         from results
@@ -128,7 +130,7 @@ shared_class_wins as (
         cast(null as varchar) as car_number,
         cast(null as integer) as lap_number,
         'one class winner' as expected,
-        'cars ' || array_to_string(cars, ', ') || ' share position ' || cast(finish_position as varchar) as found,
+        'cars ' || cars || ' share position ' || cast(finish_position as varchar) as found,
         source_file_path
     from class_leaders
 ),

@@ -15,6 +15,10 @@
 ) }}
 -- depends_on: {{ ref('int_sessions_changed') }}
 {%- set rewritten = changed_drivers() if is_incremental() else none %}
+{%- set career_columns -%}
+    session_id, start_at, status, class_position, finish_position, took_pole, set_fastest_lap, laps_led, laps_completed,
+        positions_gained, class_positions_gained
+{%- endset %}
 with
 
 results as (
@@ -65,11 +69,10 @@ driver_results as (
 
 by_grain as (
     select
-        'series' as grain, driver_id, series_id, cast(null as varchar) as class_id,
-        driver_results.* exclude (driver_id, series_id, class_id)
+        'series' as grain, driver_id, series_id, cast(null as varchar) as class_id, {{ career_columns }}
     from driver_results
     union all
-    select 'class' as grain, driver_id, series_id, class_id, driver_results.* exclude (driver_id, series_id, class_id)
+    select 'class' as grain, driver_id, series_id, class_id, {{ career_columns }}
     from driver_results
 ),
 
@@ -86,17 +89,19 @@ final as (
         count(*) filter (where set_fastest_lap) as fastest_laps,
         sum(laps_led) as laps_led,
         sum(laps_completed) as laps_completed,
-        round(count(*) filter (where class_position = 1) * 1.0
-            / nullif(count(*) filter (where status <> 'not_started'), 0), 4) as win_rate,
-        arg_min(session_id, start_at) filter (where class_position = 1) as first_win_session_id,
+        {{ round_double(
+            "count(*) filter (where class_position = 1) * 1.0 / nullif(count(*) filter (where status <> 'not_started'), 0)",
+            4
+        ) }} as win_rate,
+        {{ arg_min('session_id', 'start_at', where='class_position = 1') }} as first_win_session_id,
         cast(min(start_at) filter (where class_position = 1) as date) as first_win_date,
-        arg_max(session_id, start_at) filter (where class_position = 1) as last_win_session_id,
+        {{ arg_max('session_id', 'start_at', where='class_position = 1') }} as last_win_session_id,
         cast(max(start_at) filter (where class_position = 1) as date) as last_win_date,
         min(class_position) as best_class_finish,
         min(finish_position) as best_overall_finish,
         coalesce(sum(positions_gained), 0) as positions_gained,
         coalesce(sum(class_positions_gained), 0) as class_positions_gained,
-        arg_min(session_id, start_at) filter (where status <> 'not_started') as debut_session_id,
+        {{ arg_min('session_id', 'start_at', where="status <> 'not_started'") }} as debut_session_id,
         cast(min(start_at) filter (where status <> 'not_started') as date) as debut_date
     from by_grain
     group by grain, driver_id, series_id, class_id

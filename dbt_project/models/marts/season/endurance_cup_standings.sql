@@ -27,7 +27,7 @@ car_rounds as (
         count(*) filter (where checkpoint_position = 1) as checkpoints_led,
         count(*) as checkpoints_scored
     from checkpoints
-    group by all
+    group by session_id, series_id, season, class_id, car_id, team_id, car_number
 ),
 
 competitor_rounds as (
@@ -54,7 +54,7 @@ competitors as (
     select
         competitor_rounds.competitor_type,
         competitor_rounds.competitor_id,
-        any_value(competitor_rounds.driver_id) as driver_id,
+        {{ any_value('competitor_rounds.driver_id') }} as driver_id,
         competitor_rounds.series_id,
         competitor_rounds.season,
         competitor_rounds.class_id,
@@ -77,9 +77,9 @@ cumulative as (
         competitors.class_id,
         season_rounds.round_number,
         season_rounds.session_id as after_session_id,
-        arg_max(competitor_rounds.car_id, rounds_so_far.round_number) as car_id,
-        arg_max(competitor_rounds.team_id, rounds_so_far.round_number) as team_id,
-        arg_max(competitor_rounds.car_number, rounds_so_far.round_number) as car_number,
+        {{ arg_max('competitor_rounds.car_id', 'rounds_so_far.round_number') }} as car_id,
+        {{ arg_max('competitor_rounds.team_id', 'rounds_so_far.round_number') }} as team_id,
+        {{ arg_max('competitor_rounds.car_number', 'rounds_so_far.round_number') }} as car_number,
         coalesce(
             sum(competitor_rounds.round_points) filter (where rounds_so_far.session_id = season_rounds.session_id), 0
         )
@@ -100,7 +100,9 @@ cumulative as (
         on rounds_so_far.session_id = competitor_rounds.session_id
         and rounds_so_far.round_number <= season_rounds.round_number
     where competitor_rounds.series_id = competitors.series_id and competitor_rounds.season = competitors.season
-    group by all
+    group by
+        competitors.competitor_type, competitors.competitor_id, competitors.driver_id, competitors.series_id,
+        competitors.season, competitors.class_id, season_rounds.round_number, season_rounds.session_id
 ),
 
 final as (
@@ -126,7 +128,7 @@ final as (
             as gap_to_leader
     from cumulative
     window standings as (
-        partition by competitor_type, series_id, season, class_id, round_number order by points desc
+        partition by competitor_type, series_id, season, class_id, round_number order by points desc nulls last
     )
 )
 

@@ -12,9 +12,9 @@ standings as (
 
 rounds as (
     -- The series of the round's own sessions, as int_sessions_identified resolved it.
-    select season, event_folder, series_folder, any_value(series_id) as series_id
+    select season, event_folder, series_folder, {{ any_value('series_id') }} as series_id
     from {{ ref('int_sessions_identified') }}
-    group by all
+    group by season, event_folder, series_folder
 ),
 
 series_aliases as (
@@ -26,8 +26,10 @@ described as (
         standings.*,
         coalesce(standings.championship_title, standings.championship_file) as title,
         -- Drivers, Teams, Manufacturers (PCCNA: Rookies are drivers, Entrants are teams).
-        regexp_extract(coalesce(standings.championship_title, standings.championship_file),
-            '(?i)\b(drivers?|rookies?|teams?|entrants?|manufacturers?)\b', 1) as kind_word
+        {{ regexp_extract(
+            'coalesce(standings.championship_title, standings.championship_file)',
+            "'(?i)\\b(drivers?|rookies?|teams?|entrants?|manufacturers?)\\b'", 1
+        ) }} as kind_word
     from standings
 ),
 
@@ -36,8 +38,10 @@ classed as (
         described.*,
         -- The word before the kind word ('... GTD Teams'), else the words after it ('... Drivers Pro').
         case when described.kind_word <> '' then nullif(coalesce(
-            nullif(regexp_extract(described.title, '(?i)(\S+)\s+' || described.kind_word || '\s*$', 1), ''),
-            regexp_extract(described.title, '(?i)\b' || described.kind_word || '\s+(.+)$', 1)
+            nullif({{ regexp_extract(
+                'described.title', "'(?i)(\\S+)\\s+' || described.kind_word || '\\s*$'", 1
+            ) }}, ''),
+            {{ regexp_extract('described.title', "'(?i)\\b' || described.kind_word || '\\s+(.+)$'", 1) }}
         ), '') end as class_delivered
     from described
 ),
@@ -65,8 +69,10 @@ final as (
         case when described.class_delivered is not null then {{ normalise_class('described.class_delivered') }} end
             as class_name,
         case
-            when regexp_matches(described.title, '(?i)endurance cup')
-                or regexp_matches(coalesce(described.championship_name, described.championship_file), '(?i)^imec\b')
+            when {{ regexp_matches('described.title', "'(?i)endurance cup'") }}
+                or {{ regexp_matches(
+                    'coalesce(described.championship_name, described.championship_file)', "'(?i)^imec\\b'"
+                ) }}
                 then 'endurance'
             else 'main'
         end as cup,

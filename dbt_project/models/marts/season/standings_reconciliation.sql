@@ -39,7 +39,10 @@ circuit_aliases as (
 official_sessions as (
     select distinct
         championship_key, series_id, season, session_index, session_event_name, session_name,
-        case when cup <> 'endurance' and regexp_matches(lower(session_name), 'qualif') then 'qualifying' else 'race' end
+        case
+            when cup <> 'endurance' and {{ regexp_matches('lower(session_name)', "'qualif'") }} then 'qualifying'
+            else 'race'
+        end
             as session_type,
         -- The endurance cup's sessions are checkpoints of the event's one race.
         case when cup = 'endurance' then session_name end as checkpoint
@@ -81,7 +84,7 @@ session_matches as (
         and warehouse_ranked.session_type = official_ranked.session_type
         and warehouse_ranked.nth_at_event = official_ranked.nth_at_event
         and (
-            contains(lower(warehouse_ranked.event_name), lower(official_ranked.session_event_name))
+            strpos(lower(warehouse_ranked.event_name), lower(official_ranked.session_event_name)) > 0
             or warehouse_ranked.circuit_id in (
                 select circuit_id from circuit_aliases
                 where lower(alias) = lower(official_ranked.session_event_name)
@@ -162,7 +165,7 @@ warehouse_points as (
     where (official.championship_kind = 'teams' and results.car_number = official.competitor_key)
        or (official.championship_kind = 'drivers'
            and driver_sessions.name_key = {{ name_key('official.competitor_key') }})
-    group by all
+    group by official.championship_key, official.competitor_key, official.session_index
 ),
 
 standings as (
@@ -190,14 +193,14 @@ round_of_file as (
     -- The last race the warehouse holds of the round the official file was published after.
     select
         official.championship_key,
-        max_by(session_matches.session_id, session_matches.session_index) as after_session_id
+        {{ arg_max('session_matches.session_id', 'session_matches.session_index') }} as after_session_id
     from (select distinct championship_key, session_index, session_type from official_ranked) as official
     join session_matches
         on session_matches.championship_key = official.championship_key
         and session_matches.session_index = official.session_index
         and session_matches.match_rank = 1
     where official.session_type = 'race'
-    group by all
+    group by official.championship_key
 ),
 
 final as (

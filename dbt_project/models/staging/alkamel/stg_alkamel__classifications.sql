@@ -28,7 +28,7 @@ renamed as (
         {{ clean_text('source.status') }} as status_delivered,
         {{ clean_text('source.manufacturer') }} as manufacturer,
         {{ to_int('source.pit_stops') }} as pit_stops,
-        try_cast(source.not_finished as boolean) as not_finished,
+        {{ try_cast_text('source.not_finished', 'boolean') }} as not_finished,
         {{ clean_text('source.not_finished_cause') }} as not_finished_cause,
         source._file_path as source_file_path,
         source._row_number as source_row_number

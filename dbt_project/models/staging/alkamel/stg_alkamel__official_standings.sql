@@ -13,7 +13,7 @@ renamed as (
         _series_name as series_name_delivered,
         _event_folder as round_event_folder,
         _event_name as round_event_name,
-        try_cast(split_part(_event_folder, '_', 1) as integer) as round_event_number,
+        {{ try_cast_text("split_part(_event_folder, '_', 1)", 'integer') }} as round_event_number,
         _mark as report_mark,
         _report as championship_file,
         {{ clean_text('championship_name') }} as championship_name,
@@ -22,7 +22,7 @@ renamed as (
         {{ to_int('championship_year') }} as championship_year,
         {{ clean_text('championship_group_name') }} as championship_group_name,
         -- Real files write '03-07-2026 11:54:50' (day first).
-        try_strptime(championship_creation_date, '%d-%m-%Y %H:%M:%S') as created_at,
+        {{ try_strptime('championship_creation_date', '%d-%m-%Y %H:%M:%S') }} as created_at,
         {{ clean_text('key') }} as competitor_key,
         {{ clean_text('team') }} as team_name,
         {{ clean_text('rookie') }} as rookie_mark,

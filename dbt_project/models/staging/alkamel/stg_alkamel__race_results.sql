@@ -27,7 +27,7 @@ renamed as (
         {{ clean_text('source.imsa_teamid') }} as imsa_team_id,
         {{ clean_text('source.manufacturer') }} as manufacturer,
         {{ to_int('source.pit_stops') }} as pit_stops,
-        try_cast(source.not_finished as boolean) as not_finished,
+        {{ try_cast_text('source.not_finished', 'boolean') }} as not_finished,
         {{ clean_text('source.not_finished_cause') }} as not_finished_cause,
         {{ to_int('source.fastest_lap_driver_number') }} as best_lap_driver_order,
         source._file_path as source_file_path,

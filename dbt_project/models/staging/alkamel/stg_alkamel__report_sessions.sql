@@ -15,8 +15,8 @@ renamed as (
         {{ clean_text('report_message') }} as report_message,
         -- Real files write '28-06-2026 12:10' and '30/05/2026 04:10' (local time).
         coalesce(
-            try_strptime(session_date, '%d-%m-%Y %H:%M'),
-            try_strptime(session_date, '%d/%m/%Y %H:%M')
+            {{ try_strptime('session_date', '%d-%m-%Y %H:%M') }},
+            {{ try_strptime('session_date', '%d/%m/%Y %H:%M') }}
         ) as session_start_local,
         {{ clean_text('session_date') }} as session_date_delivered,
         {{ clean_text('circuit_name') }} as circuit_name,

@@ -40,7 +40,7 @@ final as (
         driver_order,
         {{ clean_text('first_name_delivered') }} as first_name,
         {{ strip_junior_marker('last_name_delivered') }} as last_name,
-        coalesce(regexp_matches(last_name_delivered, '\(J\)\s*$'), false) as is_junior,
+        coalesce({{ regexp_matches('last_name_delivered', "'\\(J\\)\\s*$'") }}, false) as is_junior,
         {{ clean_text('license') }} as license,
         {{ clean_text('hometown') }} as hometown,
         {{ clean_text('country') }} as country,

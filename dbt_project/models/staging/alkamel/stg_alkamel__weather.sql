@@ -7,7 +7,7 @@ source as (
 renamed as (
     select
         _session_key as session_key,
-        to_timestamp({{ to_int('time_utc_seconds') }})::timestamp as sample_at_utc,
+        {{ epoch_to_timestamp(to_int('time_utc_seconds')) }} as sample_at_utc,
         {{ clean_text('time_utc_str') }} as sample_time_delivered,
         -- The files do not name their units; the values read as °F, %, inHg (see alkamel.md).
         {{ to_double('air_temp') }} as air_temp_f,
