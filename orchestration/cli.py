@@ -378,15 +378,22 @@ def _print_publication(materialized: dict) -> None:
     import dagster as dg
 
     published = materialized.get(dg.AssetKey(["published", "warehouse"]))
-    if published is not None:
+    if published is not None and published.get("path"):
         console.print(
             f"published: [bold]{published.get('path')}[/bold] ({published.get('table_count')} tables, "
             f"{published.get('size_mb')} MB; {published.get('parquet_files')} Parquet files, "
             f"{published.get('parquet_size_mb')} MB) in {published.get('seconds')} s"
         )
+    elif published is not None:  # PostgreSQL: readers' schemas swapped in (warehouse/targets.py)
+        console.print(
+            f"published: [bold]marts[/bold] and [bold]meta[/bold] ({published.get('table_count')} tables, "
+            f"{published.get('dagster/row_count'):,} rows) in {published.get('seconds')} s"
+        )
     charts = materialized.get(dg.AssetKey(["published", "charts"]))
-    if charts is not None:
+    if charts is not None and charts.get("charts_dir"):
         console.print(f"charts: {charts.get('chart_count')} PNG in {charts.get('charts_dir')}")
+    elif charts is not None:
+        console.print("charts: not drawn (they are drawn from the DuckDB published copy)")
 
 
 def _print_findings(warned: list) -> None:
@@ -490,7 +497,10 @@ def refresh(
     _summarise_run(result, into, time.perf_counter() - started)
     if not result.success:
         raise typer.Exit(1)
-    console.print('query it: [bold].venv/bin/pitwall sql "select * from marts.fct_session_results limit 10"[/bold]')
+    option = "" if current.target == "duckdb" else f" --target {current.target}"
+    console.print(
+        f'query it: [bold].venv/bin/pitwall sql{option} "select * from marts.fct_session_results limit 10"[/bold]'
+    )
 
 
 # ------------------------------------------------------------------------------------------------ sql

@@ -62,8 +62,11 @@
 {%- endmacro %}
 
 
+{#- The record of the last build, written by the orchestration: meta on DuckDB; on other targets
+    <target.schema>_meta (build_meta), as generate_schema_name.sql places the models, out of readers' sight. -#}
 {% macro built_state_relation(identifier) -%}
-    {{ return(adapter.get_relation(database=target.database, schema='meta', identifier=identifier)) }}
+    {%- set schema = 'meta' if target.schema == 'main' else target.schema ~ '_meta' -%}
+    {{ return(adapter.get_relation(database=target.database, schema=schema, identifier=identifier)) }}
 {%- endmacro %}
 
 

@@ -353,6 +353,8 @@ class PostgresTarget:
                     with open(path, "rb") as fh:
                         copy = f"COPY raw.{_quote(table)} ({names}) FROM STDIN WITH (FORMAT csv, HEADER true)"
                         cur.copy_expert(copy, fh)
+                    # Fresh statistics: without them the planner nested-loops over the raw tables.
+                    cur.execute(f"ANALYZE raw.{_quote(table)}")
         finally:
             conn.close()
 
