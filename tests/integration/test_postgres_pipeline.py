@@ -41,11 +41,13 @@ def server():
         yield Server(env, db(env, "url"), db(env, "url", "--reader"))
 
 
-def refresh(server: Server, raw: Path, home: Path, *args: str, check: bool = True, **popen):
+def refresh(server: Server, raw: Path, home: Path, *args: str, check: bool = True, background: bool = False):
+    """`pitwall refresh` on PostgreSQL; `background`: started in a session of its own, not waited for."""
     env = {**server.env, "DAGSTER_HOME": str(home), "PITWALL_TARGET": "postgres", "COLUMNS": "200"}
     command = [str(PITWALL), "refresh", "--raw", str(raw), *args]
-    if popen:
-        return subprocess.Popen(command, cwd=REPO, env=env, **popen)
+    if background:
+        quiet = subprocess.DEVNULL
+        return subprocess.Popen(command, cwd=REPO, env=env, start_new_session=True, stdout=quiet, stderr=quiet)
     done = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=900)
     if check and done.returncode != 0:
         raise AssertionError(f"refresh failed ({done.returncode}):\n{done.stdout[-6000:]}\n{done.stderr[-6000:]}")
@@ -174,9 +176,7 @@ def test_readers_see_whole_refreshes_and_a_killed_refresh_changes_nothing(server
 
     # The event goes again; that refresh is killed (-9, the whole process group) inside dbt.
     shutil.rmtree(raw / HELD_OUT)
-    killed = refresh(
-        server, raw, home, popen=True, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
+    killed = refresh(server, raw, home, background=True)
     assert _wait_for_dbt(server.writer, killed), "dbt never started"
     os.killpg(killed.pid, signal.SIGKILL)
     killed.wait(30)
