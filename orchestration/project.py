@@ -54,7 +54,7 @@ def parse_env() -> dict[str, str]:
     Parsing never opens the warehouse, but dbt keys its partial-parse cache on the profile's
     connection settings (the DuckDB path among them): with the warehouse of whichever run came
     last, every switch (tests on a temporary warehouse, `--warehouse`) would cost a full parse
-    (~15-25 s here instead of ~8 s). The profile's own default is also what a plain `dbt parse` in
+    instead of a partial one. The profile's own default is also what a plain `dbt parse` in
     dbt_project/ uses, so a developer's manual runs keep the same cache valid. Runs that touch
     the warehouse (`dbt build` in the dbt asset) get it exported as an absolute path.
     """

@@ -329,7 +329,7 @@
 
 {#- A post-hook of every model and seed: PostgreSQL plans the next models' joins from table statistics,
     which a table created or filled in the build has none of until autovacuum comes by (without them
-    int_endurance_checkpoints_scored took 4.5 s instead of 0.9 s on raw/). DuckDB: nothing. -#}
+    it nested-loops: docs/decisions.md, PostgreSQL). DuckDB: nothing. -#}
 {% macro analyze_after_build() -%}
     {{ return((adapter.dispatch('analyze_after_build', 'pitwall') if adapter is defined else default__analyze_after_build)()) }}
 {%- endmacro %}

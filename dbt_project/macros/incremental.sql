@@ -42,8 +42,8 @@
     series season's rows side by side, the latest season last. An incremental build deletes and
     re-inserts whole series seasons, nearly always the current one; with the rows in build order a
     season's rows sit in every row group of the table, and DuckDB's checkpoint then vacuums (rewrites)
-    every row group the delete touched: the whole table, each build (1.6-2.1 s of a 20-season one-event
-    refresh, bench/README.md). In this order the delete touches the last row groups only. -#}
+    every row group the delete touched: the whole table, each build (docs/decisions.md). In this order
+    the delete touches the last row groups only. -#}
 {% macro whole_seasons_order() -%}
     order by season, series_id
 {%- endmacro %}

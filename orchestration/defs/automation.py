@@ -9,7 +9,7 @@ import os
 import dagster as dg
 
 from ..fetch.config import DEFAULT_INTERVAL, INTERVAL_ENV, SWITCH_ENV, interval_from_env, switched_on
-from ..ingest.layout import fingerprint
+from ..ingest.layout import listing_digest
 from ..warehouse.settings import RAW_DIR_ENV
 from .fetch_job import FETCH_JOB_NAME, fetch_and_refresh
 from .jobs import REFRESH_JOB_NAME, refresh_warehouse
@@ -59,7 +59,7 @@ def raw_files_sensor(context: dg.SensorEvaluationContext):
     raw_root = os.environ.get(RAW_DIR_ENV)
     if not raw_root or not os.path.isdir(raw_root):
         return dg.SkipReason(f"raw root {raw_root!r} is not a folder")
-    digest, count = fingerprint(raw_root)
+    digest, count = listing_digest(raw_root)
     if digest == context.cursor:
         return dg.SkipReason(f"no change in {count} files")
     active = context.instance.get_runs(

@@ -300,7 +300,7 @@ def discover(root: Path, known: Mapping[str, tuple[int, int]] | None = None) -> 
     known = known or {}
     found = Discovery([], [], [], [])
     # os.scandir's entries know their type from the folder listing (no stat) and cache their lstat:
-    # one system call per file, where os.walk and os.path.islink took two (32,000 files: 0.36 -> 0.26 s).
+    # one system call per file, where os.walk and os.path.islink took two.
     pending = [(str(Path(root).resolve()), "")]
     while pending:
         folder, prefix = pending.pop()
@@ -346,7 +346,7 @@ def sha256_of(path: str) -> str:
     return digest.hexdigest()
 
 
-def fingerprint(root: Path) -> tuple[str, int]:
+def listing_digest(root: Path) -> tuple[str, int]:
     """A digest of every file's path, size and modification time under the raw root, and the file count.
 
     Cheap (no file is read): it changes when a file is added, removed, replaced or re-saved, which is

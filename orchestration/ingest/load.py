@@ -224,7 +224,7 @@ def insert_rows(
     """INSERT many Python rows in one statement: one typed list parameter per column, unnested
     (into `columns` by name when given, else by position).
 
-    (``executemany`` runs one INSERT per row: ~2 ms each, seconds for a few thousand files.)
+    (``executemany`` runs one INSERT per row: seconds for a few thousand files.)
     """
     if not rows:
         return

@@ -1,6 +1,6 @@
 """One stream per header layout: the data lines of many files in one file, for one read_csv.
-DuckDB's multi-file read_csv pays a fixed cost per file (~1 ms of CPU and more of waiting, measured
-in bench/): with thousands of small Al Kamel files that cost dominates. Ingestion reads every new
+DuckDB's multi-file read_csv pays a fixed cost per file (docs/decisions.md): with thousands of small
+Al Kamel files that cost dominates. Ingestion reads every new
 file anyway (sha256, text checks), so it also appends the file's data lines, each prefixed with the
 file's number in its group and the line's row number in its file (``<n>;<row>;``), to its group's
 stream; DuckDB then reads one file per group, in parallel (no window over the whole stream is needed

@@ -131,7 +131,7 @@ def _stage_parquet(snapshot: Snapshot, parquet_dir: Path) -> list[StagedParquet]
             [t.name for t in snapshot.marts],
             parquet_dir,
             unchanged=[t.name for t in snapshot.marts if t.action == "kept"],
-            session_fingerprints={t.name: t.sessions for t in snapshot.marts if t.sessions is not None},
+            session_checksums={t.name: t.sessions for t in snapshot.marts if t.sessions is not None},
         )
         con.execute("DETACH pub")
         return staged

@@ -45,7 +45,7 @@ class Chart:
 
     def preview_png(self) -> bytes:
         """A smaller copy of the chart's file, scaled down on request: only the charts shown as
-        previews pay for it (rendering a second copy of every chart cost ~0.25 s each)."""
+        previews pay for it, not every chart."""
         with Image.open(self.path) as image:
             width, height = image.size
             small = image.convert("RGB").resize(

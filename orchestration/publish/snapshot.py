@@ -25,8 +25,8 @@ their own file instead, ``<warehouse dir>/published/pitwall.duckdb``:
   renamed into place, not written to since (``files.seal``: inode, size, modification and change
   times, recorded beside it after the rename). Otherwise the whole table is checked against the
   build file, and rewritten if that check fails (the record did not describe the copy: the file
-  was edited). At 20 seasons the whole-table check of ``fct_laps`` alone reads 10 million rows
-  (0.35-0.7 s of a one-event refresh).
+  was edited). The whole-table check of ``fct_laps`` reads every lap of every season
+  (docs/decisions.md, publication).
 
 Nothing here knows about Dagster.
 """
@@ -110,7 +110,7 @@ class TableCopy:
     # What was read to check the copy: "whole table", "changed sessions" (an update of a sealed copy,
     # see above) or "sealed record" (kept: a sealed copy's record matches the build file).
     checked: str = "whole table"
-    # {session_id: (rows, hash)} of a table with a session column, as fingerprint() per session:
+    # {session_id: (rows, hash)} of a table with a session column, as checksum() per session:
     # what the Parquet files by season are checked against without reading the table again.
     sessions: Mapping[object, tuple[int, int]] | None = field(default=None, compare=False, repr=False)
     sessions_updated: int = 0  # how many sessions an update replaced
@@ -128,9 +128,9 @@ class TableCopy:
 class _Copied(NamedTuple):
     """What _copy_table did to one table of the copy."""
 
-    source: tuple[int, int]  # the build file's fingerprint of the table
+    source: tuple[int, int]  # the build file's checksum of the table
     action: str  # written | kept | updated
-    sessions: dict[object, tuple[int, int]] | None  # the source's fingerprint per session, if it has sessions
+    sessions: dict[object, tuple[int, int]] | None  # the source's checksum per session, if it has sessions
     checked: str | None  # how the copy was checked here; None: the caller checks it whole
     sessions_updated: int = 0
 
@@ -173,7 +173,7 @@ def tables_to_publish(con: duckdb.DuckDBPyConnection, alias: str) -> list[tuple[
     return marts + [key for key in EXTRA_TABLES if key in present]
 
 
-def fingerprint(con: duckdb.DuckDBPyConnection, qualified: str) -> tuple[int, int]:
+def checksum(con: duckdb.DuckDBPyConnection, qualified: str) -> tuple[int, int]:
     """(rows, sum of a hash of every row): equal for two tables holding the same rows."""
     rows, digest = con.execute(f"SELECT count(*), coalesce(sum(hash(t)), 0) FROM {qualified} AS t").fetchall()[0]
     return int(rows), int(digest)
@@ -207,7 +207,7 @@ SESSION_COLUMN = "session_id"
 def table_columns(con: duckdb.DuckDBPyConnection, alias: str, schema: str, table: str) -> list[tuple[str, str]]:
     """(name, type) of each column of `alias`.`schema`.`table`, in order; [] when there is no such table.
     (pragma_table_info reads one table's entry; duckdb_columns() lists every column of every
-    attached database, views included: ~7 ms a call, ~0.3 s a publication.)"""
+    attached database, views included, at every call.)"""
     try:
         return [
             (r[0], r[1])
@@ -259,8 +259,8 @@ def _attach_previous(con: duckdb.DuckDBPyConnection, target: Path, staged: Path,
     return SEALED_COPY if sealed else COPY
 
 
-def _session_fingerprints(con: duckdb.DuckDBPyConnection, qualified: str) -> dict[object, tuple[int, int]]:
-    """fingerprint() per session: {session_id: (rows, sum of a hash of every row)}."""
+def _session_checksums(con: duckdb.DuckDBPyConnection, qualified: str) -> dict[object, tuple[int, int]]:
+    """checksum() per session: {session_id: (rows, sum of a hash of every row)}."""
     return {
         k: (int(n), int(h))
         for k, n, h in con.execute(
@@ -269,7 +269,7 @@ def _session_fingerprints(con: duckdb.DuckDBPyConnection, qualified: str) -> dic
     }
 
 
-def _recorded_session_fingerprints(
+def _recorded_session_checksums(
     con: duckdb.DuckDBPyConnection,
 ) -> dict[tuple[str, str], dict[object, tuple[int, int]]]:
     """What the previous copy (attached as pub) recorded of its tables' sessions; {} when nothing."""
@@ -290,7 +290,7 @@ def _recorded_keys(sessions: dict[object, tuple[int, int]]) -> dict[object, tupl
     return {None if k is None else str(k): v for k, v in sessions.items()}
 
 
-def _record_session_fingerprints(con: duckdb.DuckDBPyConnection, copies: list[TableCopy]) -> None:
+def _record_session_checksums(con: duckdb.DuckDBPyConnection, copies: list[TableCopy]) -> None:
     """meta.publication_sessions of the new copy: every verified table's sessions."""
     target = relation("pub", META_SCHEMA, SESSIONS_TABLE)
     con.execute(
@@ -312,7 +312,7 @@ def _update_sessions(
     con: duckdb.DuckDBPyConnection, source: str, copy: str, sessions: list, check: bool = False
 ) -> tuple[tuple[int, int], int] | None:
     """Replace the copy's rows of `sessions` with the source's. With `check`: returns what the copy
-    then holds, (fingerprint() of those sessions' rows, row count of the whole table)."""
+    then holds, (checksum() of those sessions' rows, row count of the whole table)."""
     con.execute("CREATE OR REPLACE TEMP TABLE changed_sessions (k VARCHAR)")
     con.executemany("INSERT INTO changed_sessions VALUES (?)", [[str(k)] for k in sessions])
     changed = f"CAST({SESSION_COLUMN} AS VARCHAR) IN (SELECT k FROM changed_sessions)"
@@ -344,11 +344,11 @@ def _copy_table(
     columns = table_columns(con, "src", schema, table)
     reuse = reuse and table_columns(con, "pub", schema, table) == columns
     if SESSION_COLUMN in {name for name, _ in columns}:
-        # One pass over each table gives its fingerprint (the sum of the sessions') and what changed.
-        new = _session_fingerprints(con, source)
+        # One pass over each table gives its checksum (the sum of the sessions') and what changed.
+        new = _session_checksums(con, source)
         expected = (sum(n for n, _ in new.values()), sum(h for _, h in new.values()))
         if reuse:
-            old = recorded if recorded is not None else _session_fingerprints(con, copy)
+            old = recorded if recorded is not None else _session_checksums(con, copy)
             # compared with session ids as meta.publication_sessions holds them (text)
             fresh = _recorded_keys(new) if recorded is not None else new
             # A sealed copy holds what its record says; an unsealed one is checked whole by the caller.
@@ -369,8 +369,8 @@ def _copy_table(
                 return _Copied(expected, "updated", new, "changed sessions" if checked else None, len(changed))
     else:
         new = None
-        expected = fingerprint(con, source)
-        if reuse and fingerprint(con, copy) == expected:
+        expected = checksum(con, source)
+        if reuse and checksum(con, copy) == expected:
             return _Copied(expected, "kept", new, "whole table")
     _rewrite(con, schema, table)
     return _Copied(expected, "written", new, None)
@@ -386,13 +386,13 @@ def _publish_tables(con: duckdb.DuckDBPyConnection, reuse: bool, sealed: bool, d
     """Every table of `src` to publish, brought up to date in `pub` (started from a previous copy when
     `reuse`), with the per-session record the next publication starts from: the TableCopy of each."""
     tables = tables_to_publish(con, "src")
-    recorded = _recorded_session_fingerprints(con) if reuse else {}
+    recorded = _recorded_session_checksums(con) if reuse else {}
     _drop_unpublished(con, tables)
     copies = [
         _publish_table(con, schema, table, reuse, recorded.get((schema, table)), sealed, descriptions)
         for schema, table in tables
     ]
-    _record_session_fingerprints(con, copies)
+    _record_session_checksums(con, copies)
     for statement in _comment_statements("pub", META_SCHEMA, SESSIONS_TABLE, SESSIONS_COLUMNS, descriptions):
         con.execute(statement)
     return copies
@@ -422,13 +422,13 @@ def _publish_table(
     """Bring `pub`'s copy of one table up to date with `src` (_copy_table), check it, describe it."""
     source, action, sessions, checked, updated = _copy_table(con, schema, table, reuse, record, sealed)
     copy = relation("pub", schema, table)
-    # Checked whole, unless _copy_table checked it: kept on its own rows' fingerprints (taken in
+    # Checked whole, unless _copy_table checked it: kept on its own rows' checksums (taken in
     # this transaction), or kept or updated by the recorded sessions of a sealed copy.
-    copied = source if checked else fingerprint(con, copy)
+    copied = source if checked else checksum(con, copy)
     if source != copied and action != "written":
         # The record did not describe the copy (e.g. the file was edited): rewrite the table.
         _rewrite(con, schema, table)
-        action, updated, copied = "written", 0, fingerprint(con, copy)
+        action, updated, copied = "written", 0, checksum(con, copy)
     if source != copied:
         raise PublishError(f"{schema}.{table}: copy has {copied[0]} rows / hash {copied[1]}, build file {source}")
     columns = [name for name, _ in table_columns(con, "pub", schema, table)]

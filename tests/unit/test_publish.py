@@ -14,7 +14,7 @@ from orchestration import publish as pub
 from orchestration.publish import files
 from orchestration.publish import parquet as parquet_mod
 from orchestration.publish import snapshot as snapshot_mod
-from orchestration.publish.snapshot import PublishError, fingerprint
+from orchestration.publish.snapshot import PublishError, checksum
 
 
 def rows(path: Path, sql: str) -> list[tuple]:
@@ -138,10 +138,10 @@ def test_one_parquet_file_per_mart_equal_to_the_table(build: Path, out: Path) ->
             for r in con.execute(f"DESCRIBE SELECT * FROM '{out / 'parquet' / 'standings.parquet'}'").fetchall()
         }
         assert types["points"] == "BIGINT"
-        # Each footer records the fingerprint of the file's rows (what the next publication compares).
+        # Each footer records the checksum of the file's rows (what the next publication compares).
         for file in (out / "parquet").rglob("*.parquet"):
             read = f"read_parquet('{file}', hive_partitioning = false)"
-            assert parquet_mod.recorded_fingerprint(con, file) == fingerprint(con, read)
+            assert parquet_mod.recorded_checksum(con, file) == checksum(con, read)
     finally:
         con.close()
     assert {p.table: p.rows for p in done.parquet} == {"dim_sessions": 1, "fct_laps": 3, "standings": 2}
@@ -189,8 +189,8 @@ def test_a_failed_publication_leaves_the_old_one_whole(build: Path, out: Path, m
 def test_a_copy_that_differs_is_not_published(build: Path, out: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from orchestration.publish import snapshot
 
-    real = snapshot.fingerprint
-    monkeypatch.setattr(snapshot, "fingerprint", lambda con, q: (0, 0) if q.startswith('"pub"') else real(con, q))
+    real = snapshot.checksum
+    monkeypatch.setattr(snapshot, "checksum", lambda con, q: (0, 0) if q.startswith('"pub"') else real(con, q))
     with pytest.raises(PublishError, match="copy has"):
         pub.publish(build, out)
     assert not [p for p in out.rglob("*") if p.is_file()]  # no copy, no temporary file
@@ -217,8 +217,8 @@ def test_a_parquet_file_that_differs_is_not_published(build: Path, out: Path, mo
     pub.publish(build, out)
     before = {p.name: p.read_bytes() for p in out.rglob("*") if p.is_file()}
     make_build(build, laps=6)
-    real = parquet_mod.fingerprint
-    monkeypatch.setattr(parquet_mod, "fingerprint", lambda con, q: (1, 1) if "read_parquet" in q else real(con, q))
+    real = parquet_mod.checksum
+    monkeypatch.setattr(parquet_mod, "checksum", lambda con, q: (1, 1) if "read_parquet" in q else real(con, q))
     with pytest.raises(PublishError, match="parquet"):
         pub.publish(build, out)
     assert {p.name: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before

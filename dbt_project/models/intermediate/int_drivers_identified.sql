@@ -1,7 +1,7 @@
 {#- Incremental: an incremental build rewrites only the driver blocks of the sessions
     driver_identity_sessions() names (macros/identity.sql): those whose files changed since the last
-    build, and every session of a name whose IMSA id those files change. Rebuilt whole at 20 seasons
-    this wrote 643,199 rows per build (2.6 s inside dbt), on the path every incremental table waits on. -#}
+    build, and every session of a name whose IMSA id those files change. Rebuilt whole it is on the path
+    every incremental table waits on (docs/decisions.md, driver identity). -#}
 {{ config(
     materialized='incremental',
     incremental_strategy='append',

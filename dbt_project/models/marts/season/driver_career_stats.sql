@@ -4,8 +4,7 @@
   a pole is class grid position 1; a fastest lap is the class's fastest race lap; a lap led is a
   lap at whose end the car led its class (fct_laps.is_class_leader) with the driver at the wheel.
   Incremental by driver: a build rewrites the rows of the drivers of the changed sessions
-  (changed_drivers(), macros/incremental.sql), over their whole careers. Rebuilt whole at 20
-  seasons it took 1.1 s of a 20 s build against 0.25 s at 1 season.
+  (changed_drivers(), macros/incremental.sql), over their whole careers (docs/decisions.md).
 -#}
 {{ config(
     materialized='incremental',

@@ -1,7 +1,7 @@
 {#- Notable facts of every race, one row per fact and driver; each kind's definition is in race_notes.yml.
     Incremental: a build rewrites the notes of the races race_notes_sessions() names (macros/race_notes.sql),
-    counting over the whole series careers of their drivers. Rebuilt whole at 20 seasons, it was the last
-    node of every build (2 s, its windows over every race result). -#}
+    counting over the whole series careers of their drivers. Rebuilt whole, its windows run over every
+    race result of history (docs/decisions.md). -#}
 {{ config(
     materialized='incremental',
     incremental_strategy='append',
