@@ -131,7 +131,7 @@ def _init(server: Server) -> None:
     _check(done, "initdb")
 
 
-def _psql(server: Server, sql: str) -> str:
+def _psql(server: Server, sql: str, database: str = "postgres") -> str:
     """SQL as the cluster's superuser, over the Unix socket."""
     done = _as_owner(
         [
@@ -147,7 +147,7 @@ def _psql(server: Server, sql: str) -> str:
             "-U",
             "postgres",
             "-d",
-            "postgres",
+            database,
             "-tA",
             "-c",
             sql,
@@ -179,26 +179,7 @@ def _roles(server: Server) -> None:
             f"GRANT SELECT ON ALL TABLES IN SCHEMA {schema} TO {READER}",
             f"ALTER DEFAULT PRIVILEGES FOR ROLE {WRITER} IN SCHEMA {schema} GRANT SELECT ON TABLES TO {READER}",
         ]
-    done = _as_owner(
-        [
-            str(bindir() / "psql"),
-            "-X",
-            "-q",
-            "-v",
-            "ON_ERROR_STOP=1",
-            "-h",
-            str(server.socket_dir),
-            "-p",
-            str(server.port),
-            "-U",
-            "postgres",
-            "-d",
-            DATABASE,
-            "-c",
-            "; ".join(grants),
-        ]
-    )
-    _check(done, "grants")
+    _psql(server, "; ".join(grants), database=DATABASE)
 
 
 def start(server: Server) -> str:
