@@ -61,6 +61,36 @@ def refreshed(tmp_path_factory) -> Refreshed:
     return Refreshed(raw, warehouse, dagster_home, done.stdout)
 
 
+FIXTURES = REPO / "tests" / "fixtures"
+ARCHIVE = FIXTURES / "imsa-weathertech-2021-2022"  # real files (tests/fixtures/README.md)
+MUSTANG = FIXTURES / "mustang-challenge-2026"
+
+
+def build(tmp_path_factory, name: str, *sources: Path) -> Refreshed:
+    """`pitwall refresh` of the sources copied into one raw root, into an empty warehouse."""
+    root = tmp_path_factory.mktemp(name)
+    raw = root / "raw"
+    for source in sources:
+        shutil.copytree(source, raw, dirs_exist_ok=True)
+    home = root / "dagster_home"
+    home.mkdir()
+    warehouse = root / "warehouse" / "pitwall.duckdb"
+    done = refresh(raw, warehouse, home)
+    return Refreshed(raw, warehouse, home, done.stdout)
+
+
+@pytest.fixture(scope="session")
+def archive(tmp_path_factory) -> Refreshed:
+    """The IMSA 2021-2022 archive and raw/, refreshed once per session."""
+    return build(tmp_path_factory, "archive", ARCHIVE, RAW)
+
+
+@pytest.fixture(scope="session")
+def mustang(tmp_path_factory) -> Refreshed:
+    """The Mustang Challenge 2026 JSON files, refreshed once per session."""
+    return build(tmp_path_factory, "mustang", MUSTANG)
+
+
 @pytest.fixture(scope="session")
 def query(refreshed):
     def run(sql: str, params=None):

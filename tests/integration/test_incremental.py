@@ -440,7 +440,7 @@ def test_official_standings_arriving_after_the_races_build_incrementally_to_the_
     """The Mustang Challenge's Mid-Ohio races refreshed first, their round's official standings files
     (`Points Data - Official`) after them: the incremental build rewrites the notes of the series season
     (the standings sentence now compares with the officials) and equals a full build, marts row for row."""
-    from integration.test_real_archive import MUSTANG
+    from integration.conftest import MUSTANG
 
     raw = tmp_path / "raw"
     shutil.copytree(MUSTANG, raw)

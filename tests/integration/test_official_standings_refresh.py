@@ -9,7 +9,8 @@ import json
 import shutil
 
 import pytest
-from integration.test_real_archive import FIXTURES, MUSTANG, build, select
+from integration.conftest import FIXTURES, MUSTANG, build
+from integration.test_real_archive import select
 
 pytestmark = pytest.mark.integration
 

@@ -196,3 +196,20 @@ def _wait_for_dbt(url: str, process: subprocess.Popen, timeout: float = 300) -> 
             return True
         time.sleep(0.2)
     return False
+
+
+@pytest.mark.parametrize("which", ["archive", "mustang"])
+def test_the_real_archive_on_postgres_equals_duckdb(server, tmp_path, request, which):
+    """The real-archive builds (test_real_archive.py: IMSA 2021-2022 and raw/, Mustang 2026 in JSON)
+    refreshed into PostgreSQL give the same marts as on DuckDB, table by table, row by row: what
+    test_real_archive.py checks of the DuckDB marts holds of these too. Last in this module: it
+    replaces the server's raw root."""
+    duck = request.getfixturevalue(which)
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    done = refresh(server, duck.raw, home)
+    assert " 0 failed" in done.stdout, done.stdout[-4000:]
+    differences = compare_marts(duck.warehouse, server.reader, "marts")
+    assert differences == [], "\n".join(differences[:50])
+    set_aside = psql(server.reader, "select count(*) from meta.ingested_files where status = 'quarantined'")
+    assert set_aside.stdout.strip() == "0", set_aside

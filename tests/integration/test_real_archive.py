@@ -10,32 +10,17 @@ from __future__ import annotations
 
 import csv
 import json
-import shutil
 from pathlib import Path
 
 import duckdb
 import pytest
-from helpers import RAW, REPO
-from integration.conftest import Refreshed, refresh
+from integration.conftest import ARCHIVE, MUSTANG
 from integration.test_refresh import MART_OF_KIND, data_rows
 
 pytestmark = pytest.mark.integration
 
-FIXTURES = REPO / "tests" / "fixtures"
-ARCHIVE = FIXTURES / "imsa-weathertech-2021-2022"
-MUSTANG = FIXTURES / "mustang-challenge-2026"
-
-
-def build(tmp_path_factory, name: str, *sources: Path) -> Refreshed:
-    root = tmp_path_factory.mktemp(name)
-    raw = root / "raw"
-    for source in sources:
-        shutil.copytree(source, raw, dirs_exist_ok=True)
-    home = root / "dagster_home"
-    home.mkdir()
-    warehouse = root / "warehouse" / "pitwall.duckdb"
-    done = refresh(raw, warehouse, home)
-    return Refreshed(raw, warehouse, home, done.stdout)
+# The archive's refreshes (fixtures `archive`, `mustang`) are built once per session in conftest.py:
+# test_postgres_pipeline.py compares its PostgreSQL build with the same DuckDB one.
 
 
 def select(warehouse: Path, sql: str, params=None) -> list[tuple]:
@@ -44,11 +29,6 @@ def select(warehouse: Path, sql: str, params=None) -> list[tuple]:
         return con.execute(sql, params or []).fetchall()
     finally:
         con.close()
-
-
-@pytest.fixture(scope="module")
-def archive(tmp_path_factory) -> Refreshed:
-    return build(tmp_path_factory, "archive", ARCHIVE, RAW)
 
 
 def test_the_archive_refreshes_with_nothing_set_aside(archive):
@@ -251,11 +231,6 @@ def test_standings_charts_draw_one_line_per_car_entry_over_the_rounds_the_class_
     labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
     assert labels[0] == "1. Mathieu Jaminet / Matt Campbell #9 (3483)", labels
     assert len(fig.axes[0].get_xticks()) == rounds_raced == 10  # GTD PRO raced 10 of the 12 rounds
-
-
-@pytest.fixture(scope="module")
-def mustang(tmp_path_factory) -> Refreshed:
-    return build(tmp_path_factory, "mustang", MUSTANG)
 
 
 def test_a_second_series_in_json_loads_every_car_and_driver(mustang):
