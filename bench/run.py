@@ -852,7 +852,7 @@ def write_results(
     path.write_text("\n".join(lines) + ("\n" + kept if kept else ""))
 
 
-KEPT_HEADINGS = ("## Headline over time", "## Fetch latency", "## Real archive")
+KEPT_HEADINGS = ("## Headline over time", "## Bespoke incrementals", "## Fetch latency", "## Real archive")
 
 
 def kept_sections(text: str) -> str:
