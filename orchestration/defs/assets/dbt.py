@@ -112,11 +112,12 @@ def pitwall_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource, paths: W
             f"dbt build skipped: nothing new since the full build of run {last[2]} ({last[1]:%Y-%m-%d %H:%M:%S} UTC)"
         )
         return
-    args = ["build", "--target", warehouse.dbt_target]
+    args = ["build"]
     if last is None or last[3] != manifest:
         # The incremental tables (fct_laps, fct_weather, fct_session_results) only rebuild what changed
         # since the last complete build: after a change of the dbt project (or with none recorded), all.
         args.append("--full-refresh")
+    args += ["--target", warehouse.dbt_target]  # profiles.yml: dev (DuckDB) or postgres
     build_state.forget(warehouse)
     context.log.info(f"dbt {' '.join(args)} against {warehouse}")
     built: list[dg.AssetKey] = []
