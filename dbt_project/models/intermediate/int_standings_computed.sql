@@ -23,9 +23,11 @@ aggregated as (
         class_id,
         round_number,
         {{ any_value('after_session_id') }} as after_session_id,
-        {{ arg_max('team_id', 'race_number') }} as team_id,
-        {{ arg_max('car_number', 'race_number') }} as car_number,
-        {{ arg_max('car_id', 'race_number') }} as car_id,
+        -- The car of the round's last race; a driver in two cars of that race (a swap): the higher
+        -- number, so the choice does not depend on the engine's order of the tie.
+        {{ arg_max('team_id', ['race_number', 'car_number']) }} as team_id,
+        {{ arg_max('car_number', ['race_number', 'car_number']) }} as car_number,
+        {{ arg_max('car_id', ['race_number', 'car_number']) }} as car_id,
         sum(points) as points,
         sum(race_points) as race_points,
         sum(qualifying_points) as qualifying_points,

@@ -13,7 +13,7 @@ sessions as (
 final as (
     select
         results.team_id,
-        {{ arg_max('results.team_name', 'sessions.start_at') }} as team_name,
+        {{ arg_max('results.team_name', ['sessions.start_at', 'results.team_name']) }} as team_name,
         count(distinct results.session_key) as sessions_entered
     from results
     join sessions on sessions.session_id = results.session_key

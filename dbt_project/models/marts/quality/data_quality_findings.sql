@@ -34,7 +34,7 @@ car_laps as (
         car_number,
         count(*) filter (where lap_number >= 1) as time_card_laps,
         min(lap_time_ms) filter (where lap_number >= 1 and not is_deleted) as fastest_valid_ms,
-        {{ arg_min('lap_number', 'lap_time_ms', where='lap_number >= 1 and not is_deleted') }}
+        {{ arg_min('lap_number', ['lap_time_ms', 'lap_number'], where='lap_number >= 1 and not is_deleted') }}
             as fastest_valid_lap_number,
         {{ any_value('source_file_path') }} as source_file_path
     from laps

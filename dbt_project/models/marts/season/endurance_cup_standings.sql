@@ -77,9 +77,10 @@ cumulative as (
         competitors.class_id,
         season_rounds.round_number,
         season_rounds.session_id as after_session_id,
-        {{ arg_max('competitor_rounds.car_id', 'rounds_so_far.round_number') }} as car_id,
-        {{ arg_max('competitor_rounds.team_id', 'rounds_so_far.round_number') }} as team_id,
-        {{ arg_max('competitor_rounds.car_number', 'rounds_so_far.round_number') }} as car_number,
+        {%- set latest = ['rounds_so_far.round_number', 'competitor_rounds.car_number'] %}
+        {{ arg_max('competitor_rounds.car_id', latest) }} as car_id,
+        {{ arg_max('competitor_rounds.team_id', latest) }} as team_id,
+        {{ arg_max('competitor_rounds.car_number', latest) }} as car_number,
         coalesce(
             sum(competitor_rounds.round_points) filter (where rounds_so_far.session_id = season_rounds.session_id), 0
         )
