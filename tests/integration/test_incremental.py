@@ -116,7 +116,7 @@ def test_one_new_event_builds_incrementally_to_the_full_build(refreshed, tmp_pat
     log = second.stdout + second.stderr
 
     assert "succeeded" in second.stdout
-    assert "dbt build against" in log and "--full-refresh" not in log  # incremental, not a rebuild
+    assert "dbt build --target dev against" in log and "--full-refresh" not in log  # incremental, not a rebuild
     changed = changed_sessions(warehouse)
     assert changed == sessions_under(warehouse, NEW_EVENT)  # only the new event's sessions were rebuilt
     scope = sessions_of_the_series_seasons_of(warehouse, changed)
