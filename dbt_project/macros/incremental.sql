@@ -3,10 +3,8 @@
   bridge_session_result_drivers and the intermediate int_session_results_unioned,
   int_session_results_ranked, int_laps_summarized): only the sessions whose inputs changed since the
   last complete, successful build are rebuilt (with the rest of their series season where a row
-  depends on it). int_drivers_identified, which int_sessions_changed reads, is incremental on its own
-  terms (macros/identity.sql), and so is race_notes, whose notes depend on their season, their
-  drivers' careers and names (macros/race_notes.sql); driver_career_stats rewrites the careers of
-  the changed sessions' drivers (changed_drivers(), below).
+  depends on it). Every other table is rebuilt whole: dimensions, standings, driver identity
+  (int_drivers_identified, which int_sessions_changed reads), race_notes, driver_career_stats.
 
   The last build is recorded by the orchestration (orchestration/warehouse/build_state.py) in the warehouse,
   and models/intermediate/int_sessions_changed.sql compares it with the inputs once per run:
@@ -195,27 +193,4 @@
         {%- do quoted.append("'" ~ (key | replace("'", "''")) ~ "'") -%}
     {%- endfor -%}
     {{ return("(" ~ (quoted | join(", ")) ~ ")") }}
-{%- endmacro %}
-
-
-{#- The drivers of the changed sessions `changed` (a SQL list literal), as the last build resolved
-    them (meta.dbt_built_drivers) and as they are now: the drivers whose career rows a build rewrites
-    (driver_career_stats, race_notes). A select of driver_id. -#}
-{% macro changed_drivers_sql(changed) -%}
-    {%- set built_drivers = built_state_relation('dbt_built_drivers') -%}
-    select driver_id from {{ ref('bridge_session_result_drivers') }} where session_id in {{ changed }}
-    {%- if built_drivers is not none %}
-    union
-    select driver_id from {{ built_drivers }} where session_id in {{ changed }}
-    {%- endif %}
-{%- endmacro %}
-
-
-{#- changed_drivers_sql() of the changed sessions, as a SQL list literal. -#}
-{% macro changed_drivers() -%}
-    {%- if not execute -%}
-        {{ return("(null)") }}
-    {%- endif -%}
-    {%- set sql = changed_drivers_sql(changed_sessions()) -%}
-    {{ return(sql_key_list(run_query("select distinct driver_id from (" ~ sql ~ ") as drivers where driver_id is not null").columns[0].values())) }}
 {%- endmacro %}

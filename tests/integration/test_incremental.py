@@ -116,7 +116,7 @@ def test_one_new_event_builds_incrementally_to_the_full_build(refreshed, tmp_pat
     log = second.stdout + second.stderr
 
     assert "succeeded" in second.stdout
-    assert "dbt build against" in log and "--full-refresh" not in log  # incremental, not a rebuild
+    assert "dbt build --target dev against" in log and "--full-refresh" not in log  # incremental, not a rebuild
     changed = changed_sessions(warehouse)
     assert changed == sessions_under(warehouse, NEW_EVENT)  # only the new event's sessions were rebuilt
     scope = sessions_of_the_series_seasons_of(warehouse, changed)
@@ -254,8 +254,8 @@ def notes_of(warehouse) -> dict[tuple[str, str, str, str], tuple]:
 
 
 def test_new_spellings_and_a_correction_reach_the_notes_of_races_whose_files_did_not_change(tmp_path):
-    """A race's notes are rewritten when their names or their drivers' careers change, though the
-    race's files and its series season did not: the new event brings new spellings of two drivers'
+    """A race's notes follow their names and their drivers' careers, though the race's files and its
+    series season did not change: the new event brings new spellings of two drivers'
     and a team's name (each one's latest), which the notes of the previous season must print; then
     a correction to that season's first race (its winner a non-starter) changes the career counts
     printed by the next season's notes. The last incremental build must equal a full build."""
@@ -289,7 +289,7 @@ def test_new_spellings_and_a_correction_reach_the_notes_of_races_whose_files_did
 
 def changed_outside_their_seasons(warehouse, before: dict, after: dict) -> list[str]:
     """The sentences of notes that changed, in races outside the series seasons of the sessions the
-    last build found changed (which it rewrites for their season alone)."""
+    last build found changed (the seasons its incremental tables rebuilt)."""
     seasons = sessions_of_the_series_seasons_of(warehouse, changed_sessions(warehouse))
     return [
         after[key][2] for key in before.keys() & after.keys() if before[key] != after[key] and key[0] not in seasons
@@ -438,8 +438,8 @@ def test_every_kind_of_change_builds_incrementally_to_the_full_build(tmp_path):
 
 def test_official_standings_arriving_after_the_races_build_incrementally_to_the_full_build(tmp_path):
     """The Mustang Challenge's Mid-Ohio races refreshed first, their round's official standings files
-    (`Points Data - Official`) after them: the incremental build rewrites the notes of the series season
-    (the standings sentence now compares with the officials) and equals a full build, marts row for row."""
+    (`Points Data - Official`) after them: the standings sentences of the series season now compare
+    with the officials, and the incremental build equals a full build, marts row for row."""
     from integration.conftest import MUSTANG
 
     raw = tmp_path / "raw"

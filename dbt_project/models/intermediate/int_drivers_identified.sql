@@ -1,13 +1,4 @@
-{#- Incremental: an incremental build rewrites only the driver blocks of the sessions
-    driver_identity_sessions() names (macros/identity.sql): those whose files changed since the last
-    build, and every session of a name whose IMSA id those files change. Rebuilt whole it is on the path
-    every incremental table waits on (docs/decisions.md, driver identity). -#}
-{{ config(
-    materialized='incremental',
-    incremental_strategy='append',
-    on_schema_change='fail',
-    pre_hook="{% if is_incremental() %}delete from {{ this }} where session_key in {{ driver_identity_sessions(this) }}{% endif %}",
-) }}
+{{ config(materialized='table') }}
 {#-
   Driver identity, one rule for the whole warehouse: a driver is a person.
   - A driver block with an IMSA driver id: the id delivered most often with the same name and country
@@ -19,14 +10,10 @@
     identity_key = 'name:<first> <last>'.
   driver_id = md5(identity_key).
 -#}
-{%- set rewritten = driver_identity_sessions(this) if is_incremental() else none %}
 with
 
 result_drivers as (
     select * from {{ ref('stg_alkamel__result_drivers') }}
-    {%- if rewritten is not none %}
-    where session_key in {{ rewritten }}
-    {%- endif %}
 ),
 
 sessions as (
@@ -57,13 +44,6 @@ kept_apart as (
 
 delivered_ids as (
     select name_key, country, imsa_driver_id from named where imsa_driver_id is not null
-    {%- if rewritten is not none %}
-    union all
-    -- the blocks this build keeps (the same names' ids: driver_identity_sessions() rewrites a name's
-    -- every session when its id changes)
-    select name_key, country, delivered_imsa_driver_id from {{ this }}
-    where delivered_imsa_driver_id is not null and session_key not in {{ rewritten }}
-    {%- endif %}
 ),
 
 ids_by_person as (

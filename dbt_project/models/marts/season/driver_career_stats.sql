@@ -3,17 +3,8 @@
   per class (grain `class`). Races only. A win is class position 1; a podium class position <= 3;
   a pole is class grid position 1; a fastest lap is the class's fastest race lap; a lap led is a
   lap at whose end the car led its class (fct_laps.is_class_leader) with the driver at the wheel.
-  Incremental by driver: a build rewrites the rows of the drivers of the changed sessions
-  (changed_drivers(), macros/incremental.sql), over their whole careers (docs/decisions.md).
 -#}
-{{ config(
-    materialized='incremental',
-    incremental_strategy='append',
-    on_schema_change='fail',
-    pre_hook="{% if is_incremental() %}delete from {{ this }} where driver_id in {{ changed_drivers() }}{% endif %}",
-) }}
--- depends_on: {{ ref('int_sessions_changed') }}
-{%- set rewritten = changed_drivers() if is_incremental() else none %}
+{{ config(materialized='table') }}
 {%- set career_columns -%}
     session_id, start_at, status, class_position, finish_position, took_pole, set_fastest_lap, laps_led, laps_completed,
         positions_gained, class_positions_gained
@@ -26,9 +17,6 @@ results as (
 
 drivers as (
     select * from {{ ref('bridge_session_result_drivers') }}
-    {%- if rewritten is not none %}
-    where driver_id in {{ rewritten }}
-    {%- endif %}
 ),
 
 sessions as (
@@ -43,9 +31,6 @@ laps as (
         cast(sum(laps_completed) as bigint) as laps_completed,  -- a count, as before: not sum()'s HUGEINT
         cast(sum(laps_led) as bigint) as laps_led
     from {{ ref('int_laps_summarized') }}
-    {%- if rewritten is not none %}
-    where driver_id in {{ rewritten }}
-    {%- endif %}
     group by session_id, car_number, driver_id
 ),
 

@@ -1,16 +1,5 @@
-{#- Notable facts of every race, one row per fact and driver; each kind's definition is in race_notes.yml.
-    Incremental: a build rewrites the notes of the races race_notes_sessions() names (macros/race_notes.sql),
-    counting over the whole series careers of their drivers. Rebuilt whole, its windows run over every
-    race result of history (docs/decisions.md). -#}
-{{ config(
-    materialized='incremental',
-    incremental_strategy='append',
-    on_schema_change='fail',
-    pre_hook="{% if is_incremental() %}delete from {{ this }} where session_id in {{ race_notes_sessions(this) }}{% endif %}",
-) }}
--- depends_on: {{ ref('int_sessions_changed') }}
--- depends_on: {{ ref('int_sessions_identified') }}
-{%- set rewritten = race_notes_sessions(this) if is_incremental() else none %}
+{#- Notable facts of every race, one row per fact and driver; each kind's definition is in race_notes.yml. -#}
+{{ config(materialized='table') }}
 with
 
 results as (
@@ -53,26 +42,14 @@ lap_summary as (
         cast(sum(laps_led) as bigint) as laps_led,
         bool_or(led_lap_1) as led_lap_1
     from {{ ref('int_laps_summarized') }}
-    {% if rewritten %}where session_id in {{ rewritten }}{% endif %}
     group by session_id, car_number
 ),
 
 class_laps as (
     select session_id, class_id, max(last_lap_number) as class_laps
     from {{ ref('int_laps_summarized') }}
-    {% if rewritten %}where session_id in {{ rewritten }}{% endif %}
     group by session_id, class_id
 ),
-{% if rewritten %}
-
-careers_counted as (
-    -- the drivers of the rewritten races, in each series: their whole careers are counted
-    select distinct bridge.driver_id, results.series_id
-    from results
-    join bridge on bridge.session_id = results.session_id and bridge.car_number = results.car_number
-    where results.session_id in {{ rewritten }}
-),
-{% endif %}
 
 driver_races as (
     -- one row per driver per race, only what the running counts need (windows sort every column they carry)
@@ -95,10 +72,6 @@ driver_races as (
     join drivers on drivers.driver_id = bridge.driver_id
     join classes on classes.class_id = results.class_id
     join series on series.series_id = results.series_id
-    {% if rewritten %}
-    join careers_counted
-        on careers_counted.driver_id = bridge.driver_id and careers_counted.series_id = results.series_id
-    {% endif %}
 ),
 
 counted as (
@@ -122,7 +95,7 @@ race_max_positions_gained as (
 ),
 
 noted as (
-    -- the races whose notes this build writes (an incremental build counts over more), with all they print
+    -- one row per driver and race, with all its notes print
     select
         counted.driver_id,
         results.*,
@@ -155,7 +128,6 @@ noted as (
     join race_max_positions_gained on race_max_positions_gained.session_id = counted.session_id
     left join lap_summary on lap_summary.session_id = counted.session_id and lap_summary.car_number = counted.car_number
     left join class_laps on class_laps.session_id = counted.session_id and class_laps.class_id = results.class_id
-    {% if rewritten %}where counted.session_id in {{ rewritten }}{% endif %}
 ),
 
 event_wins as (
@@ -339,7 +311,6 @@ leaders as (
         on runners_up.series_id = standings.series_id and runners_up.season = standings.season
         and runners_up.class_id = standings.class_id and runners_up.round_number = standings.round_number
     where standings.position = 1
-        {% if rewritten %}and standings.after_session_id in {{ rewritten }}{% endif %}
         -- only classes that ran in this race
         and exists (
             select 1 from results
@@ -372,7 +343,7 @@ final as (
         cast(all_notes.value_2 as bigint) as value_2,
         all_notes.sentence,
         all_notes.kind_order,
-        -- the names the sentence prints, kept so that a later build finds the notes a new spelling changes
+        -- the names the sentence prints
         drivers.full_name as driver_name,
         teams.team_name,
         series.series_name
