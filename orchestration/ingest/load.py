@@ -32,6 +32,7 @@ from typing import NamedTuple
 
 import duckdb
 
+from ..warehouse.sql import quote_ident, table_columns
 from ..warehouse.targets import DuckDBTarget, PostgresTarget, as_target
 from . import json_reports
 from .formats import (
@@ -108,10 +109,6 @@ def file_lineage(raw: RawFile, sha256: str) -> list:
 
 
 LINEAGE_TYPES = {"_row_number": "BIGINT", "_season": "INTEGER", "_session_start_local": "TIMESTAMP"}
-
-
-def quote_ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 class Status(StrEnum):
@@ -233,15 +230,6 @@ def insert_rows(
     select = ", ".join(f"unnest($c{i}::{t}[])" for i, t in enumerate(types))
     target = f" ({', '.join(quote_ident(c) for c in columns)})" if columns else ""
     con.execute(f"INSERT INTO {table}{target} SELECT {select}", params)
-
-
-def table_columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
-    rows = con.execute(
-        "SELECT column_name FROM information_schema.columns WHERE table_schema = 'raw' AND table_name = ? "
-        "ORDER BY ordinal_position",
-        [table],
-    ).fetchall()
-    return [r[0] for r in rows]
 
 
 _CONTROL = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # never in a text CSV (tab, CR, LF are)
@@ -722,7 +710,7 @@ class Ingestor:
 
     @staticmethod
     def _add_missing_columns(con: duckdb.DuckDBPyConnection, table: str, columns) -> None:
-        existing = set(table_columns(con, table))
+        existing = {name for name, _ in table_columns(con, "raw", table)}
         for col in columns:
             if col not in existing:
                 # A column the kind does not know (other series and JSON add some): kept, as text.

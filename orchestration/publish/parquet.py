@@ -31,8 +31,9 @@ from pathlib import Path
 
 import duckdb
 
+from ..warehouse.sql import quote_ident, quote_literal, relation, table_columns
 from . import files
-from .snapshot import MARTS_SCHEMA, PublishError, checksum, quote_ident, quote_literal, relation, table_columns
+from .snapshot import MARTS_SCHEMA, PublishError, checksum
 
 PARQUET_DIR_NAME = "parquet"
 COMPRESSION = "zstd"

@@ -43,6 +43,7 @@ from typing import NamedTuple
 
 import duckdb
 
+from ..warehouse.sql import quote_ident, quote_literal, relation, table_columns
 from . import files
 
 STORAGE_VERSION = "v1.0.0"
@@ -86,18 +87,6 @@ SCRATCH_CONFIG = {"autoinstall_known_extensions": False, "autoload_known_extensi
 
 class PublishError(RuntimeError):
     """The copy does not match the build file, or could not be written."""
-
-
-def quote_ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def quote_literal(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
-
-
-def relation(alias: str, schema: str, table: str) -> str:
-    return f"{quote_ident(alias)}.{quote_ident(schema)}.{quote_ident(table)}"
 
 
 @dataclass(frozen=True)
@@ -202,21 +191,6 @@ MAX_FREE_FRACTION = 0.25
 # A table whose changed sessions hold more than this share of its rows is rewritten whole.
 MAX_UPDATED_FRACTION = 0.25
 SESSION_COLUMN = "session_id"
-
-
-def table_columns(con: duckdb.DuckDBPyConnection, alias: str, schema: str, table: str) -> list[tuple[str, str]]:
-    """(name, type) of each column of `alias`.`schema`.`table`, in order; [] when there is no such table.
-    (pragma_table_info reads one table's entry; duckdb_columns() lists every column of every
-    attached database, views included, at every call.)"""
-    try:
-        return [
-            (r[0], r[1])
-            for r in con.execute(
-                "SELECT name, type FROM pragma_table_info(?)", [relation(alias, schema, table)]
-            ).fetchall()
-        ]
-    except duckdb.CatalogException:
-        return []
 
 
 def previous_copy_reusable(target: Path, storage_version: str) -> bool:

@@ -31,10 +31,7 @@ import duckdb
 
 from . import settings
 from .runlock import WarehouseBusy, warehouse_lock
-
-
-def _quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
+from .sql import quote_ident, relation, table_columns
 
 
 class QueryError(RuntimeError):
@@ -146,7 +143,7 @@ class DuckDBTarget:
         """The run wrote into the file itself: its transaction's commit is the write."""
 
     def row_counts(self, con: duckdb.DuckDBPyConnection, tables: Sequence[str]) -> dict[str, int]:
-        return {t: con.execute(f"SELECT count(*) FROM raw.{_quote(t)}").fetchone()[0] for t in tables}
+        return {t: con.execute(f"SELECT count(*) FROM raw.{quote_ident(t)}").fetchone()[0] for t in tables}
 
     def query(self, sql: str) -> tuple[list[str], list[tuple]]:
         with self.reader() as read:
@@ -300,15 +297,16 @@ class PostgresTarget:
             with conn.cursor() as cur:
                 pg_columns = _pg_columns(cur, "raw")
                 for table in tables:
-                    mine = {c for c, _ in _duck_columns(con, table)}
+                    mine = {c for c, _ in table_columns(con, "raw", table)}
                     for column in pg_columns.get(table, []):
                         if column not in mine:
-                            con.execute(f"ALTER TABLE raw.{_quote(table)} ADD COLUMN {_quote(column)} VARCHAR")
+                            added = f"{relation('raw', table)} ADD COLUMN {quote_ident(column)} VARCHAR"
+                            con.execute(f"ALTER TABLE {added}")
                 if "ingested_files" in pg_columns:
                     with tempfile.NamedTemporaryFile(suffix=".csv") as fh:
-                        columns = [c for c, _ in _duck_columns(con, "ingested_files")]
+                        columns = [c for c, _ in table_columns(con, "raw", "ingested_files")]
                         cur.copy_expert(
-                            f"COPY raw.ingested_files ({', '.join(map(_quote, columns))}) TO STDOUT "
+                            f"COPY raw.ingested_files ({', '.join(map(quote_ident, columns))}) TO STDOUT "
                             "WITH (FORMAT csv, HEADER true)",
                             fh,
                         )
@@ -316,7 +314,7 @@ class PostgresTarget:
                         con.execute(
                             "INSERT INTO raw.ingested_files SELECT * FROM read_csv($f, header = true, "
                             "auto_detect = false, columns = $c, allow_quoted_nulls = false)",
-                            {"f": fh.name, "c": dict(_duck_columns(con, "ingested_files"))},
+                            {"f": fh.name, "c": dict(table_columns(con, "raw", "ingested_files"))},
                         )
         finally:
             conn.close()
@@ -330,31 +328,31 @@ class PostgresTarget:
                 cur.execute("CREATE SCHEMA IF NOT EXISTS raw")
                 pg_columns = _pg_columns(cur, "raw")
                 for table in [*tables, "ingested_files"]:
-                    columns = _duck_columns(con, table)
+                    columns = table_columns(con, "raw", table)
                     if table not in pg_columns:
-                        spec = ", ".join(f"{_quote(c)} {_PG_TYPES.get(t, 'text')}" for c, t in columns)
-                        cur.execute(f"CREATE TABLE raw.{_quote(table)} ({spec})")
+                        spec = ", ".join(f"{quote_ident(c)} {_PG_TYPES.get(t, 'text')}" for c, t in columns)
+                        cur.execute(f"CREATE TABLE raw.{quote_ident(table)} ({spec})")
                     else:
                         for column, type_ in columns:
                             if column not in pg_columns[table]:
                                 cur.execute(
-                                    f"ALTER TABLE raw.{_quote(table)} ADD COLUMN {_quote(column)} "
+                                    f"ALTER TABLE raw.{quote_ident(table)} ADD COLUMN {quote_ident(column)} "
                                     f"{_PG_TYPES.get(type_, 'text')}"
                                 )
                     if table == "ingested_files":
                         cur.execute("TRUNCATE raw.ingested_files")
                     elif replaced:
-                        cur.execute(f"DELETE FROM raw.{_quote(table)} WHERE _file_path = ANY(%s)", [replaced])
-                    if not con.execute(f"SELECT count(*) FROM raw.{_quote(table)}").fetchone()[0]:
+                        cur.execute(f"DELETE FROM raw.{quote_ident(table)} WHERE _file_path = ANY(%s)", [replaced])
+                    if not con.execute(f"SELECT count(*) FROM raw.{quote_ident(table)}").fetchone()[0]:
                         continue
                     path = Path(scratch) / f"{table}.csv"
-                    con.execute(f"COPY raw.{_quote(table)} TO '{path}' (HEADER, FORMAT csv)")
-                    names = ", ".join(_quote(c) for c, _ in columns)
+                    con.execute(f"COPY raw.{quote_ident(table)} TO '{path}' (HEADER, FORMAT csv)")
+                    names = ", ".join(quote_ident(c) for c, _ in columns)
                     with open(path, "rb") as fh:
-                        copy = f"COPY raw.{_quote(table)} ({names}) FROM STDIN WITH (FORMAT csv, HEADER true)"
+                        copy = f"COPY raw.{quote_ident(table)} ({names}) FROM STDIN WITH (FORMAT csv, HEADER true)"
                         cur.copy_expert(copy, fh)
                     # Fresh statistics: without them the planner nested-loops over the raw tables.
-                    cur.execute(f"ANALYZE raw.{_quote(table)}")
+                    cur.execute(f"ANALYZE raw.{quote_ident(table)}")
         finally:
             conn.close()
 
@@ -374,7 +372,7 @@ class PostgresTarget:
                 counts = {}
                 for table in tables:
                     if table in existing:
-                        cur.execute(f"SELECT count(*) FROM raw.{_quote(table)}")
+                        cur.execute(f"SELECT count(*) FROM raw.{quote_ident(table)}")
                         counts[table] = cur.fetchone()[0]
                 return counts
         finally:
@@ -404,7 +402,7 @@ class PostgresTarget:
                     raise RuntimeError(f"nothing to publish: no table in {BUILD_MARTS} of {self} (run dbt build first)")
                 copies = []
                 for table in tables:
-                    cur.execute(f"CREATE TABLE marts_next.{_quote(table)} AS TABLE {BUILD_MARTS}.{_quote(table)}")
+                    cur.execute(f"CREATE TABLE {relation('marts_next', table)} AS TABLE {relation(BUILD_MARTS, table)}")
                     copies.append(("marts", table, cur.rowcount))
                 cur.execute("CREATE TABLE meta_next.ingested_files AS TABLE raw.ingested_files")
                 copies.append(("meta", "ingested_files", cur.rowcount))
@@ -420,17 +418,17 @@ class PostgresTarget:
                 for (schema, table), (text, columns) in (descriptions or {}).items():
                     schema = "meta" if schema == "raw" else schema  # the manifest is published in meta
                     if (schema, table) in {(s, t) for s, t, _ in copies}:
-                        cur.execute(f"COMMENT ON TABLE {schema}_next.{_quote(table)} IS %s", [text])
+                        cur.execute(f"COMMENT ON TABLE {schema}_next.{quote_ident(table)} IS %s", [text])
                         for column, comment in columns.items():
                             cur.execute(
-                                f"COMMENT ON COLUMN {schema}_next.{_quote(table)}.{_quote(column)} IS %s", [comment]
+                                f"COMMENT ON COLUMN {relation(schema + '_next', table, column)} IS %s", [comment]
                             )
                 cur.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [reader])
                 if cur.fetchone():
                     for schema in ("marts_next", "meta_next"):
                         cur.execute(
-                            f"GRANT USAGE ON SCHEMA {schema} TO {_quote(reader)}; "
-                            f"GRANT SELECT ON ALL TABLES IN SCHEMA {schema} TO {_quote(reader)}"
+                            f"GRANT USAGE ON SCHEMA {schema} TO {quote_ident(reader)}; "
+                            f"GRANT SELECT ON ALL TABLES IN SCHEMA {schema} TO {quote_ident(reader)}"
                         )
             with conn, conn.cursor() as cur:
                 cur.execute(
@@ -491,14 +489,6 @@ _PG_TYPES = {
     "TIMESTAMP": "timestamp",
     "DOUBLE": "double precision",
 }
-
-
-def _duck_columns(con: duckdb.DuckDBPyConnection, table: str) -> list[tuple[str, str]]:
-    return con.execute(
-        "SELECT column_name, data_type FROM information_schema.columns "
-        "WHERE table_schema = 'raw' AND table_name = ? ORDER BY ordinal_position",
-        [table],
-    ).fetchall()
 
 
 def _pg_columns(cur, schema: str) -> dict[str, list[str]]:
