@@ -852,7 +852,13 @@ def write_results(
     path.write_text("\n".join(lines) + ("\n" + kept if kept else ""))
 
 
-KEPT_HEADINGS = ("## Headline over time", "## Bespoke incrementals", "## Fetch latency", "## Real archive")
+KEPT_HEADINGS = (
+    "## Headline over time",
+    "## Bespoke incrementals",
+    "## PostgreSQL and DuckDB",
+    "## Fetch latency",
+    "## Real archive",
+)
 
 
 def kept_sections(text: str) -> str:
