@@ -97,5 +97,5 @@ lock: install
 
 # The venv, the warehouse, Dagster's local instance and dbt's build artefacts.
 clean:
-	rm -rf $(VENV) .venv-bi warehouse .dagster_home dbt_project/target dbt_project/logs dbt_project/dbt_packages .pytest_cache
+	rm -rf $(VENV) .venv-bi warehouse .dagster_home .dagster_server dbt_project/target dbt_project/logs dbt_project/dbt_packages .pytest_cache
 	find . -name __pycache__ -type d -prune -not -path './.git/*' -exec rm -rf {} +
