@@ -15,7 +15,7 @@ from pydantic import PrivateAttr
 
 from ..project import dbt_project
 from ..warehouse import settings, targets
-from ..warehouse.targets import DuckDBTarget, PostgresTarget
+from ..warehouse.targets import Target
 
 
 class WarehousePaths(dg.ConfigurableResource):
@@ -55,10 +55,10 @@ class WarehousePaths(dg.ConfigurableResource):
         return Path(os.path.abspath(self.warehouse))
 
     @property
-    def warehouse_target(self) -> DuckDBTarget | PostgresTarget:
+    def warehouse_target(self) -> Target:
         return targets.target(self.target, self.warehouse_path)
 
-    def export(self) -> DuckDBTarget | PostgresTarget:
+    def export(self) -> Target:
         """Put the warehouse into the environment dbt reads (profiles.yml); the target."""
         target = self.warehouse_target
         os.environ.update(target.dbt_env())

@@ -32,8 +32,8 @@ from typing import NamedTuple
 
 import duckdb
 
-from ..warehouse.sql import quote_ident, table_columns
-from ..warehouse.targets import DuckDBTarget, PostgresTarget, as_target
+from ..warehouse.sql import quote_ident, quote_literal, table_columns
+from ..warehouse.targets import Target, as_target
 from . import json_reports
 from .formats import (
     KINDS,
@@ -329,7 +329,7 @@ class Ingestor:
     def __init__(
         self,
         raw_root: Path,
-        warehouse: Path | DuckDBTarget | PostgresTarget,
+        warehouse: Path | Target,
         progress: Callable[[str], None] | None = None,
         force_prefix: str | None = None,
     ):
@@ -775,8 +775,8 @@ class Ingestor:
                 checks.append((col, "true", "column is missing"))
         for col, pattern in kind.shapes.items():
             if col in columns:
-                literal = "'" + pattern.replace("'", "''") + "'"
-                checks.append((col, f"NOT regexp_full_match({quote_ident(col)}, {literal})", "is not a valid value"))
+                match = f"regexp_full_match({quote_ident(col)}, {quote_literal(pattern)})"
+                checks.append((col, f"NOT {match}", "is not a valid value"))
         if not checks:
             return {}
         cases = " ".join(
@@ -924,7 +924,7 @@ def normalise_prefix(prefix: str | None) -> str:
 
 def ingest(
     raw_root: Path,
-    warehouse: Path | DuckDBTarget | PostgresTarget,
+    warehouse: Path | Target,
     progress: Callable[[str], None] | None = None,
     force_prefix: str | None = None,
 ) -> IngestReport:

@@ -30,6 +30,7 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 
+from .sql import quote_literal
 from .targets import QueryError, as_target
 
 TABLE = "dbt_build_state"
@@ -118,8 +119,8 @@ def record(warehouse, fingerprint_: str, run_id: str, manifest_digest_: str) -> 
             f"CREATE TABLE {schema}.{TABLE} (fingerprint VARCHAR, built_at TIMESTAMP, run_id VARCHAR, "
             "manifest_digest VARCHAR)",
             f"INSERT INTO {schema}.{TABLE} VALUES "
-            f"({_literal(fingerprint_)}, TIMESTAMP {_literal(built_at)}, {_literal(run_id)}, "
-            f"{_literal(manifest_digest_)})",
+            f"({quote_literal(fingerprint_)}, TIMESTAMP {quote_literal(built_at)}, {quote_literal(run_id)}, "
+            f"{quote_literal(manifest_digest_)})",
             # Rewritten whole: keeping only the changed keys saved too little to keep (docs/decisions.md).
             f"DROP TABLE IF EXISTS {schema}.dbt_built_files",
             f"CREATE TABLE {schema}.dbt_built_files AS "
@@ -130,7 +131,3 @@ def record(warehouse, fingerprint_: str, run_id: str, manifest_digest_: str) -> 
             f"FROM {target.dbt_schema('marts')}.bridge_session_result_drivers",
         ]
     )
-
-
-def _literal(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"

@@ -20,11 +20,10 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Protocol
 from urllib.parse import unquote, urlsplit
 
 import duckdb
@@ -41,24 +40,6 @@ class QueryError(RuntimeError):
 Reader = Callable[[str], tuple[list[str], list[tuple]]]
 
 
-class Target(Protocol):
-    name: str
-    state_schema: str
-
-    def exists(self) -> bool: ...
-    def dbt_schema(self, schema: str) -> str: ...
-    def reader(self) -> AbstractContextManager[Reader]: ...
-    def execute(self, statements: Sequence[str]) -> None: ...
-
-    def lock(self, what: str): ...
-    def open_ingestion(self) -> duckdb.DuckDBPyConnection: ...
-    def prepare_ingestion(self, con: duckdb.DuckDBPyConnection, tables: Sequence[str]) -> None: ...
-    def write_ingestion(self, con: duckdb.DuckDBPyConnection, tables: Sequence[str], replaced: list[str]) -> None: ...
-    def row_counts(self, con: duckdb.DuckDBPyConnection, tables: Sequence[str]) -> dict[str, int]: ...
-    def query(self, sql: str) -> tuple[list[str], list[tuple]]: ...
-    def dbt_env(self) -> dict[str, str]: ...
-
-
 # Readers' connections: no file access from SQL (COPY TO, read_csv, ATTACH), no extension
 # downloads, and no SET to undo either.
 READ_ONLY_CONFIG = {
@@ -69,7 +50,14 @@ READ_ONLY_CONFIG = {
 }
 
 
-class DuckDBTarget:
+class _Queries:
+    def query(self, sql: str) -> tuple[list[str], list[tuple]]:
+        """(columns, rows) of `sql`, on a read-only connection of its own."""
+        with self.reader() as read:
+            return read(sql)
+
+
+class DuckDBTarget(_Queries):
     """The warehouse as one DuckDB file."""
 
     name = "duckdb"
@@ -145,10 +133,6 @@ class DuckDBTarget:
     def row_counts(self, con: duckdb.DuckDBPyConnection, tables: Sequence[str]) -> dict[str, int]:
         return {t: con.execute(f"SELECT count(*) FROM raw.{quote_ident(t)}").fetchone()[0] for t in tables}
 
-    def query(self, sql: str) -> tuple[list[str], list[tuple]]:
-        with self.reader() as read:
-            return read(sql)
-
     def dbt_env(self) -> dict[str, str]:
         return {settings.WAREHOUSE_ENV: str(self.path)}
 
@@ -166,7 +150,7 @@ class DuckDBTarget:
         return datetime.fromtimestamp(copy.stat().st_mtime, UTC)
 
 
-class PostgresTarget:
+class PostgresTarget(_Queries):
     """The warehouse as a PostgreSQL database (``postgresql://`` URL of a role that may write)."""
 
     name = "postgres"
@@ -250,9 +234,9 @@ class PostgresTarget:
         connection kept open for the run (the server releases it when the connection ends, however
         the process ends). Re-entrant within a process, like the DuckDB file's lock."""
         with _pg_guard:
-            depth = _pg_held.get(self.url)
-            if depth:
-                _pg_held[self.url] = depth + 1
+            held = _pg_held.get(self.url)
+            if held:
+                held[1] += 1
             else:
                 conn = self.connect(f"pitwall: {what} (pid {os.getpid()})")
                 conn.autocommit = True
@@ -273,16 +257,16 @@ class PostgresTarget:
                             "changed; run it again when that one has finished.",
                             {"what": who},
                         )
-                _pg_connections[self.url] = conn
-                _pg_held[self.url] = 1
+                _pg_held[self.url] = [conn, 1]
         try:
             yield
         finally:
             with _pg_guard:
-                _pg_held[self.url] -= 1
-                if not _pg_held[self.url]:
+                held = _pg_held[self.url]
+                held[1] -= 1
+                if not held[1]:
                     del _pg_held[self.url]
-                    _pg_connections.pop(self.url).close()
+                    held[0].close()
 
     # ----------------------------------------------------------------------------------- ingestion
 
@@ -441,11 +425,6 @@ class PostgresTarget:
 
     # ------------------------------------------------------------------------------------- queries
 
-    def query(self, sql: str) -> tuple[list[str], list[tuple]]:
-        """One statement in a read-only transaction."""
-        with self.reader() as read:
-            return read(sql)
-
     def dbt_env(self) -> dict[str, str]:
         """profiles.yml's `postgres` output reads these; libpq reads PGOPTIONS. The models' chains of
         CTEs and views leave the planner with estimates of one row where there are thousands, and it
@@ -478,8 +457,7 @@ class PostgresPublication:
 # The run lock's key (pg_try_advisory_lock): any constant of our own; one warehouse per database.
 ADVISORY_KEY = 0x7069_7477  # "pitw"
 _pg_guard = threading.Lock()
-_pg_held: dict[str, int] = {}
-_pg_connections: dict[str, object] = {}
+_pg_held: dict[str, list] = {}  # URL -> [the connection holding the lock, depth]
 
 # DuckDB column types of the raw schema -> PostgreSQL's.
 _PG_TYPES = {
@@ -503,9 +481,10 @@ def _pg_columns(cur, schema: str) -> dict[str, list[str]]:
     return columns
 
 
-def target(
-    name: str | None = None, warehouse: str | os.PathLike[str] | None = None, reader: bool = False
-) -> DuckDBTarget | PostgresTarget:
+Target = DuckDBTarget | PostgresTarget
+
+
+def target(name: str | None = None, warehouse: str | os.PathLike[str] | None = None, reader: bool = False) -> Target:
     """The warehouse to work on: `name` (else PITWALL_TARGET, else duckdb); for DuckDB `warehouse`
     (else PITWALL_WAREHOUSE, else the default file); for PostgreSQL PITWALL_POSTGRES_URL, else the
     local server of `pitwall db start` (`reader`: as the read-only role)."""
@@ -526,7 +505,7 @@ def identity() -> str:
         return "postgres"
 
 
-def as_target(warehouse) -> DuckDBTarget | PostgresTarget:
+def as_target(warehouse) -> Target:
     """A target given as itself or as a DuckDB file's path."""
     if isinstance(warehouse, DuckDBTarget | PostgresTarget):
         return warehouse

@@ -19,7 +19,8 @@ from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtC
 
 from ...project import dbt_project
 from ...warehouse import build_state
-from ...warehouse.targets import DuckDBTarget, PostgresTarget, QueryError
+from ...warehouse.sql import quote_literal
+from ...warehouse.targets import QueryError, Target
 from ..automation import SEASON_GROUP
 from ..resources import WarehousePaths
 from . import OWNERS
@@ -83,7 +84,7 @@ def _dbt_versions() -> str:
     return f"dbt-core {version('dbt-core')}, dbt-duckdb {version('dbt-duckdb')}"
 
 
-def _published_since(warehouse: DuckDBTarget | PostgresTarget, built_at) -> bool:
+def _published_since(warehouse: Target, built_at) -> bool:
     """The readers' copy was written after the recorded build (on PostgreSQL: their schemas)."""
     return warehouse.published_at() >= built_at.replace(tzinfo=UTC)
 
@@ -164,8 +165,8 @@ def _warned_rows_query(check: dg.AssetCheckResult) -> tuple[str, list[str], str]
             "found",
             "source_file_path",
         ]
-        name = (check.check_name or "").removeprefix(FINDINGS_TEST_PREFIX).replace("'", "''")
-        return "marts.data_quality_findings", columns, f"check_name = '{name}'"
+        name = (check.check_name or "").removeprefix(FINDINGS_TEST_PREFIX)
+        return "marts.data_quality_findings", columns, f"check_name = {quote_literal(name)}"
     if check.asset_key == RECONCILIATION_KEY:
         columns = [
             "championship_title",
@@ -182,7 +183,7 @@ def _warned_rows_query(check: dg.AssetCheckResult) -> tuple[str, list[str], str]
 
 
 def findings_with_rows(
-    context: dg.AssetExecutionContext, warehouse: DuckDBTarget | PostgresTarget, checks: list[dg.AssetCheckResult]
+    context: dg.AssetExecutionContext, warehouse: Target, checks: list[dg.AssetCheckResult]
 ) -> Iterator[dg.AssetCheckResult]:
     """The warned checks of the findings and reconciliation tables, each with its count and a table
     of its first rows. Read after `dbt build` has exited; a check whose rows cannot be read is passed
@@ -274,7 +275,7 @@ def _cell(value: Any) -> Any:
 
 
 def table_observations(
-    context: dg.AssetExecutionContext, warehouse: DuckDBTarget | PostgresTarget, built: list[dg.AssetKey]
+    context: dg.AssetExecutionContext, warehouse: Target, built: list[dg.AssetKey]
 ) -> Iterator[dg.AssetObservation]:
     """`dagster/row_count` (and a preview) of each table this build made, as asset observations.
 
